@@ -1,0 +1,214 @@
+//! The normalized trace event every source yields.
+//!
+//! Whatever the input (DebugView log, raw lines, collector JSON, `.etl` file,
+//! live ETW or OutputDebugString capture), a source turns each message into a
+//! [`TraceEvent`]: when, where (host, pid, tid), from which provider, the raw
+//! message text, and the place in the input it came from. Everything after the
+//! sources works on this type only.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+
+/// When an event happened, as precisely as its source says.
+///
+/// DebugView logs give either seconds elapsed since the capture started or a
+/// local wall-clock time (with or without a date); ETW and collector JSON give
+/// absolute UTC times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventTime {
+    /// Seconds since the capture started (DebugView "elapsed time" mode).
+    Elapsed(f64),
+    /// Local wall-clock time of day without a date.
+    TimeOfDay(NaiveTime),
+    /// Local wall-clock date and time (no time zone known).
+    Local(NaiveDateTime),
+    /// Absolute time in UTC.
+    Utc(DateTime<Utc>),
+}
+
+/// Which kinds of [`EventTime`] can be ordered against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeKind {
+    Elapsed,
+    TimeOfDay,
+    Local,
+    Utc,
+}
+
+impl TimeKind {
+    /// The stable name used in JSON output (`time_kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeKind::Elapsed => "elapsed",
+            TimeKind::TimeOfDay => "time_of_day",
+            TimeKind::Local => "local",
+            TimeKind::Utc => "utc",
+        }
+    }
+}
+
+impl EventTime {
+    pub fn kind(&self) -> TimeKind {
+        match self {
+            EventTime::Elapsed(_) => TimeKind::Elapsed,
+            EventTime::TimeOfDay(_) => TimeKind::TimeOfDay,
+            EventTime::Local(_) => TimeKind::Local,
+            EventTime::Utc(_) => TimeKind::Utc,
+        }
+    }
+
+    /// A number that orders events of the same [`TimeKind`]: seconds since the
+    /// capture start, since midnight, or since the Unix epoch.
+    pub fn sort_key(&self) -> f64 {
+        match self {
+            EventTime::Elapsed(s) => *s,
+            EventTime::TimeOfDay(t) => {
+                t.num_seconds_from_midnight() as f64 + t.nanosecond() as f64 / 1e9
+            }
+            EventTime::Local(dt) => {
+                let utc = dt.and_utc();
+                utc.timestamp() as f64 + utc.timestamp_subsec_nanos() as f64 / 1e9
+            }
+            EventTime::Utc(dt) => dt.timestamp() as f64 + dt.timestamp_subsec_nanos() as f64 / 1e9,
+        }
+    }
+
+    /// The calendar date, when the source gave one.
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            EventTime::Local(dt) => Some(dt.date()),
+            EventTime::Utc(dt) => Some(dt.date_naive()),
+            _ => None,
+        }
+    }
+
+    /// Date and time as UTC, when the time is absolute. Local times are taken
+    /// as UTC (the capture does not say its zone); good enough for validity
+    /// checks that work in days.
+    pub fn to_utc_lossy(&self) -> Option<DateTime<Utc>> {
+        match self {
+            EventTime::Local(dt) => Some(dt.and_utc()),
+            EventTime::Utc(dt) => Some(*dt),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for EventTime {
+    /// Stable text form: RFC 3339 for UTC (`2026-06-23T16:23:14.123456Z`),
+    /// ISO 8601 without zone for local times, `HH:MM:SS.ffffff` for a time of
+    /// day and decimal seconds (`12.00004120`) for elapsed time.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventTime::Elapsed(s) => write!(f, "{s:.8}"),
+            EventTime::TimeOfDay(t) => write!(f, "{}", t.format("%H:%M:%S%.6f")),
+            EventTime::Local(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6f")),
+            EventTime::Utc(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        }
+    }
+}
+
+/// Where in the input an event came from: the input's name and a position
+/// (a 1-based line number for text inputs, a byte offset for binary ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// File path as given on the command line, `-` for stdin, or a live
+    /// source's name (`etw:<guid>`, `dbwin`).
+    pub input: Arc<str>,
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    Line(u64),
+    Offset(u64),
+    /// Live sources: the sequence number of the captured event (1-based).
+    Sequence(u64),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Position::Line(n) => write!(f, "{}:{}", self.input, n),
+            Position::Offset(n) => write!(f, "{}@{}", self.input, n),
+            Position::Sequence(n) => write!(f, "{}#{}", self.input, n),
+        }
+    }
+}
+
+/// One message as captured, before the module grammar is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEvent {
+    pub time: Option<EventTime>,
+    /// Machine name, when the source records it (ETW collectors do).
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    /// Thread id: known for ETW and collector JSON, unknown for DebugView.
+    pub tid: Option<u32>,
+    /// Provider GUID or name for ETW-based sources.
+    pub provider: Option<String>,
+    /// ETW activity id, when the source has one (lowercase GUID text).
+    pub activity_id: Option<String>,
+    /// The message text, without the trailing newline the module appends.
+    pub text: String,
+    pub origin: Origin,
+}
+
+impl TraceEvent {
+    /// A bare event: only text and origin, everything else unknown.
+    pub fn new(text: impl Into<String>, origin: Origin) -> Self {
+        TraceEvent {
+            time: None,
+            host: None,
+            pid: None,
+            tid: None,
+            provider: None,
+            activity_id: None,
+            text: text.into(),
+            origin,
+        }
+    }
+}
+
+/// Removes the line terminator(s) the module and collectors leave at the end
+/// of a message (`\n`, `\r\n`, stray trailing tabs are kept by callers that
+/// care about them).
+pub fn trim_message_end(s: &str) -> &str {
+    s.trim_end_matches(['\n', '\r', '\0'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_display_is_stable() {
+        assert_eq!(EventTime::Elapsed(0.0183).to_string(), "0.01830000");
+        let t = NaiveTime::from_hms_milli_opt(12, 34, 56, 789).unwrap();
+        assert_eq!(EventTime::TimeOfDay(t).to_string(), "12:34:56.789000");
+        let d = NaiveDate::from_ymd_opt(2026, 6, 23).unwrap().and_time(t);
+        assert_eq!(EventTime::Local(d).to_string(), "2026-06-23T12:34:56.789000");
+        assert_eq!(
+            EventTime::Utc(d.and_utc()).to_string(),
+            "2026-06-23T12:34:56.789000Z"
+        );
+    }
+
+    #[test]
+    fn sort_keys_order_within_a_kind() {
+        let a = EventTime::TimeOfDay(NaiveTime::from_hms_opt(1, 0, 0).unwrap());
+        let b = EventTime::TimeOfDay(NaiveTime::from_hms_opt(1, 0, 1).unwrap());
+        assert!(a.sort_key() < b.sort_key());
+    }
+
+    #[test]
+    fn origin_display() {
+        let o = Origin {
+            input: "a.log".into(),
+            position: Position::Line(7),
+        };
+        assert_eq!(o.to_string(), "a.log:7");
+    }
+}
