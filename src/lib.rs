@@ -9,3 +9,6 @@
 
 pub mod event;
 pub mod provider;
+pub mod hresult;
+pub mod parse;
+pub mod sources;

@@ -1,0 +1,673 @@
+//! The module's message grammar: raw message text into a typed [`Message`].
+//!
+//! Prefixes (`I7traceErr.h` and sibling builds):
+//! `Line: <n> rMsg1638: <body>`, `Line: <n> rMsg: <body>`,
+//! `Line: <n> Fun: <function> rMsg: <body>`, and the `CHK_HR_LOG` form
+//! `rMsg1638 FAILURE at : <n> HR = <hex>      <text>`. A body may end with the
+//! `TRC_MSG_FULL` suffix ` FILE = <path> Build <__TIMESTAMP__>`.
+//!
+//! Text that is not the module's is [`Message::Foreign`]; module text with an
+//! unknown body is [`Message::UnknownModule`]. Nothing is dropped.
+
+use crate::hresult::HResult;
+
+/// Where the module says a message came from (`Line: <n>`, `Fun: <f>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Prefix<'a> {
+    /// `__LINE__` of the trace macro in the module's source.
+    pub line: Option<u32>,
+    /// `Fun: <function>` in sibling builds.
+    pub function: Option<&'a str>,
+    /// The tag (`rMsg1638`, `rMsg`).
+    pub tag: &'a str,
+}
+
+/// The `TRC_MSG_FULL` suffix: source file and build timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo<'a> {
+    pub file: &'a str,
+    pub build: &'a str,
+}
+
+/// Which failure a `FATAL Error` line reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FatalKind {
+    /// `NegotiateClientCertificate` failed (snippet1).
+    Negotiate,
+    /// `GetClientCertificate` failed otherwise than ERROR_NOT_FOUND.
+    GetClientCertificate,
+    /// `RegisterModule` failed (null params, factory allocation,
+    /// `SetRequestNotifications`).
+    ModuleInit,
+    /// Any other `FATAL Error`.
+    Other,
+}
+
+/// One module message, typed. Borrowed from the event text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message<'a> {
+    /// `cnt = <N> URI: <url>`: a request entered the module.
+    RequestStart {
+        cnt: u64,
+        uri: &'a str,
+        build: Option<BuildInfo<'a>>,
+    },
+    /// `connection is not using SSL`.
+    NotSsl,
+    /// `forcing load of client cert` (`forced = true`) or
+    /// `Not forcing load of client cert` (snippet1).
+    ForcingCertLoad { forced: bool },
+    /// `HR = <hex>  Cert not found` (snippet2) or `Cert not found` (snippet1).
+    CertNotFound { hresult: Option<HResult> },
+    /// `cert size: <bytes> Previously negotiated <0|1>`.
+    CertSize {
+        size: u32,
+        previously_negotiated: bool,
+    },
+    /// `cert crc: <decimal u32>`.
+    CertCrc { crc: u32 },
+    /// `No client certificate. fccNeg = <0|1>` / `No client certificate.`.
+    NoCertificate { fcc_neg: Option<bool> },
+    /// `FATAL Error ... function : <fn>`.
+    Fatal {
+        kind: FatalKind,
+        hresult: Option<HResult>,
+        /// The `X` of `LOG_ERR_HR(X, hr)`, e.g. `GetClientCertificate`.
+        context: &'a str,
+        function: Option<&'a str>,
+    },
+    /// `CHK_HR_LOG`: `rMsg1638 FAILURE at : <n> HR = <hex>      <text>`.
+    CheckFailure {
+        hresult: Option<HResult>,
+        text: &'a str,
+    },
+    /// `DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL`:
+    /// the module was loaded into a (new) worker process.
+    ModuleLoad,
+    /// `DBGVIEWCLEAR DBG-VIEW-CLEAR <other text>`.
+    ViewClear { text: &'a str },
+    /// `Trace Window Reset`: second lifecycle line of `RegisterModule`.
+    TraceWindowReset { build: Option<BuildInfo<'a>> },
+    /// Module prefix, body not understood.
+    UnknownModule { body: &'a str },
+    /// Not the module's text (other software's debug output).
+    Foreign,
+}
+
+/// A parsed message with its prefix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<'a> {
+    pub prefix: Option<Prefix<'a>>,
+    pub message: Message<'a>,
+}
+
+impl Message<'_> {
+    /// Stable snake_case name of the message kind (JSON `message_kind`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Message::RequestStart { .. } => "request_start",
+            Message::NotSsl => "not_ssl",
+            Message::ForcingCertLoad { .. } => "forcing_cert_load",
+            Message::CertNotFound { .. } => "cert_not_found",
+            Message::CertSize { .. } => "cert_size",
+            Message::CertCrc { .. } => "cert_crc",
+            Message::NoCertificate { .. } => "no_certificate",
+            Message::Fatal { .. } => "fatal",
+            Message::CheckFailure { .. } => "check_failure",
+            Message::ModuleLoad => "module_load",
+            Message::ViewClear { .. } => "view_clear",
+            Message::TraceWindowReset { .. } => "trace_window_reset",
+            Message::UnknownModule { .. } => "unknown_module",
+            Message::Foreign => "foreign",
+        }
+    }
+}
+
+/// Parses one message (trailing newline, CR and tabs are ignored).
+pub fn parse(text: &str) -> Parsed<'_> {
+    let text = text.trim_end_matches(['\n', '\r', '\t', '\0', ' ']);
+    let trimmed = text.trim_start();
+    if let Some((prefix, body)) = split_prefix(trimmed) {
+        let message = parse_body(body).unwrap_or(Message::UnknownModule { body });
+        return Parsed {
+            prefix: Some(prefix),
+            message,
+        };
+    }
+    if let Some(m) = parse_check_failure(trimmed) {
+        return m;
+    }
+    // A bare body (another listener stripped the prefix): only the request
+    // messages, whose shapes are specific enough not to catch foreign text.
+    if let Some(m) = parse_body(trimmed).filter(is_specific_bare_body) {
+        return Parsed {
+            prefix: None,
+            message: m,
+        };
+    }
+    Parsed {
+        prefix: None,
+        message: Message::Foreign,
+    }
+}
+
+fn is_specific_bare_body(m: &Message<'_>) -> bool {
+    matches!(
+        m,
+        Message::RequestStart { .. }
+            | Message::CertSize { .. }
+            | Message::CertCrc { .. }
+            | Message::NotSsl
+            | Message::NoCertificate { .. }
+            | Message::CertNotFound { hresult: Some(_) }
+            | Message::ModuleLoad
+    )
+}
+
+/// `Line: <n> [Fun: <f>] rMsg<digits>: <body>`.
+fn split_prefix(s: &str) -> Option<(Prefix<'_>, &str)> {
+    let rest = s.strip_prefix("Line:")?.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let line = rest[..digits].parse::<u32>().ok();
+    let mut rest = rest[digits..].trim_start();
+    let mut function = None;
+    if let Some(after) = rest.strip_prefix("Fun:") {
+        let after = after.trim_start();
+        let idx = after.find(" rMsg")?;
+        function = Some(after[..idx].trim());
+        rest = after[idx + 1..].trim_start();
+    }
+    let (tag, body) = split_tag(rest)?;
+    Some((
+        Prefix {
+            line,
+            function,
+            tag,
+        },
+        body,
+    ))
+}
+
+/// `rMsg<digits>: <body>` → (`rMsg<digits>`, body).
+fn split_tag(s: &str) -> Option<(&str, &str)> {
+    if !s.starts_with("rMsg") {
+        return None;
+    }
+    let digits = s[4..].bytes().take_while(u8::is_ascii_digit).count();
+    let tag_end = 4 + digits;
+    let body = s[tag_end..].strip_prefix(':')?;
+    Some((&s[..tag_end], body.strip_prefix(' ').unwrap_or(body)))
+}
+
+/// `rMsg<digits> FAILURE at : <n> HR = <hex>      <text>` (`CHK_HR_LOG`).
+fn parse_check_failure(s: &str) -> Option<Parsed<'_>> {
+    if !s.starts_with("rMsg") {
+        return None;
+    }
+    let digits = s[4..].bytes().take_while(u8::is_ascii_digit).count();
+    let tag = &s[..4 + digits];
+    let rest = s[4 + digits..].trim_start().strip_prefix("FAILURE at")?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let ldigits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let line = rest[..ldigits].parse::<u32>().ok();
+    let rest = rest[ldigits..].trim_start();
+    let (hresult, text) = match rest.strip_prefix("HR =") {
+        Some(after) => {
+            let after = after.trim_start();
+            let end = after.find(' ').unwrap_or(after.len());
+            (HResult::parse(&after[..end]), after[end..].trim())
+        }
+        None => (None, rest.trim()),
+    };
+    Some(Parsed {
+        prefix: Some(Prefix {
+            line,
+            function: None,
+            tag,
+        }),
+        message: Message::CheckFailure { hresult, text },
+    })
+}
+
+/// Splits the ` FILE = <path> Build <timestamp>` suffix off a body.
+fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
+    if let Some(idx) = body.rfind(" FILE = ") {
+        let tail = &body[idx + " FILE = ".len()..];
+        if let Some(b) = tail.rfind(" Build ") {
+            let info = BuildInfo {
+                file: tail[..b].trim(),
+                build: tail[b + " Build ".len()..].trim(),
+            };
+            return (&body[..idx], Some(info));
+        }
+    }
+    (body, None)
+}
+
+fn parse_body(body: &str) -> Option<Message<'_>> {
+    let (core, build) = split_build(body);
+    let core_t = core.trim();
+
+    if let Some(rest) = core_t.strip_prefix("cnt =") {
+        let rest = rest.trim_start();
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let cnt = rest[..digits].parse::<u64>().ok()?;
+        let after = rest[digits..].trim_start();
+        let uri = after.strip_prefix("URI:")?;
+        return Some(Message::RequestStart {
+            cnt,
+            uri: uri.trim(),
+            build,
+        });
+    }
+    if core_t == "Trace Window Reset" {
+        return Some(Message::TraceWindowReset { build });
+    }
+    if build.is_some() {
+        // Only the two messages above carry the suffix; anything else with
+        // it is unknown, but keep its full text.
+        return None;
+    }
+    match core_t {
+        "connection is not using SSL" => return Some(Message::NotSsl),
+        "forcing load of client cert" => return Some(Message::ForcingCertLoad { forced: true }),
+        "Not forcing load of client cert" => {
+            return Some(Message::ForcingCertLoad { forced: false });
+        }
+        "Cert not found" => return Some(Message::CertNotFound { hresult: None }),
+        "No client certificate." => return Some(Message::NoCertificate { fcc_neg: None }),
+        _ => {}
+    }
+    if let Some(rest) = core_t.strip_prefix("cert size:") {
+        let mut it = rest.split_whitespace();
+        let size = it.next()?.parse::<u32>().ok()?;
+        if it.next()? != "Previously" || it.next()? != "negotiated" {
+            return None;
+        }
+        let previously_negotiated = parse_flag(it.next()?)?;
+        return it.next().is_none().then_some(Message::CertSize {
+            size,
+            previously_negotiated,
+        });
+    }
+    if let Some(rest) = core_t.strip_prefix("cert crc:") {
+        let crc = rest.trim().parse::<u32>().ok()?;
+        return Some(Message::CertCrc { crc });
+    }
+    if let Some(rest) = core_t.strip_prefix("No client certificate.") {
+        let v = rest.trim().strip_prefix("fccNeg =")?.trim();
+        return Some(Message::NoCertificate {
+            fcc_neg: Some(parse_flag(v)?),
+        });
+    }
+    if let Some(rest) = core_t.strip_prefix("DBGVIEWCLEAR") {
+        let text = rest.trim_start();
+        let text = text.strip_prefix("DBG-VIEW-CLEAR").unwrap_or(text).trim();
+        if text.starts_with("RegisterModule") {
+            return Some(Message::ModuleLoad);
+        }
+        return Some(Message::ViewClear { text });
+    }
+    if let Some(rest) = core_t.strip_prefix("FATAL Error") {
+        return Some(parse_fatal(rest.trim()));
+    }
+    if let Some(rest) = core_t.strip_prefix("HR =") {
+        // TRC_HR_MSG: `HR = <hex>  <text>`.
+        let rest = rest.trim_start();
+        let end = rest.find(' ').unwrap_or(rest.len());
+        let hresult = HResult::parse(&rest[..end])?;
+        let text = rest[end..].trim();
+        if text == "Cert not found" {
+            return Some(Message::CertNotFound {
+                hresult: Some(hresult),
+            });
+        }
+        return None;
+    }
+    None
+}
+
+/// `0`/`1` as the module prints a BOOL (any non-zero is true).
+fn parse_flag(s: &str) -> Option<bool> {
+    s.parse::<i64>().ok().map(|v| v != 0)
+}
+
+/// Body of `FATAL Error <x> function : <fn>`, where `<x>` is either plain
+/// text (`LOG_ERR`) or `HR = <hex> <text>` / `HR = <text> <hex>`
+/// (`LOG_ERR_HR` with its arguments in either order).
+fn parse_fatal(rest: &str) -> Message<'_> {
+    let (x, function) = match rest.rfind(" function :") {
+        Some(i) => (
+            rest[..i].trim(),
+            Some(rest[i + " function :".len()..].trim()).filter(|f| !f.is_empty()),
+        ),
+        None => match rest.strip_suffix("function :") {
+            Some(x) => (x.trim(), None),
+            None => (rest, None),
+        },
+    };
+    let (hresult, context) = match x.strip_prefix("HR =") {
+        Some(after) => {
+            let after = after.trim();
+            let first_end = after.find(' ').unwrap_or(after.len());
+            let last_start = after.rfind(' ').map(|i| i + 1).unwrap_or(0);
+            if let Some(h) = HResult::parse(&after[..first_end]).filter(|_| first_end > 0) {
+                // `HR = <hex> <text>`
+                (Some(h), after[first_end..].trim())
+            } else if let Some(h) = HResult::parse(&after[last_start..]) {
+                // `HR = <text> <hex>` (swapped arguments)
+                (Some(h), after[..last_start].trim())
+            } else {
+                (None, after)
+            }
+        }
+        None => (None, x),
+    };
+    let context_core = context
+        .trim_end_matches(|c: char| c == '=' || c == ' ' || c == ':')
+        .trim_end_matches("HR")
+        .trim_end_matches([' ', ':']);
+    let kind = if context.contains("NegotiateClientCertificate") {
+        FatalKind::Negotiate
+    } else if context.contains("GetClientCertificate") {
+        FatalKind::GetClientCertificate
+    } else if function == Some("RegisterModule")
+        || context.contains("Null params at init")
+        || context.contains("CMyHttpModuleFactory")
+        || context.contains("SetRequestNotifications")
+    {
+        FatalKind::ModuleInit
+    } else {
+        FatalKind::Other
+    };
+    Message::Fatal {
+        kind,
+        hresult,
+        context: context_core,
+        function,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUFFIX: &str = " FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026";
+
+    fn msg(text: &str) -> Message<'_> {
+        parse(text).message
+    }
+
+    #[test]
+    fn request_start_with_build_suffix() {
+        let text = format!("Line: 28 rMsg1638: cnt = 17 URI: https://shop.example:443/login{SUFFIX}\n");
+        let p = parse(&text);
+        assert_eq!(
+            p.prefix,
+            Some(Prefix {
+                line: Some(28),
+                function: None,
+                tag: "rMsg1638"
+            })
+        );
+        match p.message {
+            Message::RequestStart { cnt, uri, build } => {
+                assert_eq!(cnt, 17);
+                assert_eq!(uri, "https://shop.example:443/login");
+                let b = build.unwrap();
+                assert_eq!(b.file, "c:\\src\\mymodule.cpp");
+                assert_eq!(b.build, "Tue Jun 23 16:23:14 2026");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_start_space_padded_day_and_no_suffix() {
+        let t = "Line: 28 rMsg1638: cnt = 3 URI: http://h/ FILE = c:\\a b\\m.cpp Build Tue Jun  2 06:03:04 2026";
+        match msg(t) {
+            Message::RequestStart { cnt, uri, build } => {
+                assert_eq!((cnt, uri), (3, "http://h/"));
+                assert_eq!(build.unwrap().build, "Tue Jun  2 06:03:04 2026");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            msg("Line: 28 rMsg1638: cnt = 4 URI: https://x/?q=a b"),
+            Message::RequestStart { cnt: 4, uri: "https://x/?q=a b", build: None }
+        ));
+        // URI lost to a null pointer: empty.
+        assert!(matches!(
+            msg("Line: 28 rMsg1638: cnt = 5 URI: "),
+            Message::RequestStart { cnt: 5, uri: "", .. }
+        ));
+    }
+
+    #[test]
+    fn sibling_prefixes() {
+        assert!(matches!(
+            msg("Line: 32 rMsg: connection is not using SSL"),
+            Message::NotSsl
+        ));
+        let p = parse("Line: 45 Fun: checkForClientCert rMsg: cert size: 1042 Previously negotiated 1");
+        assert_eq!(p.prefix.unwrap().function, Some("checkForClientCert"));
+        assert_eq!(
+            p.message,
+            Message::CertSize {
+                size: 1042,
+                previously_negotiated: true
+            }
+        );
+    }
+
+    #[test]
+    fn snippet2_request_messages() {
+        assert_eq!(
+            msg("Line: 49 rMsg1638: cert crc: 2844112431"),
+            Message::CertCrc { crc: 2844112431 }
+        );
+        assert_eq!(
+            msg("Line: 40 rMsg1638: HR = 80070490  Cert not found"),
+            Message::CertNotFound {
+                hresult: Some(HResult(0x8007_0490))
+            }
+        );
+        assert_eq!(
+            msg("Line: 40 rMsg1638: HR = 0  Cert not found"),
+            Message::CertNotFound {
+                hresult: Some(HResult(0))
+            }
+        );
+        assert_eq!(
+            msg("Line: 55 rMsg1638: No client certificate. fccNeg = 0"),
+            Message::NoCertificate {
+                fcc_neg: Some(false)
+            }
+        );
+        assert_eq!(
+            msg("Line: 45 rMsg1638: cert size: 0 Previously negotiated 0"),
+            Message::CertSize {
+                size: 0,
+                previously_negotiated: false
+            }
+        );
+        match msg("Line: 44 rMsg1638: FATAL Error HR = 80070032 GetClientCertificate function : checkForClientCert") {
+            Message::Fatal {
+                kind,
+                hresult,
+                context,
+                function,
+            } => {
+                assert_eq!(kind, FatalKind::GetClientCertificate);
+                assert_eq!(hresult, Some(HResult(0x8007_0032)));
+                assert_eq!(context, "GetClientCertificate");
+                assert_eq!(function, Some("checkForClientCert"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn snippet1_request_messages() {
+        assert_eq!(
+            msg("Line: 90 rMsg1638: forcing load of client cert"),
+            Message::ForcingCertLoad { forced: true }
+        );
+        assert_eq!(
+            msg("Line: 97 rMsg1638: Not forcing load of client cert"),
+            Message::ForcingCertLoad { forced: false }
+        );
+        assert_eq!(
+            msg("Line: 108 rMsg1638: Cert not found"),
+            Message::CertNotFound { hresult: None }
+        );
+        assert_eq!(
+            msg("Line: 124 rMsg1638: No client certificate."),
+            Message::NoCertificate { fcc_neg: None }
+        );
+        // LOG_ERR_HR(hr, "NegotiateClientCertificate : HR = "): swapped arguments.
+        match msg("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  80070032 function : CMyHttpModule::OnBeginRequest") {
+            Message::Fatal {
+                kind,
+                hresult,
+                context,
+                function,
+            } => {
+                assert_eq!(kind, FatalKind::Negotiate);
+                assert_eq!(hresult, Some(HResult(0x8007_0032)));
+                assert_eq!(context, "NegotiateClientCertificate");
+                assert_eq!(function, Some("CMyHttpModule::OnBeginRequest"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lifecycle_messages() {
+        assert_eq!(
+            msg("Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL"),
+            Message::ModuleLoad
+        );
+        assert!(matches!(
+            msg(&format!("Line: 28 rMsg1638: Trace Window Reset{SUFFIX}")),
+            Message::TraceWindowReset { build: Some(_) }
+        ));
+        assert_eq!(
+            msg("Line: 12 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR something else"),
+            Message::ViewClear {
+                text: "something else"
+            }
+        );
+        for (text, hr, ctx) in [
+            (
+                "Line: 33 rMsg1638: FATAL Error HR = Null params at init: 80070057 function : RegisterModule",
+                0x8007_0057,
+                "Null params at init",
+            ),
+            (
+                "Line: 33 rMsg1638: FATAL Error HR = 80070057 Null params at init: function : RegisterModule",
+                0x8007_0057,
+                "Null params at init",
+            ),
+            (
+                "Line: 45 rMsg1638: FATAL Error HR = new CMyHttpModuleFactory() hr= 80070008 function : RegisterModule",
+                0x8007_0008,
+                "new CMyHttpModuleFactory() hr",
+            ),
+            (
+                "Line: 55 rMsg1638: FATAL Error HR = Failure at  SetRequestNotifications 80004005 function : RegisterModule",
+                0x8000_4005,
+                "Failure at  SetRequestNotifications",
+            ),
+        ] {
+            match msg(text) {
+                Message::Fatal {
+                    kind,
+                    hresult,
+                    context,
+                    ..
+                } => {
+                    assert_eq!(kind, FatalKind::ModuleInit, "{text}");
+                    assert_eq!(hresult, Some(HResult(hr)), "{text}");
+                    assert_eq!(context, ctx, "{text}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn check_failure() {
+        let p = parse("rMsg1638 FAILURE at : 77 HR = 80004005      SetRequestNotifications");
+        assert_eq!(p.prefix.as_ref().unwrap().line, Some(77));
+        assert_eq!(
+            p.message,
+            Message::CheckFailure {
+                hresult: Some(HResult(0x8000_4005)),
+                text: "SetRequestNotifications"
+            }
+        );
+        assert!(matches!(
+            msg("rMsg FAILURE at : 12 HR = 8007000e      alloc"),
+            Message::CheckFailure { hresult: Some(HResult(0x8007_000e)), text: "alloc" }
+        ));
+    }
+
+    #[test]
+    fn unknown_and_foreign_are_kept() {
+        assert_eq!(
+            msg("Line: 99 rMsg1638: something new"),
+            Message::UnknownModule {
+                body: "something new"
+            }
+        );
+        assert_eq!(msg("[SQL] connection pool grown"), Message::Foreign);
+        assert_eq!(msg(""), Message::Foreign);
+        assert_eq!(msg("Line: x rMsg1638: cnt = 1 URI: a"), Message::Foreign);
+        // Malformed numbers stay unknown, never panic.
+        assert!(matches!(
+            msg("Line: 49 rMsg1638: cert crc: 99999999999"),
+            Message::UnknownModule { .. }
+        ));
+        assert!(matches!(
+            msg("Line: 45 rMsg1638: cert size: 12 Previously negotiated"),
+            Message::UnknownModule { .. }
+        ));
+    }
+
+    #[test]
+    fn bare_bodies_from_other_listeners() {
+        assert!(matches!(
+            msg("cnt = 9 URI: https://a/"),
+            Message::RequestStart { cnt: 9, .. }
+        ));
+        assert!(matches!(msg("cert crc: 12"), Message::CertCrc { crc: 12 }));
+        // Generic bodies without a prefix are not claimed.
+        assert_eq!(msg("Cert not found"), Message::Foreign);
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for t in [
+            "Line:",
+            "Line: 1",
+            "Line: 1 rMsg",
+            "Line: 1 Fun: rMsg: ",
+            "rMsg",
+            "rMsg1638 FAILURE at :",
+            "Line: 1 rMsg1638: FATAL Error",
+            "Line: 1 rMsg1638: FATAL Error HR =",
+            "Line: 1 rMsg1638: HR =",
+            "Line: 1 rMsg1638: é FILE = Build ",
+            "Line: 1 rMsg1638: cnt = 99999999999999999999999 URI: x",
+        ] {
+            let _ = parse(t);
+        }
+    }
+}

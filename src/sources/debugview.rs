@@ -1,0 +1,212 @@
+//! DebugView (Sysinternals) logs: `<index>\t<time>\t[<pid>] <message>\t`.
+//!
+//! Time is elapsed seconds (`0.00012345`) or clock time (`12:34:56.789`,
+//! optionally with a date and AM/PM); the `[pid] ` prefix is present when
+//! "show process id" was on (kernel-mode output has none).
+
+use chrono::{NaiveDate, NaiveTime};
+
+use crate::event::EventTime;
+
+/// The columns of one DebugView entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<'a> {
+    pub index: u64,
+    pub time: Option<EventTime>,
+    pub pid: Option<u32>,
+    pub message: &'a str,
+}
+
+/// Splits a DebugView log line; `None` when the line is not an entry.
+pub fn parse_line(line: &str) -> Option<Entry<'_>> {
+    let (index, rest) = line.split_once('\t')?;
+    let index = index.trim();
+    if index.is_empty() || index.len() > 20 || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let index = index.parse::<u64>().ok()?;
+    let (time_text, message) = match rest.split_once('\t') {
+        Some((t, m)) => (t, m),
+        None => (rest, ""),
+    };
+    let time_text = time_text.trim();
+    let time = if time_text.is_empty() {
+        None
+    } else {
+        Some(parse_time(time_text)?)
+    };
+    // DebugView ends each message with a tab; the module's newline is gone.
+    let message = message.strip_suffix('\t').unwrap_or(message);
+    let (pid, message) = split_pid(message);
+    Some(Entry {
+        index,
+        time,
+        pid,
+        message,
+    })
+}
+
+/// `[5120] text` → (Some(5120), `text`).
+pub fn split_pid(message: &str) -> (Option<u32>, &str) {
+    if let Some(rest) = message.strip_prefix('[')
+        && let Some(close) = rest.find(']')
+    {
+        let digits = &rest[..close];
+        if !digits.is_empty()
+            && digits.len() <= 10
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(pid) = digits.parse::<u32>()
+        {
+            let text = &rest[close + 1..];
+            return (Some(pid), text.strip_prefix(' ').unwrap_or(text));
+        }
+    }
+    (None, message)
+}
+
+/// Elapsed seconds or a clock time, with optional date and AM/PM.
+pub fn parse_time(s: &str) -> Option<EventTime> {
+    let s = s.trim();
+    if !s.contains(':') {
+        // Elapsed seconds: digits with an optional fraction.
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return s.parse::<f64>().ok().map(EventTime::Elapsed);
+        }
+        return None;
+    }
+    let mut parts: Vec<&str> = s.split_whitespace().collect();
+    let mut pm = None;
+    if let Some(last) = parts.last() {
+        match last.to_ascii_uppercase().as_str() {
+            "AM" => pm = Some(false),
+            "PM" => pm = Some(true),
+            _ => {}
+        }
+        if pm.is_some() {
+            parts.pop();
+        }
+    }
+    let (date, time) = match parts.as_slice() {
+        [t] => (None, *t),
+        [d, t] => (Some(parse_date(d)?), *t),
+        _ => return None,
+    };
+    let mut t = parse_clock(time)?;
+    if let Some(pm) = pm {
+        let h = chrono::Timelike::hour(&t);
+        if !(1..=12).contains(&h) {
+            return None;
+        }
+        let h24 = match (pm, h) {
+            (false, 12) => 0,
+            (false, h) => h,
+            (true, 12) => 12,
+            (true, h) => h + 12,
+        };
+        t = chrono::Timelike::with_hour(&t, h24)?;
+    }
+    Some(match date {
+        Some(d) => EventTime::Local(d.and_time(t)),
+        None => EventTime::TimeOfDay(t),
+    })
+}
+
+/// `H:MM:SS`, `H:MM:SS.fff…` (up to nanoseconds), `H:MM`.
+fn parse_clock(s: &str) -> Option<NaiveTime> {
+    let (hms, frac) = match s.split_once(['.', ',']) {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    let nums: Vec<&str> = hms.split(':').collect();
+    if !(2..=3).contains(&nums.len())
+        || nums
+            .iter()
+            .any(|n| n.is_empty() || n.len() > 2 || !n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let h: u32 = nums[0].parse().ok()?;
+    let m: u32 = nums[1].parse().ok()?;
+    let sec: u32 = nums.get(2).map_or(Some(0), |x| x.parse().ok())?;
+    let nanos = match frac {
+        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            f.parse::<u32>().ok()? * 10u32.pow(9 - f.len() as u32)
+        }
+        Some(_) => return None,
+        None => 0,
+    };
+    NaiveTime::from_hms_nano_opt(h, m, sec, nanos)
+}
+
+/// `2026/06/23`, `2026-06-23`, `6/23/2026` (US, DebugView's default),
+/// `23.06.2026`.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    let p: Vec<&str> = s.split(sep).collect();
+    if p.len() != 3 || p.iter().any(|x| x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<u32> = p.iter().map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    if p[0].len() == 4 {
+        NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])
+    } else if p[2].len() == 4 {
+        if sep == '.' {
+            NaiveDate::from_ymd_opt(n[2] as i32, n[1], n[0])
+        } else {
+            NaiveDate::from_ymd_opt(n[2] as i32, n[0], n[1])
+                .or_else(|| NaiveDate::from_ymd_opt(n[2] as i32, n[1], n[0]))
+        }
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_entry_with_pid_and_trailing_tab() {
+        let e = parse_line("00000001\t0.00004120\t[5120] Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1\t").unwrap();
+        assert_eq!(e.index, 1);
+        assert_eq!(e.time, Some(EventTime::Elapsed(0.0000412)));
+        assert_eq!(e.pid, Some(5120));
+        assert_eq!(
+            e.message,
+            "Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1"
+        );
+    }
+
+    #[test]
+    fn kernel_entry_without_pid() {
+        let e = parse_line("0\t0.5\tDriver says hi\t").unwrap();
+        assert_eq!(e.pid, None);
+        assert_eq!(e.message, "Driver says hi");
+    }
+
+    #[test]
+    fn clock_time_forms() {
+        let t = |s| parse_time(s).unwrap().to_string();
+        assert_eq!(t("12:34:56.789"), "12:34:56.789000");
+        assert_eq!(t("12:34:56"), "12:34:56.000000");
+        assert_eq!(t("1:02:03 PM"), "13:02:03.000000");
+        assert_eq!(t("12:00:01.5 AM"), "00:00:01.500000");
+        assert_eq!(t("2026/06/23 16:23:14.120"), "2026-06-23T16:23:14.120000");
+        assert_eq!(t("6/23/2026 4:23:14 PM"), "2026-06-23T16:23:14.000000");
+        assert_eq!(t("23.06.2026 16:23:14"), "2026-06-23T16:23:14.000000");
+        assert_eq!(t("16:23:14.1234567"), "16:23:14.123456");
+        assert!(parse_time("13:00:00 PM").is_none());
+        assert!(parse_time("25:00:00").is_none());
+        assert!(parse_time("abc").is_none());
+        assert!(parse_time("1:2:3:4").is_none());
+    }
+
+    #[test]
+    fn not_entries() {
+        assert!(parse_line("hello world").is_none());
+        assert!(parse_line("x\t0.1\tmsg").is_none());
+        assert!(parse_line("1\tnot a time\tmsg").is_none());
+        assert_eq!(split_pid("[abc] x"), (None, "[abc] x"));
+        assert_eq!(split_pid("[99999999999] x").0, None);
+    }
+}

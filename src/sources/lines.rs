@@ -1,0 +1,411 @@
+//! Text inputs as lines: encoding detection (UTF-8, ANSI code page 1252,
+//! UTF-16LE/BE with a BOM), CRLF/LF, a cap on line length, and problems
+//! reported with the line number instead of failing.
+
+use std::io::{self, Read};
+
+/// Longest line kept whole. Longer lines are cut here (the rest is skipped and
+/// its length reported): no module message comes near this.
+pub const MAX_LINE: usize = 1 << 20;
+
+const CHUNK: usize = 256 * 1024;
+
+/// One decoded line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number.
+    pub number: u64,
+    pub text: String,
+    /// What was wrong with the line's bytes, if anything (the text is still
+    /// the best decoding of them).
+    pub problem: Option<LineProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    /// Not valid UTF-8: decoded as Windows-1252 (ANSI), which maps every byte.
+    NotUtf8,
+    /// Invalid UTF-16 (unpaired surrogate, odd trailing byte): replaced by U+FFFD.
+    BadUtf16 { replaced: usize },
+    /// Longer than [`MAX_LINE`]: cut, `total` bytes in all.
+    TooLong { total: u64 },
+    /// Contains NUL bytes (binary data?).
+    Binary,
+}
+
+impl std::fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineProblem::NotUtf8 => write!(f, "not valid UTF-8; decoded as Windows-1252 (ANSI)"),
+            LineProblem::BadUtf16 { replaced } => {
+                write!(f, "invalid UTF-16: {replaced} code unit(s) replaced by U+FFFD")
+            }
+            LineProblem::TooLong { total } => write!(
+                f,
+                "line of {total} bytes is longer than {MAX_LINE}; kept its first {MAX_LINE} bytes"
+            ),
+            LineProblem::Binary => write!(f, "line contains NUL bytes (binary data?)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Unknown,
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// Splits a byte stream into decoded lines, streaming: a line is returned as
+/// soon as its terminator has been read (or at end of input).
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    eof: bool,
+    encoding: Encoding,
+    number: u64,
+}
+
+impl<R: Read> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::with_capacity(CHUNK),
+            start: 0,
+            eof: false,
+            encoding: Encoding::Unknown,
+            number: 0,
+        }
+    }
+
+    /// How many lines have been returned so far.
+    pub fn lines_read(&self) -> u64 {
+        self.number
+    }
+
+    /// Reads more bytes; `Ok(false)` at end of input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > CHUNK {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let n = loop {
+            match self.inner.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    fn detect_encoding(&mut self) -> io::Result<()> {
+        while self.buf.len() - self.start < 4 && self.fill()? {}
+        let head = &self.buf[self.start..];
+        self.encoding = if head.starts_with(&[0xFF, 0xFE]) {
+            self.start += 2;
+            Encoding::Utf16Le
+        } else if head.starts_with(&[0xFE, 0xFF]) {
+            self.start += 2;
+            Encoding::Utf16Be
+        } else if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.start += 3;
+            Encoding::Utf8
+        } else if head.len() >= 4 && head[1] == 0 && head[3] == 0 && head[0] != 0 && head[2] != 0
+        {
+            // UTF-16LE without a BOM (ASCII text with every other byte NUL).
+            Encoding::Utf16Le
+        } else {
+            Encoding::Utf8
+        };
+        Ok(())
+    }
+
+    /// The next line, `None` at end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<Line>> {
+        if self.encoding == Encoding::Unknown {
+            self.detect_encoding()?;
+        }
+        match self.encoding {
+            Encoding::Utf16Le | Encoding::Utf16Be => self.next_line_utf16(),
+            _ => self.next_line_bytes(),
+        }
+    }
+
+    fn next_line_bytes(&mut self) -> io::Result<Option<Line>> {
+        // Bytes of the pending line already searched for a newline (relative
+        // to `self.start`, which `fill` may move).
+        let mut searched = 0;
+        loop {
+            let search_from = self.start + searched;
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[search_from..]) {
+                let end = search_from + i;
+                let line = self.take_bytes_line(end);
+                self.start = end + 1;
+                return Ok(Some(line));
+            }
+            searched = self.buf.len() - self.start;
+            if searched > MAX_LINE {
+                // Keep the first MAX_LINE bytes, skip the rest of the line.
+                let keep_end = self.start + MAX_LINE;
+                let mut total = (self.buf.len() - self.start) as u64;
+                let kept = self.buf[self.start..keep_end].to_vec();
+                self.buf.truncate(self.start);
+                loop {
+                    if !self.fill()? {
+                        break;
+                    }
+                    if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..]) {
+                        total += i as u64;
+                        self.start += i + 1;
+                        break;
+                    }
+                    total += (self.buf.len() - self.start) as u64;
+                    self.buf.truncate(self.start);
+                }
+                self.number += 1;
+                let (text, _) = decode_bytes(&kept);
+                return Ok(Some(Line {
+                    number: self.number,
+                    text,
+                    problem: Some(LineProblem::TooLong { total }),
+                }));
+            }
+            if !self.fill()? {
+                if self.start < self.buf.len() {
+                    let end = self.buf.len();
+                    let line = self.take_bytes_line(end);
+                    self.start = end;
+                    return Ok(Some(line));
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    fn take_bytes_line(&mut self, end: usize) -> Line {
+        let mut bytes = &self.buf[self.start..end];
+        if let Some(b) = bytes.strip_suffix(b"\r") {
+            bytes = b;
+        }
+        self.number += 1;
+        let (text, problem) = decode_bytes(bytes);
+        Line {
+            number: self.number,
+            text,
+            problem,
+        }
+    }
+
+    fn next_line_utf16(&mut self) -> io::Result<Option<Line>> {
+        let le = self.encoding == Encoding::Utf16Le;
+        let unit_at = |b: &[u8], i: usize| {
+            if le {
+                u16::from_le_bytes([b[i], b[i + 1]])
+            } else {
+                u16::from_be_bytes([b[i], b[i + 1]])
+            }
+        };
+        let mut units: Vec<u16> = Vec::new();
+        let mut total: u64 = 0;
+        loop {
+            let avail = self.buf.len() - self.start;
+            if avail < 2 {
+                if !self.fill()? {
+                    if self.buf.len() - self.start == 1 {
+                        // Odd trailing byte: a truncated code unit.
+                        self.start += 1;
+                        units.push(0xFFFD);
+                        total += 1;
+                    }
+                    if units.is_empty() && total == 0 {
+                        return Ok(None);
+                    }
+                    return Ok(Some(self.finish_utf16(units, total)));
+                }
+                continue;
+            }
+            let u = unit_at(&self.buf, self.start);
+            self.start += 2;
+            if u == u16::from(b'\n') {
+                return Ok(Some(self.finish_utf16(units, total)));
+            }
+            total += 2;
+            if units.len() < MAX_LINE / 2 {
+                units.push(u);
+            }
+        }
+    }
+
+    fn finish_utf16(&mut self, mut units: Vec<u16>, total: u64) -> Line {
+        if units.last() == Some(&u16::from(b'\r')) {
+            units.pop();
+        }
+        self.number += 1;
+        let mut replaced = 0;
+        let text: String = char::decode_utf16(units.iter().copied())
+            .map(|r| {
+                r.unwrap_or_else(|_| {
+                    replaced += 1;
+                    '\u{FFFD}'
+                })
+            })
+            .collect();
+        let problem = if total > MAX_LINE as u64 {
+            Some(LineProblem::TooLong { total })
+        } else if replaced > 0 {
+            Some(LineProblem::BadUtf16 { replaced })
+        } else if text.contains('\0') {
+            Some(LineProblem::Binary)
+        } else {
+            None
+        };
+        Line {
+            number: self.number,
+            text,
+            problem,
+        }
+    }
+}
+
+/// UTF-8 when valid, else Windows-1252 (every byte maps to a character).
+pub fn decode_bytes(bytes: &[u8]) -> (String, Option<LineProblem>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            let problem = memchr::memchr(0, bytes).map(|_| LineProblem::Binary);
+            (s.to_string(), problem)
+        }
+        Err(_) => (
+            bytes.iter().map(|&b| cp1252(b)).collect(),
+            Some(if memchr::memchr(0, bytes).is_some() {
+                LineProblem::Binary
+            } else {
+                LineProblem::NotUtf8
+            }),
+        ),
+    }
+}
+
+/// Windows-1252 byte to character (undefined bytes map to C1 controls, as
+/// Windows' MultiByteToWideChar does).
+pub fn cp1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
+        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
+        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
+        '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(bytes: &[u8]) -> Vec<Line> {
+        let mut r = LineReader::new(bytes);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            out.push(l);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_lf_and_no_final_newline() {
+        let l = lines(b"a\r\nb\nc");
+        let texts: Vec<_> = l.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b", "c"]);
+        assert_eq!(l[2].number, 3);
+        assert!(lines(b"").is_empty());
+    }
+
+    #[test]
+    fn ansi_fallback_is_flagged() {
+        let l = lines(b"caf\xe9\n\x80x\n");
+        assert_eq!(l[0].text, "café");
+        assert_eq!(l[0].problem, Some(LineProblem::NotUtf8));
+        assert_eq!(l[1].text, "€x");
+    }
+
+    #[test]
+    fn utf8_bom_is_skipped() {
+        assert_eq!(lines(b"\xEF\xBB\xBFhi\n")[0].text, "hi");
+    }
+
+    #[test]
+    fn utf16le_with_bom_and_bad_surrogate() {
+        let mut b = vec![0xFF, 0xFE];
+        for u in "ab\r\nc".encode_utf16() {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        b.extend_from_slice(&0xD800u16.to_le_bytes());
+        b.extend_from_slice(&u16::from(b'\n').to_le_bytes());
+        b.push(b'x'); // odd trailing byte
+        let l = lines(&b);
+        assert_eq!(l[0].text, "ab");
+        assert_eq!(l[1].text, "c\u{FFFD}");
+        assert_eq!(l[1].problem, Some(LineProblem::BadUtf16 { replaced: 1 }));
+        assert_eq!(l[2].text, "\u{FFFD}");
+    }
+
+    #[test]
+    fn utf16be_with_bom() {
+        let mut b = vec![0xFE, 0xFF];
+        for u in "x\ny".encode_utf16() {
+            b.extend_from_slice(&u.to_be_bytes());
+        }
+        let texts: Vec<_> = lines(&b).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, ["x", "y"]);
+    }
+
+    #[test]
+    fn overlong_line_is_cut_and_reading_goes_on() {
+        let mut b = vec![b'x'; MAX_LINE * 3 + 17];
+        b.extend_from_slice(b"\nnext\n");
+        let l = lines(&b);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].text.len(), MAX_LINE);
+        assert_eq!(
+            l[0].problem,
+            Some(LineProblem::TooLong {
+                total: (MAX_LINE * 3 + 17) as u64
+            })
+        );
+        assert_eq!(l[1].text, "next");
+        assert_eq!(l[1].number, 2);
+    }
+
+    #[test]
+    fn lines_spanning_chunks() {
+        let mut b = Vec::new();
+        for i in 0..100_000 {
+            b.extend_from_slice(format!("line {i}\r\n").as_bytes());
+        }
+        let l = lines(&b);
+        assert_eq!(l.len(), 100_000);
+        assert_eq!(l[99_999].text, "line 99999");
+        assert!(l.iter().all(|l| l.problem.is_none()));
+    }
+}

@@ -1,0 +1,316 @@
+//! Sources: one module per input kind, each yielding normalized
+//! [`TraceEvent`]s and the [`InputProblem`]s met on the way.
+//!
+//! `certtrace read` inputs are auto-detected per file: DebugView logs
+//! ([`debugview`]), JSON lines ([`jsonl`]), raw message lines, in UTF-8, ANSI
+//! (Windows-1252) or UTF-16 ([`lines`]).
+
+pub mod debugview;
+pub mod jsonl;
+pub mod lines;
+pub mod merge;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use crate::event::{Origin, Position, TraceEvent};
+use lines::{Line, LineReader};
+
+/// What a source yields: an event, or a problem with the input (counted in
+/// the summary, reported with its place; reading goes on).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceItem {
+    Event(TraceEvent),
+    Problem(InputProblem),
+}
+
+/// A problem with the input, with where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputProblem {
+    pub origin: Origin,
+    pub kind: ProblemKind,
+    pub detail: String,
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.detail)
+    }
+}
+
+/// Kinds of input problems, as counted in the summary (`input_problems`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProblemKind {
+    /// The input could not be opened or read.
+    Unreadable,
+    /// Bytes that are not valid text in the detected encoding.
+    Encoding,
+    /// A line longer than the limit (cut).
+    LineTooLong,
+    /// A line that does not fit the input's format (kept as a raw message).
+    Malformed,
+    /// Binary data in a text input.
+    Binary,
+    /// A truncated or corrupt record of a binary input.
+    Corrupt,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Unreadable => "unreadable",
+            ProblemKind::Encoding => "encoding",
+            ProblemKind::LineTooLong => "line_too_long",
+            ProblemKind::Malformed => "malformed",
+            ProblemKind::Binary => "binary",
+            ProblemKind::Corrupt => "corrupt",
+        }
+    }
+}
+
+/// The format of an input, auto-detected unless named with `--input-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Detect from the first line (or the first bytes for binary formats).
+    Auto,
+    /// DebugView log: `index<TAB>time<TAB>[pid] message`.
+    Debugview,
+    /// One message per line, nothing else.
+    Raw,
+    /// JSON lines: certtrace events, SilkETW or Sealighter output.
+    Json,
+}
+
+/// Options that shape how inputs become events.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// pid for inputs that have none (raw lines, DebugView without pids).
+    pub pid: Option<u32>,
+    /// Payload field holding the message (JSON collectors).
+    pub field: Option<String>,
+    pub format: Option<InputFormat>,
+}
+
+/// A boxed stream of source items.
+pub type ItemStream = Box<dyn Iterator<Item = SourceItem> + Send>;
+
+/// Opens a named input (`-` is stdin) as a stream of items. An input that
+/// cannot be opened is an error naming it.
+pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
+    let reader: Box<dyn Read + Send> = if name == "-" {
+        Box::new(io::stdin())
+    } else {
+        let f = File::open(name)?;
+        if f.metadata()?.is_dir() {
+            return Err(io::Error::other("is a directory"));
+        }
+        Box::new(f)
+    };
+    Ok(Box::new(TextSource::new(reader, name.into(), opts.clone())))
+}
+
+/// Reads lines of a text input and turns them into events.
+pub struct TextSource<R> {
+    lines: LineReader<R>,
+    input: Arc<str>,
+    opts: ReadOptions,
+    format: Option<InputFormat>,
+    pending: VecDeque<SourceItem>,
+    done: bool,
+}
+
+impl<R: Read> TextSource<R> {
+    pub fn new(reader: R, input: Arc<str>, opts: ReadOptions) -> Self {
+        let format = opts.format.filter(|f| *f != InputFormat::Auto);
+        TextSource {
+            lines: LineReader::new(reader),
+            input,
+            opts,
+            format,
+            pending: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    fn origin(&self, line: u64) -> Origin {
+        Origin {
+            input: self.input.clone(),
+            position: Position::Line(line),
+        }
+    }
+
+    fn problem(&mut self, line: u64, kind: ProblemKind, detail: String) {
+        let origin = self.origin(line);
+        self.pending.push_back(SourceItem::Problem(InputProblem {
+            origin,
+            kind,
+            detail,
+        }));
+    }
+
+    fn handle_line(&mut self, line: Line) {
+        if let Some(p) = &line.problem {
+            let kind = match p {
+                lines::LineProblem::NotUtf8 | lines::LineProblem::BadUtf16 { .. } => {
+                    ProblemKind::Encoding
+                }
+                lines::LineProblem::TooLong { .. } => ProblemKind::LineTooLong,
+                lines::LineProblem::Binary => ProblemKind::Binary,
+            };
+            self.problem(line.number, kind, p.to_string());
+        }
+        if line.text.trim().is_empty() {
+            return;
+        }
+        let format = *self.format.get_or_insert_with(|| detect(&line.text));
+        let origin = self.origin(line.number);
+        let event = match format {
+            InputFormat::Debugview => match debugview::parse_line(&line.text) {
+                Some(entry) => {
+                    let mut ev = TraceEvent::new(entry.message, origin);
+                    ev.time = entry.time;
+                    ev.pid = entry.pid.or(self.opts.pid);
+                    ev
+                }
+                None => {
+                    self.problem(
+                        line.number,
+                        ProblemKind::Malformed,
+                        "not a DebugView entry (index<TAB>time<TAB>message); kept as a raw message"
+                            .into(),
+                    );
+                    self.raw_event(&line.text, origin)
+                }
+            },
+            InputFormat::Json => {
+                match jsonl::parse_line(&line.text, origin.clone(), self.opts.field.as_deref()) {
+                    Ok(mut ev) => {
+                        ev.pid = ev.pid.or(self.opts.pid);
+                        ev
+                    }
+                    Err(e) => {
+                        self.problem(
+                            line.number,
+                            ProblemKind::Malformed,
+                            format!("{e}; kept as a raw message"),
+                        );
+                        self.raw_event(&line.text, origin)
+                    }
+                }
+            }
+            InputFormat::Raw | InputFormat::Auto => self.raw_event(&line.text, origin),
+        };
+        self.pending.push_back(SourceItem::Event(event));
+    }
+
+    fn raw_event(&self, text: &str, origin: Origin) -> TraceEvent {
+        let (pid, msg) = debugview::split_pid(text);
+        let mut ev = TraceEvent::new(msg.trim_end_matches(['\t', '\r']), origin);
+        ev.pid = pid.or(self.opts.pid);
+        ev
+    }
+}
+
+/// The format of a text input, from its first non-empty line.
+pub fn detect(first_line: &str) -> InputFormat {
+    if debugview::parse_line(first_line).is_some() {
+        InputFormat::Debugview
+    } else if first_line.trim_start().starts_with('{') {
+        InputFormat::Json
+    } else {
+        InputFormat::Raw
+    }
+}
+
+impl<R: Read> Iterator for TextSource<R> {
+    type Item = SourceItem;
+
+    fn next(&mut self) -> Option<SourceItem> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            if self.done {
+                return None;
+            }
+            match self.lines.next_line() {
+                Ok(Some(line)) => self.handle_line(line),
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    // A read error ends this input, but not the run.
+                    self.done = true;
+                    let n = self.lines_read() + 1;
+                    let kind = if e.kind() == io::ErrorKind::InvalidData {
+                        ProblemKind::Corrupt
+                    } else {
+                        ProblemKind::Unreadable
+                    };
+                    self.problem(n, kind, format!("read error: {e}; rest of input skipped"));
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> TextSource<R> {
+    fn lines_read(&self) -> u64 {
+        self.lines.lines_read()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &[u8], opts: ReadOptions) -> Vec<SourceItem> {
+        TextSource::new(text, "t".into(), opts).collect()
+    }
+
+    fn events(text: &[u8]) -> Vec<TraceEvent> {
+        items(text, ReadOptions::default())
+            .into_iter()
+            .filter_map(|i| match i {
+                SourceItem::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn debugview_log_detected() {
+        let ev = events(b"00000001\t0.00000000\t[5120] Line: 28 rMsg1638: cnt = 1 URI: x\t\r\n\r\n00000002\t0.1\t[5120] b\t\r\n");
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0].pid, Some(5120));
+        assert_eq!(ev[0].text, "Line: 28 rMsg1638: cnt = 1 URI: x");
+        assert_eq!(ev[1].origin.to_string(), "t:3");
+    }
+
+    #[test]
+    fn malformed_debugview_line_is_kept_and_reported() {
+        let it = items(b"1\t0.1\t[1] a\ngarbage here\n", ReadOptions::default());
+        assert_eq!(it.len(), 3);
+        match &it[1] {
+            SourceItem::Problem(p) => {
+                assert_eq!(p.kind, ProblemKind::Malformed);
+                assert_eq!(p.origin.to_string(), "t:2");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&it[2], SourceItem::Event(e) if e.text == "garbage here"));
+    }
+
+    #[test]
+    fn raw_lines_take_the_given_pid() {
+        let it = items(
+            b"Line: 32 rMsg1638: connection is not using SSL\n",
+            ReadOptions {
+                pid: Some(42),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(&it[0], SourceItem::Event(e) if e.pid == Some(42)));
+    }
+}
