@@ -12,3 +12,6 @@ pub mod provider;
 pub mod hresult;
 pub mod parse;
 pub mod sources;
+pub mod correlate;
+pub mod record;
+pub mod simulate;

@@ -1,0 +1,964 @@
+//! Correlation: module messages into worker-process instances and requests.
+//!
+//! Each pid's messages go to its current *instance* (a new one starts at the
+//! module's `RegisterModule` lines or when the request counter restarts).
+//! Within an instance, a request is opened by `cnt = N URI: …` and takes the
+//! messages of the module's steps until its last one:
+//!
+//! ```text
+//! start ─┬─ not using SSL ............................ plain_http
+//!        └─ [forcing load ─ FATAL Negotiate .......... negotiate_failed]
+//!           ├─ Cert not found ........................ cert_not_found
+//!           ├─ FATAL GetClientCertificate ............ get_cert_failed
+//!           ├─ No client certificate ................. no_cert
+//!           └─ cert size ─ cert crc .................. cert_ok
+//! ```
+//!
+//! With a thread id (ETW, collector JSON) a message belongs to the request
+//! open on its thread. Without one (DebugView), it goes to the open request of
+//! its process whose step can take it; when several can, the oldest is
+//! chosen and all of them are marked `inferred`. Requests near lost lines
+//! (unseen counters, orphan messages) are `inferred` too; the rest are
+//! `exact`. Finished requests are held for a few messages of their process
+//! before they are emitted, so that a lost line noticed just after can still
+//! mark them.
+
+pub mod counters;
+pub mod timing;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::event::{EventTime, Origin, TraceEvent};
+use crate::hresult::HResult;
+use crate::parse::{self, FatalKind, Message};
+use crate::record::{
+    Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
+    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord,
+    RequestRecord, Summary, UnknownRecord,
+};
+use crate::sources::InputProblem;
+use counters::{Counters, Gap};
+use timing::DelayModel;
+
+/// An open request is closed as `incomplete` once this many later requests
+/// of its instance have started.
+pub const EVICT_AFTER: u64 = 256;
+/// ... or once this many requests that started after it have finished.
+pub const EVICT_OVERTAKEN: u32 = 32;
+/// A request overtaken by this many is presumed dead when choosing.
+const STALE_OVERTAKEN: u32 = 4;
+/// A counter this far below the highest one means the process restarted.
+pub const RESTART_DROP: u64 = 64;
+/// Finished requests wait for this many further messages of their instance.
+const SETTLE_MESSAGES: u64 = 6;
+
+/// Options of the correlation stage.
+#[derive(Debug, Clone, Default)]
+pub struct CorrelateOptions {
+    /// Emit `unknown` records for lines that are not module messages.
+    pub show_unknown: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
+    Unknown,
+}
+
+fn scheme_of(uri: &str) -> Scheme {
+    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        Scheme::Https
+    } else if lower.starts_with("http://") {
+        Scheme::Http
+    } else {
+        Scheme::Unknown
+    }
+}
+
+/// Where an open request is in the module's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Started,
+    /// snippet1: after `forcing load of client cert`.
+    Forced,
+    /// After `cert size`, waiting for `cert crc`.
+    SizeSeen,
+}
+
+#[derive(Debug)]
+struct OpenRequest {
+    record: RequestRecord,
+    scheme: Scheme,
+    step: Step,
+    /// Message sequence number when the request entered its step (FIFO).
+    step_seq: u64,
+    /// Capture time (seconds) when it entered its step.
+    step_time: Option<f64>,
+    /// Start order within the instance.
+    start_index: u64,
+    /// Requests started after this one that have finished already.
+    overtaken: u32,
+}
+
+#[derive(Debug)]
+struct Held {
+    record: RequestRecord,
+    release_at: u64,
+}
+
+#[derive(Debug)]
+struct Instance {
+    id: InstanceId,
+    start: InstanceStart,
+    first_time: Option<EventTime>,
+    last_time: Option<EventTime>,
+    build: Option<String>,
+    open: Vec<OpenRequest>,
+    held: VecDeque<Held>,
+    counters: Counters,
+    /// Messages seen by this instance (its clock for settling).
+    messages: u64,
+    starts: u64,
+    requests: u64,
+    outcomes: BTreeMap<&'static str, u64>,
+    gaps: u64,
+    missing: u64,
+    read_races: u64,
+    orphans: u64,
+    inferred: u64,
+    module_errors: u64,
+    /// Whether a `RegisterModule` line has been seen in this instance.
+    loaded: bool,
+}
+
+impl Instance {
+    fn new(id: InstanceId, start: InstanceStart, time: Option<EventTime>) -> Instance {
+        let expect_from = match start {
+            InstanceStart::FirstSeen => None,
+            _ => Some(1),
+        };
+        Instance {
+            id,
+            start,
+            first_time: time,
+            last_time: time,
+            build: None,
+            open: Vec::new(),
+            held: VecDeque::new(),
+            counters: Counters::new(expect_from),
+            messages: 0,
+            starts: 0,
+            requests: 0,
+            outcomes: BTreeMap::new(),
+            gaps: 0,
+            missing: 0,
+            read_races: 0,
+            orphans: 0,
+            inferred: 0,
+            module_errors: 0,
+            loaded: start == InstanceStart::ModuleLoad,
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.starts == 0 && self.open.is_empty() && self.held.is_empty()
+    }
+
+    /// Marks every open and held request as inferred: a line was lost
+    /// around here and any of them may have taken a message not its own.
+    fn taint_all(&mut self) {
+        for r in &mut self.open {
+            r.record.assignment = Assignment::Inferred;
+        }
+        for h in &mut self.held {
+            h.record.assignment = Assignment::Inferred;
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ProcessKey {
+    host: Option<String>,
+    pid: Option<u32>,
+}
+
+#[derive(Debug)]
+struct Process {
+    instance: Instance,
+    ordinal: u32,
+    /// tid → index of the request open on that thread (by cnt/start index).
+    threads: HashMap<u32, u64>,
+}
+
+/// The correlation stage: feed events in capture order with
+/// [`Correlator::push_event`], take records with [`Correlator::drain`], and
+/// call [`Correlator::finish`] at the end.
+pub struct Correlator {
+    opts: CorrelateOptions,
+    processes: HashMap<ProcessKey, Process>,
+    out: Vec<Record>,
+    summary: Summary,
+    /// Global message sequence (FIFO order between open requests).
+    seq: u64,
+    /// Step timing learned from unambiguous requests.
+    delays: DelayModel,
+}
+
+/// Which open requests a message can go to.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    /// Requests at `Started` with a scheme other than `https`.
+    NotSsl,
+    /// HTTPS requests before `cert size` (Started or Forced).
+    CertStep,
+    /// HTTPS requests at `Started` (snippet1 `forcing load`).
+    Forcing,
+    /// HTTPS requests at `Forced` (snippet1 negotiation failure).
+    Negotiate,
+    /// Requests at `SizeSeen`.
+    Crc,
+}
+
+impl Correlator {
+    pub fn new(opts: CorrelateOptions) -> Correlator {
+        Correlator {
+            opts,
+            processes: HashMap::new(),
+            out: Vec::new(),
+            summary: Summary::default(),
+            seq: 0,
+            delays: DelayModel::default(),
+        }
+    }
+
+    /// Records produced so far (streaming order).
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Record> {
+        self.out.drain(..)
+    }
+
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    pub fn set_inputs(&mut self, inputs: Vec<String>) {
+        self.summary.inputs = inputs;
+    }
+
+    /// An input that could not be opened.
+    pub fn unreadable_input(&mut self, name: &str) {
+        self.summary.unreadable_inputs.push(name.to_string());
+        *self.summary.input_problems.entry("unreadable").or_insert(0) += 1;
+    }
+
+    /// A problem met while reading an input.
+    pub fn push_problem(&mut self, p: &InputProblem) {
+        *self
+            .summary
+            .input_problems
+            .entry(p.kind.as_str())
+            .or_insert(0) += 1;
+        self.out.push(Record::Problem(ProblemRecord {
+            kind: p.kind.as_str(),
+            detail: p.detail.clone(),
+            source: p.origin.clone(),
+        }));
+    }
+
+    /// Emits requests whose settle time has passed in every instance (call
+    /// when the input is idle, so a live view is not held back).
+    pub fn flush_settled(&mut self) {
+        for p in self.processes.values_mut() {
+            while let Some(h) = p.instance.held.pop_front() {
+                emit_request(&mut p.instance, h.record, &mut self.out, &mut self.summary);
+            }
+        }
+    }
+
+    pub fn push_event(&mut self, ev: &TraceEvent) {
+        self.summary.events += 1;
+        self.seq += 1;
+        let parsed = parse::parse(&ev.text);
+        match parsed.message {
+            Message::Foreign => {
+                self.summary.foreign_lines += 1;
+                self.unknown("foreign", ev);
+            }
+            Message::UnknownModule { .. } => {
+                self.summary.unknown_module_messages += 1;
+                self.summary.module_messages += 1;
+                self.unknown("module", ev);
+            }
+            m => {
+                self.summary.module_messages += 1;
+                self.module_message(m, ev);
+            }
+        }
+    }
+
+    fn unknown(&mut self, kind: &'static str, ev: &TraceEvent) {
+        if self.opts.show_unknown {
+            self.out.push(Record::Unknown(UnknownRecord {
+                kind,
+                pid: ev.pid,
+                tid: ev.tid,
+                text: ev.text.clone(),
+                time: ev.time,
+                source: ev.origin.clone(),
+            }));
+        }
+    }
+
+    fn process(&mut self, ev: &TraceEvent) -> &mut Process {
+        let key = ProcessKey {
+            host: ev.host.clone(),
+            pid: ev.pid,
+        };
+        let summary = &mut self.summary;
+        self.processes.entry(key).or_insert_with(|| {
+            summary.processes += 1;
+            summary.instances += 1;
+            Process {
+                instance: Instance::new(
+                    InstanceId {
+                        host: ev.host.clone(),
+                        pid: ev.pid,
+                        ordinal: 1,
+                    },
+                    InstanceStart::FirstSeen,
+                    ev.time,
+                ),
+                ordinal: 1,
+                threads: HashMap::new(),
+            }
+        })
+    }
+
+    /// Ends the process's current instance and starts a new one.
+    fn restart(&mut self, ev: &TraceEvent, reason: InstanceStart) {
+        let key = ProcessKey {
+            host: ev.host.clone(),
+            pid: ev.pid,
+        };
+        let Some(p) = self.processes.get_mut(&key) else {
+            return;
+        };
+        p.ordinal += 1;
+        let id = InstanceId {
+            host: ev.host.clone(),
+            pid: ev.pid,
+            ordinal: p.ordinal,
+        };
+        let mut new = Instance::new(id.clone(), reason, ev.time);
+        std::mem::swap(&mut p.instance, &mut new);
+        p.threads.clear();
+        let old = new;
+        let previous = old.id.clone();
+        close_instance(old, true, &mut self.out, &mut self.summary);
+        self.summary.instances += 1;
+        self.summary.recycles += 1;
+        self.out.push(Record::Recycle(RecycleRecord {
+            instance: id,
+            pid: ev.pid,
+            reason,
+            previous: Some(previous),
+            time: ev.time,
+            source: ev.origin.clone(),
+        }));
+    }
+
+    fn module_message(&mut self, m: Message<'_>, ev: &TraceEvent) {
+        // Lifecycle first: it may start a new instance.
+        match &m {
+            Message::ModuleLoad => {
+                let p = self.process(ev);
+                if p.instance.is_fresh() && !p.instance.loaded {
+                    p.instance.start = InstanceStart::ModuleLoad;
+                    p.instance.loaded = true;
+                    p.instance.counters = Counters::new(Some(1));
+                    let rec = RecycleRecord {
+                        instance: p.instance.id.clone(),
+                        pid: ev.pid,
+                        reason: InstanceStart::ModuleLoad,
+                        previous: None,
+                        time: ev.time,
+                        source: ev.origin.clone(),
+                    };
+                    self.summary.recycles += 1;
+                    self.out.push(Record::Recycle(rec));
+                } else {
+                    self.restart(ev, InstanceStart::ModuleLoad);
+                    self.process(ev).instance.loaded = true;
+                }
+                return;
+            }
+            Message::TraceWindowReset { build } => {
+                let p = self.process(ev);
+                if !p.instance.is_fresh() && !p.instance.loaded {
+                    // Its RegisterModule line was lost: still a new process.
+                    self.restart(ev, InstanceStart::ModuleLoad);
+                }
+                let p = self.process(ev);
+                p.instance.loaded = true;
+                if let Some(b) = build {
+                    p.instance.build = Some(b.build.to_string());
+                }
+                return;
+            }
+            Message::RequestStart { cnt, .. } => {
+                let cnt = *cnt;
+                let p = self.process(ev);
+                let restart = p.instance.counters.max().is_some_and(|max| {
+                    cnt + RESTART_DROP < max || (cnt == 1 && p.instance.counters.has_seen(1))
+                });
+                if restart {
+                    self.restart(ev, InstanceStart::CounterRestart);
+                }
+            }
+            _ => {}
+        }
+        let seq = self.seq;
+        self.process(ev);
+        let key = ProcessKey {
+            host: ev.host.clone(),
+            pid: ev.pid,
+        };
+        let Correlator {
+            processes,
+            summary,
+            out,
+            delays,
+            ..
+        } = self;
+        let Some(p) = processes.get_mut(&key) else {
+            return;
+        };
+        p.instance.messages += 1;
+        if ev.time.is_some() {
+            p.instance.last_time = ev.time;
+        }
+        match m {
+            Message::RequestStart { cnt, uri, build } => {
+                if let Some(b) = build
+                    && p.instance.build.is_none()
+                {
+                    p.instance.build = Some(b.build.to_string());
+                }
+                start_request(p, cnt, uri, ev, seq, out, summary);
+            }
+            Message::NotSsl => step(p, ev, Want::NotSsl, &m, seq, out, delays),
+            Message::ForcingCertLoad { .. } => step(p, ev, Want::Forcing, &m, seq, out, delays),
+            Message::CertNotFound { .. }
+            | Message::NoCertificate { .. }
+            | Message::CertSize { .. } => step(p, ev, Want::CertStep, &m, seq, out, delays),
+            Message::Fatal {
+                kind: FatalKind::GetClientCertificate,
+                ..
+            } => step(p, ev, Want::CertStep, &m, seq, out, delays),
+            Message::Fatal {
+                kind: FatalKind::Negotiate,
+                ..
+            } => step(p, ev, Want::Negotiate, &m, seq, out, delays),
+            Message::CertCrc { .. } => step(p, ev, Want::Crc, &m, seq, out, delays),
+            Message::Fatal { hresult, .. } | Message::CheckFailure { hresult, .. } => {
+                let inst = &mut p.instance;
+                inst.module_errors += 1;
+                summary.module_errors += 1;
+                if let Some(h) = hresult {
+                    *summary.hresult_counts.entry(h).or_insert(0) += 1;
+                }
+                out.push(Record::ModuleError(ModuleErrorRecord {
+                    instance: Some(inst.id.clone()),
+                    pid: ev.pid,
+                    text: ev.text.clone(),
+                    hresult,
+                    hresult_name: hresult.map(HResult::name),
+                    hresult_hint: hresult.map(HResult::hint),
+                    time: ev.time,
+                    source: ev.origin.clone(),
+                }));
+            }
+            Message::ViewClear { .. }
+            | Message::ModuleLoad
+            | Message::TraceWindowReset { .. }
+            | Message::UnknownModule { .. }
+            | Message::Foreign => {}
+        }
+        release_settled(&mut p.instance, out, summary);
+    }
+
+    /// Ends the run: closes every instance (open requests become
+    /// `incomplete`) and emits the summary.
+    pub fn finish(&mut self) {
+        let mut processes: Vec<Process> = self.processes.drain().map(|(_, p)| p).collect();
+        processes.sort_by(|a, b| a.instance.id.cmp(&b.instance.id));
+        for p in processes {
+            close_instance(p.instance, false, &mut self.out, &mut self.summary);
+        }
+        let mut summary = std::mem::take(&mut self.summary);
+        // Per-HRESULT counts: requests and module errors.
+        summary.hresults = summary
+            .hresult_counts
+            .iter()
+            .map(|(h, n)| HResultSummary {
+                hresult: h.to_string(),
+                name: h.name(),
+                hint: h.hint(),
+                count: *n,
+            })
+            .collect();
+        summary.hresults.sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
+        self.out.push(Record::Summary(summary.clone()));
+        self.summary = summary;
+    }
+
+    /// Records produced so far, as a vector.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        self.out.drain(..).collect()
+    }
+}
+
+/// Routes a request message to the open request it belongs to.
+fn step(
+    p: &mut Process,
+    ev: &TraceEvent,
+    want: Want,
+    m: &Message<'_>,
+    seq: u64,
+    out: &mut Vec<Record>,
+    delays: &mut DelayModel,
+) {
+    let now = ev.time.map(|t| t.sort_key());
+    let inst = &mut p.instance;
+    // By thread: exact.
+    if let Some(tid) = ev.tid {
+        let idx = p
+            .threads
+            .get(&tid)
+            .and_then(|start| inst.open.iter().position(|r| r.start_index == *start));
+        match idx {
+            Some(i) => {
+                let done = apply(&mut inst.open[i], m, ev, seq);
+                if done {
+                    p.threads.remove(&tid);
+                    finish(inst, i);
+                }
+            }
+            None => orphan(inst, m, ev, out),
+        }
+        return;
+    }
+    let candidates: Vec<usize> = (0..inst.open.len())
+        .filter(|&i| accepts(&inst.open[i], want))
+        .collect();
+    let (chosen, exact) = match candidates.len() {
+        0 => {
+            // A line of this request was lost: take the oldest request
+            // that could have lost it, as a guess.
+            let fallback = (0..inst.open.len())
+                .filter(|&i| accepts_after_loss(&inst.open[i], want))
+                .min_by_key(|&i| inst.open[i].step_seq);
+            inst.taint_all();
+            match fallback {
+                Some(i) => (i, false),
+                None => {
+                    orphan(inst, m, ev, out);
+                    return;
+                }
+            }
+        }
+        1 => {
+            let r = &inst.open[candidates[0]];
+            if let (Some(t), Some(t0)) = (now, r.step_time) {
+                delays.learn(step_class(r.step), t - t0);
+            }
+            (candidates[0], !inst.counters.doubtful())
+        }
+        _ => {
+            for &i in &candidates {
+                inst.open[i].record.assignment = Assignment::Inferred;
+            }
+            (choose(&inst.open, &candidates, now, delays), false)
+        }
+    };
+    let r = &mut inst.open[chosen];
+    if !exact {
+        r.record.assignment = Assignment::Inferred;
+    }
+    if apply(r, m, ev, seq) {
+        finish(inst, chosen);
+    }
+}
+
+fn step_class(s: Step) -> usize {
+    match s {
+        Step::Started => 0,
+        Step::Forced => 1,
+        Step::SizeSeen => 2,
+    }
+}
+
+/// Among several open requests that could take a message, the likeliest:
+/// by learned step timing when there is enough of it, else the oldest one
+/// that is not presumed dead (overtaken by several later requests).
+fn choose(open: &[OpenRequest], candidates: &[usize], now: Option<f64>, delays: &DelayModel) -> usize {
+    let fallback = candidates
+        .iter()
+        .copied()
+        .min_by_key(|&i| (open[i].overtaken >= STALE_OVERTAKEN, open[i].step_seq))
+        .unwrap_or(candidates[0]);
+    let Some(now) = now else {
+        return fallback;
+    };
+    let mut best: Option<(f64, usize)> = None;
+    for &i in candidates {
+        let r = &open[i];
+        let class = step_class(r.step);
+        let (Some(t0), true) = (r.step_time, delays.trusted(class)) else {
+            return fallback;
+        };
+        let score = delays.likelihood(class, now - t0);
+        // Ties (equal timing bins) go to the older request.
+        let better = match best {
+            None => true,
+            Some((bs, bi)) => {
+                score > bs * 1.000_001 || (score >= bs / 1.000_001 && r.step_seq < open[bi].step_seq)
+            }
+        };
+        if better {
+            best = Some((score, i));
+        }
+    }
+    best.map_or(fallback, |b| b.1)
+}
+
+/// Whether an open request's current step can take a message.
+fn accepts(r: &OpenRequest, want: Want) -> bool {
+    match want {
+        Want::NotSsl => r.step == Step::Started && r.scheme != Scheme::Https,
+        Want::CertStep => {
+            matches!(r.step, Step::Started | Step::Forced) && r.scheme != Scheme::Http
+        }
+        Want::Forcing => r.step == Step::Started && r.scheme != Scheme::Http,
+        Want::Negotiate => r.step == Step::Forced && r.scheme != Scheme::Http,
+        Want::Crc => r.step == Step::SizeSeen,
+    }
+}
+
+/// Whether a request could take the message if one of its lines was lost.
+fn accepts_after_loss(r: &OpenRequest, want: Want) -> bool {
+    match want {
+        // `cert size` lost: the crc still says a certificate was there.
+        Want::Crc => r.scheme != Scheme::Http && r.step != Step::SizeSeen,
+        // `forcing load` lost before a negotiation failure.
+        Want::Negotiate => r.scheme != Scheme::Http && r.step == Step::Started,
+        _ => false,
+    }
+}
+
+/// Applies a message to a request; true when the request is finished.
+fn apply(r: &mut OpenRequest, m: &Message<'_>, ev: &TraceEvent, seq: u64) -> bool {
+    let rec = &mut r.record;
+    rec.messages += 1;
+    if ev.time.is_some() {
+        rec.end_time = ev.time;
+    }
+    if rec.tid.is_none() {
+        rec.tid = ev.tid;
+    }
+    r.step_seq = seq;
+    r.step_time = ev.time.map(|t| t.sort_key()).or(r.step_time);
+    let set_outcome = |rec: &mut RequestRecord, o: Outcome, h: Option<HResult>| {
+        rec.outcome = o;
+        rec.hresult = h;
+        rec.hresult_name = h.map(HResult::name);
+        rec.hresult_hint = h.map(HResult::hint);
+    };
+    match *m {
+        Message::NotSsl => {
+            set_outcome(rec, Outcome::PlainHttp, None);
+            true
+        }
+        Message::ForcingCertLoad { forced } => {
+            rec.forced_negotiation = Some(forced);
+            if forced {
+                r.step = Step::Forced;
+            }
+            false
+        }
+        Message::CertNotFound { hresult } => {
+            // snippet1 prints it only for ERROR_NOT_FOUND.
+            let h = hresult.or(Some(HResult(0x8007_0490)));
+            set_outcome(rec, Outcome::CertNotFound, h);
+            true
+        }
+        Message::NoCertificate { fcc_neg } => {
+            rec.fcc_neg = fcc_neg;
+            set_outcome(rec, Outcome::NoCert, None);
+            true
+        }
+        Message::CertSize {
+            size,
+            previously_negotiated,
+        } => {
+            rec.cert_size = Some(size);
+            rec.previously_negotiated = Some(previously_negotiated);
+            r.step = Step::SizeSeen;
+            false
+        }
+        Message::CertCrc { crc } => {
+            rec.cert_crc = Some(crc);
+            set_outcome(rec, Outcome::CertOk, None);
+            true
+        }
+        Message::Fatal { kind, hresult, .. } => {
+            let o = match kind {
+                FatalKind::Negotiate => Outcome::NegotiateFailed,
+                _ => Outcome::GetCertFailed,
+            };
+            set_outcome(rec, o, hresult);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn start_request(
+    p: &mut Process,
+    cnt: u64,
+    uri: &str,
+    ev: &TraceEvent,
+    seq: u64,
+    out: &mut Vec<Record>,
+    summary: &mut Summary,
+) {
+    let inst = &mut p.instance;
+    inst.starts += 1;
+    let mut gaps = Vec::new();
+    let seen = inst.counters.observe(cnt, &mut gaps);
+    push_gaps(inst, &gaps, ev.time, out, summary);
+    if seen.duplicate {
+        summary.duplicate_cnts += 1;
+        // The other request with this counter may still be open.
+        for r in inst.open.iter_mut().filter(|r| r.record.cnt == cnt) {
+            r.record.duplicate_cnt = true;
+        }
+    }
+    if seen.out_of_order {
+        summary.out_of_order_cnts += 1;
+    }
+    let start_index = inst.starts;
+    // A thread starting a new request has finished its previous one.
+    if let Some(tid) = ev.tid
+        && let Some(prev) = p.threads.insert(tid, start_index)
+        && let Some(i) = inst.open.iter().position(|r| r.start_index == prev)
+    {
+        finish(inst, i);
+    }
+    // Requests open far too long lost their last line.
+    while let Some(i) = inst.open.iter().position(|r| {
+        r.start_index + EVICT_AFTER < start_index || r.overtaken >= EVICT_OVERTAKEN
+    }) {
+        finish(inst, i);
+    }
+    let mut record = RequestRecord {
+        instance: inst.id.clone(),
+        host: ev.host.clone(),
+        pid: ev.pid,
+        tid: ev.tid,
+        cnt,
+        uri: uri.to_string(),
+        time: ev.time,
+        time_kind: ev.time,
+        end_time: ev.time,
+        outcome: Outcome::Incomplete,
+        hresult: None,
+        hresult_name: None,
+        hresult_hint: None,
+        cert_size: None,
+        cert_crc: None,
+        previously_negotiated: None,
+        fcc_neg: None,
+        forced_negotiation: None,
+        assignment: Assignment::Exact,
+        duplicate_cnt: seen.duplicate,
+        source: ev.origin.clone(),
+        messages: 1,
+    };
+    if ev.tid.is_none() && inst.counters.doubtful() {
+        record.assignment = Assignment::Inferred;
+    }
+    inst.open.push(OpenRequest {
+        record,
+        scheme: scheme_of(uri),
+        step: Step::Started,
+        step_seq: seq,
+        step_time: ev.time.map(|t| t.sort_key()),
+        start_index,
+        overtaken: 0,
+    });
+}
+
+fn push_gaps(
+    inst: &mut Instance,
+    gaps: &[Gap],
+    time: Option<EventTime>,
+    out: &mut Vec<Record>,
+    summary: &mut Summary,
+) {
+    for g in gaps {
+        inst.read_races += g.read_race;
+        summary.read_races += g.read_race;
+        if g.missing == 0 {
+            continue;
+        }
+        inst.gaps += 1;
+        inst.missing += g.missing;
+        summary.gaps += 1;
+        summary.missing_requests += g.missing;
+        out.push(Record::Gap(GapRecord {
+            instance: inst.id.clone(),
+            pid: inst.id.pid,
+            from_cnt: g.from,
+            to_cnt: g.to,
+            missing: g.missing,
+            read_race: g.read_race,
+            time,
+        }));
+    }
+}
+
+/// Moves a finished (or abandoned) request to the settle queue.
+fn finish(inst: &mut Instance, i: usize) {
+    let r = inst.open.remove(i);
+    if r.record.outcome != Outcome::Incomplete {
+        for o in inst.open.iter_mut().filter(|o| o.start_index < r.start_index) {
+            o.overtaken += 1;
+        }
+    }
+    inst.held.push_back(Held {
+        record: r.record,
+        release_at: inst.messages + SETTLE_MESSAGES,
+    });
+}
+
+fn release_settled(inst: &mut Instance, out: &mut Vec<Record>, summary: &mut Summary) {
+    while inst
+        .held
+        .front()
+        .is_some_and(|h| h.release_at <= inst.messages)
+    {
+        if let Some(h) = inst.held.pop_front() {
+            emit_request(inst, h.record, out, summary);
+        }
+    }
+}
+
+fn emit_request(
+    inst: &mut Instance,
+    record: RequestRecord,
+    out: &mut Vec<Record>,
+    summary: &mut Summary,
+) {
+    inst.requests += 1;
+    summary.requests += 1;
+    *inst.outcomes.entry(record.outcome.as_str()).or_insert(0) += 1;
+    *summary.outcomes.entry(record.outcome.as_str()).or_insert(0) += 1;
+    if let Some(h) = record.hresult {
+        *summary.hresult_counts.entry(h).or_insert(0) += 1;
+    }
+    match record.assignment {
+        Assignment::Exact => summary.exact += 1,
+        Assignment::Inferred => {
+            summary.inferred += 1;
+            inst.inferred += 1;
+        }
+    }
+    out.push(Record::Request(record));
+}
+
+fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<Record>) {
+    inst.orphans += 1;
+    if ev.tid.is_none() {
+        // The message's request lost its start line; a message of the same
+        // kind taken earlier by an open request may have been this one's.
+        inst.taint_all();
+    }
+    out.push(Record::Orphan(OrphanRecord {
+        instance: Some(inst.id.clone()),
+        pid: ev.pid,
+        tid: ev.tid,
+        message_kind: m.kind_name(),
+        text: ev.text.clone(),
+        time: ev.time,
+        source: ev.origin.clone(),
+    }));
+}
+
+/// Ends an instance: open requests become `incomplete`, held ones are
+/// emitted, counters are judged, and its totals go out.
+fn close_instance(
+    mut inst: Instance,
+    by_recycle: bool,
+    out: &mut Vec<Record>,
+    summary: &mut Summary,
+) {
+    while !inst.open.is_empty() {
+        finish(&mut inst, 0);
+    }
+    while let Some(h) = inst.held.pop_front() {
+        emit_request(&mut inst, h.record, out, summary);
+    }
+    let mut gaps = Vec::new();
+    inst.counters.finish(&mut gaps);
+    let t = inst.last_time;
+    push_gaps(&mut inst, &gaps, t, out, summary);
+    summary.orphan_messages += inst.orphans;
+    out.push(Record::Instance(InstanceRecord {
+        instance: inst.id.clone(),
+        host: inst.id.host.clone(),
+        pid: inst.id.pid,
+        start: inst.start,
+        first_time: inst.first_time,
+        last_time: inst.last_time,
+        build: inst.build.clone(),
+        requests: inst.requests,
+        outcomes: inst.outcomes.clone(),
+        first_cnt: inst.counters.first,
+        last_cnt: inst.counters.max(),
+        gaps: inst.gaps,
+        missing_requests: inst.missing,
+        read_races: inst.read_races,
+        duplicate_cnts: inst.counters.duplicates,
+        out_of_order_cnts: inst.counters.out_of_order,
+        orphan_messages: inst.orphans,
+        inferred_requests: inst.inferred,
+        module_errors: inst.module_errors,
+        ended_by_recycle: by_recycle,
+    }));
+}
+
+/// Convenience for tests and small inputs: correlates a list of events.
+pub fn correlate_all(events: &[TraceEvent], opts: CorrelateOptions) -> Vec<Record> {
+    let mut c = Correlator::new(opts);
+    let mut out = Vec::new();
+    for ev in events {
+        c.push_event(ev);
+        out.extend(c.take_records());
+    }
+    c.finish();
+    out.extend(c.take_records());
+    out
+}
+
+/// Origin helper for tests and generators.
+pub fn line_origin(input: &str, line: u64) -> Origin {
+    Origin {
+        input: input.into(),
+        position: crate::event::Position::Line(line),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,130 @@
+//! How long the module takes between the steps of a request, learned from the
+//! requests whose messages could only have been theirs. When several open
+//! requests could take a message, the one for which a message *now* is most
+//! likely wins: the highest hazard `f(x) / S(x)` of the time `x` since it
+//! entered its step. With constant-ish step times that is the request that
+//! has waited about the usual time; with no timing (or too few samples) the
+//! oldest request wins.
+
+/// Step classes: time from the request start, from `forcing load`, from
+/// `cert size`.
+pub const CLASSES: usize = 3;
+/// Bins of log10(seconds) from 10^-7 s to 10^2 s, ten per decade.
+const BINS: usize = 90;
+const LOG_MIN: f64 = -7.0;
+/// Samples a class needs before its timing is trusted.
+const MIN_SAMPLES: u32 = 30;
+/// Samples kept per class before older ones are halved (adapts to change).
+const MAX_SAMPLES: u32 = 100_000;
+
+#[derive(Debug, Clone)]
+pub struct DelayModel {
+    bins: [[u32; BINS]; CLASSES],
+    total: [u32; CLASSES],
+}
+
+impl Default for DelayModel {
+    fn default() -> Self {
+        DelayModel {
+            bins: [[0; BINS]; CLASSES],
+            total: [0; CLASSES],
+        }
+    }
+}
+
+fn bin(seconds: f64) -> usize {
+    let x = seconds.max(1e-9).log10();
+    (((x - LOG_MIN) * 10.0).floor().max(0.0) as usize).min(BINS - 1)
+}
+
+impl DelayModel {
+    /// Records the delay of an unambiguous step.
+    pub fn learn(&mut self, class: usize, seconds: f64) {
+        if !(seconds.is_finite() && seconds >= 0.0) || class >= CLASSES {
+            return;
+        }
+        if self.total[class] >= MAX_SAMPLES {
+            for b in self.bins[class].iter_mut() {
+                *b /= 2;
+            }
+            self.total[class] = self.bins[class].iter().sum();
+        }
+        self.bins[class][bin(seconds)] += 1;
+        self.total[class] += 1;
+    }
+
+    pub fn trusted(&self, class: usize) -> bool {
+        class < CLASSES && self.total[class] >= MIN_SAMPLES
+    }
+
+    /// How likely a request that entered its step `seconds` ago prints its
+    /// next message now: `f(x) / (S(x) + q)`, the hazard of the learned delay
+    /// distribution with a share `q` of requests whose next line was lost
+    /// (they never print, so a request long overdue is most likely dead).
+    pub fn likelihood(&self, class: usize, seconds: f64) -> f64 {
+        const EPS: f64 = 1e-3;
+        const LOST: f64 = 0.01;
+        let b = bin(seconds);
+        let counts = &self.bins[class];
+        let n = self.total[class] as f64 + EPS * BINS as f64;
+        let f = (counts[b] as f64 + EPS) / n;
+        let s: f64 = (counts[b..].iter().map(|&c| c as f64).sum::<f64>()
+            + EPS * (BINS - b) as f64)
+            / n;
+        (1.0 - LOST) * f / ((1.0 - LOST) * s + LOST)
+    }
+
+    /// The delay below which `share` of the learned delays fall.
+    pub fn quantile(&self, class: usize, share: f64) -> Option<f64> {
+        if !self.trusted(class) {
+            return None;
+        }
+        let want = (self.total[class] as f64 * share).ceil() as u32;
+        let mut acc = 0;
+        for (b, &c) in self.bins[class].iter().enumerate() {
+            acc += c;
+            if acc >= want {
+                return Some(10f64.powf(LOG_MIN + (b + 1) as f64 / 10.0));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrained_model_is_not_trusted() {
+        let m = DelayModel::default();
+        assert!(!m.trusted(0));
+    }
+
+    #[test]
+    fn usual_delay_has_highest_hazard() {
+        let mut m = DelayModel::default();
+        for i in 0..200 {
+            m.learn(0, 100e-6 * (1.0 + (i % 10) as f64 / 20.0));
+        }
+        assert!(m.trusted(0));
+        // A request that entered its step 100 µs ago is far likelier to
+        // print now than one that entered 2 µs ago.
+        assert!(m.likelihood(0, 100e-6) > 10.0 * m.likelihood(0, 2e-6));
+        // Long overdue: most likely its line was lost.
+        assert!(m.likelihood(0, 100e-6) > 100.0 * m.likelihood(0, 1.0));
+        let q = m.quantile(0, 0.99).unwrap();
+        assert!(q > 100e-6 && q < 300e-6, "{q}");
+    }
+
+    #[test]
+    fn odd_values_are_ignored() {
+        let mut m = DelayModel::default();
+        m.learn(0, f64::NAN);
+        m.learn(0, -1.0);
+        m.learn(7, 1.0);
+        assert_eq!(m.total, [0, 0, 0]);
+        m.learn(1, 1e9);
+        assert_eq!(m.total[1], 1);
+    }
+}

@@ -1,0 +1,383 @@
+//! What certtrace reports: the records every renderer shows and the JSON
+//! schema scripts rely on. Field names here are the stable interface
+//! (`schema_version` below); add fields, never rename or remove them.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
+
+use crate::event::{EventTime, Origin};
+use crate::hresult::HResult;
+
+/// Version of the JSON records. Bumped only when a field changes meaning or
+/// disappears; new fields may appear in any version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Plain HTTP: no client certificate possible.
+    PlainHttp,
+    /// A client certificate was presented (size and CRC logged).
+    CertOk,
+    /// HTTPS, but the client sent no certificate.
+    NoCert,
+    /// `GetClientCertificate` returned ERROR_NOT_FOUND or no certificate info.
+    CertNotFound,
+    /// `NegotiateClientCertificate` failed (snippet1 builds).
+    NegotiateFailed,
+    /// `GetClientCertificate` failed with another error.
+    GetCertFailed,
+    /// The request's last message is missing from the capture.
+    Incomplete,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::PlainHttp,
+        Outcome::CertOk,
+        Outcome::NoCert,
+        Outcome::CertNotFound,
+        Outcome::NegotiateFailed,
+        Outcome::GetCertFailed,
+        Outcome::Incomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::PlainHttp => "plain_http",
+            Outcome::CertOk => "cert_ok",
+            Outcome::NoCert => "no_cert",
+            Outcome::CertNotFound => "cert_not_found",
+            Outcome::NegotiateFailed => "negotiate_failed",
+            Outcome::GetCertFailed => "get_cert_failed",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+
+    /// Whether an operator should look at this request.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::CertNotFound | Outcome::NegotiateFailed | Outcome::GetCertFailed
+        )
+    }
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Outcome, String> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+                format!("unknown outcome {s:?}; one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// Whether a request's messages could only have been its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    /// By thread id, or the only request that could take each message.
+    Exact,
+    /// A best guess among concurrent requests of the same process, or near
+    /// lost lines.
+    Inferred,
+}
+
+/// Why a worker-process instance was recognised as new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStart {
+    /// First messages of this pid in the capture.
+    FirstSeen,
+    /// The module's `RegisterModule` lines: a worker process started.
+    ModuleLoad,
+    /// The request counter started again: a new process with a reused pid.
+    CounterRestart,
+}
+
+/// A worker-process instance: a pid from one start to the next.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId {
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    /// 1-based: the n-th instance seen with this pid.
+    pub ordinal: u32,
+}
+
+impl std::fmt::Display for InstanceId {
+    /// `5120#1`, `?#1` without pid, `web01/5120#2` with a host.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(h) = &self.host {
+            write!(f, "{h}/")?;
+        }
+        match self.pid {
+            Some(p) => write!(f, "{p}#{}", self.ordinal),
+            None => write!(f, "?#{}", self.ordinal),
+        }
+    }
+}
+
+impl Serialize for InstanceId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+pub fn ser_time<S: Serializer>(t: &Option<EventTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.collect_str(t),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn ser_time_kind<S: Serializer>(t: &Option<EventTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(t.kind().as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn ser_hresult<S: Serializer>(h: &Option<HResult>, s: S) -> Result<S::Ok, S::Error> {
+    match h {
+        Some(h) => s.collect_str(h),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(o)
+}
+
+/// One request through the module.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRecord {
+    pub instance: InstanceId,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    pub tid: Option<u32>,
+    pub cnt: u64,
+    pub uri: String,
+    /// Time of the request's first message.
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+    #[serde(serialize_with = "ser_time_kind")]
+    pub time_kind: Option<EventTime>,
+    /// Time of its last message.
+    #[serde(serialize_with = "ser_time")]
+    pub end_time: Option<EventTime>,
+    pub outcome: Outcome,
+    #[serde(serialize_with = "ser_hresult")]
+    pub hresult: Option<HResult>,
+    pub hresult_name: Option<String>,
+    pub hresult_hint: Option<String>,
+    pub cert_size: Option<u32>,
+    pub cert_crc: Option<u32>,
+    pub previously_negotiated: Option<bool>,
+    /// `fccNeg` of `No client certificate. fccNeg = <0|1>`.
+    pub fcc_neg: Option<bool>,
+    /// snippet1 builds: whether the module forced certificate negotiation.
+    pub forced_negotiation: Option<bool>,
+    pub assignment: Assignment,
+    /// Another request of this instance printed the same counter (the
+    /// module's read race).
+    pub duplicate_cnt: bool,
+    /// Input and line of the request's first message.
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+    /// How many module messages were assigned to this request.
+    pub messages: u32,
+}
+
+/// Counters that never showed up in an instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GapRecord {
+    pub instance: InstanceId,
+    pub pid: Option<u32>,
+    /// First and last missing counter value.
+    pub from_cnt: u64,
+    pub to_cnt: u64,
+    /// Requests whose start line is missing from the capture.
+    pub missing: u64,
+    /// Values skipped by the module's counter read race (a duplicate counter
+    /// nearby accounts for them): not lost requests.
+    pub read_race: u64,
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+}
+
+/// A request message no open request could take.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrphanRecord {
+    pub instance: Option<InstanceId>,
+    pub pid: Option<u32>,
+    pub tid: Option<u32>,
+    pub message_kind: &'static str,
+    pub text: String,
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+}
+
+/// A line that is not a known module message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownRecord {
+    /// `module` (module prefix, unknown body) or `foreign` (other software).
+    pub kind: &'static str,
+    pub pid: Option<u32>,
+    pub tid: Option<u32>,
+    pub text: String,
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+}
+
+/// A failure the module reported outside a request (module start-up,
+/// `CHK_HR_LOG`, unclassified `FATAL Error`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleErrorRecord {
+    pub instance: Option<InstanceId>,
+    pub pid: Option<u32>,
+    pub text: String,
+    #[serde(serialize_with = "ser_hresult")]
+    pub hresult: Option<HResult>,
+    pub hresult_name: Option<String>,
+    pub hresult_hint: Option<String>,
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+}
+
+/// A worker process started (or a pid was reused) during the capture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecycleRecord {
+    pub instance: InstanceId,
+    pub pid: Option<u32>,
+    pub reason: InstanceStart,
+    /// The instance it replaced on the same pid, if any.
+    pub previous: Option<InstanceId>,
+    #[serde(serialize_with = "ser_time")]
+    pub time: Option<EventTime>,
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+}
+
+/// Per worker-process instance totals, emitted when the instance ends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceRecord {
+    pub instance: InstanceId,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    pub start: InstanceStart,
+    #[serde(serialize_with = "ser_time")]
+    pub first_time: Option<EventTime>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_time: Option<EventTime>,
+    /// Module build timestamp (`Build …` suffix), when logged.
+    pub build: Option<String>,
+    pub requests: u64,
+    pub outcomes: BTreeMap<&'static str, u64>,
+    pub first_cnt: Option<u64>,
+    pub last_cnt: Option<u64>,
+    /// Counter ranges with missing requests, and how many requests.
+    pub gaps: u64,
+    pub missing_requests: u64,
+    pub read_races: u64,
+    pub duplicate_cnts: u64,
+    pub out_of_order_cnts: u64,
+    pub orphan_messages: u64,
+    pub inferred_requests: u64,
+    pub module_errors: u64,
+    /// Instances that ended because this pid was recycled/reused.
+    pub ended_by_recycle: bool,
+}
+
+/// A problem with the input (also printed on stderr).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProblemRecord {
+    pub kind: &'static str,
+    pub detail: String,
+    #[serde(serialize_with = "ser_origin")]
+    pub source: Origin,
+}
+
+/// Count, name and hint for one HRESULT.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HResultSummary {
+    pub hresult: String,
+    pub name: String,
+    pub hint: String,
+    pub count: u64,
+}
+
+/// Totals over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Summary {
+    pub inputs: Vec<String>,
+    pub events: u64,
+    pub module_messages: u64,
+    pub requests: u64,
+    pub outcomes: BTreeMap<&'static str, u64>,
+    pub exact: u64,
+    pub inferred: u64,
+    pub instances: u64,
+    pub processes: u64,
+    pub recycles: u64,
+    pub gaps: u64,
+    pub missing_requests: u64,
+    pub read_races: u64,
+    pub duplicate_cnts: u64,
+    pub out_of_order_cnts: u64,
+    pub orphan_messages: u64,
+    pub module_errors: u64,
+    pub unknown_module_messages: u64,
+    pub foreign_lines: u64,
+    pub input_problems: BTreeMap<&'static str, u64>,
+    pub hresults: Vec<HResultSummary>,
+    /// Inputs that could not be opened.
+    pub unreadable_inputs: Vec<String>,
+    /// True when the run stopped early (Ctrl-C, `--until`).
+    pub interrupted: bool,
+    /// Counts behind `hresults`, by code.
+    #[serde(skip)]
+    pub hresult_counts: BTreeMap<HResult, u64>,
+}
+
+/// Everything a renderer is given, in stream order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Request(RequestRecord),
+    Gap(GapRecord),
+    Orphan(OrphanRecord),
+    Unknown(UnknownRecord),
+    ModuleError(ModuleErrorRecord),
+    Recycle(RecycleRecord),
+    Instance(InstanceRecord),
+    Problem(ProblemRecord),
+    Summary(Summary),
+}
+
+impl Record {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Record::Request(_) => "request",
+            Record::Gap(_) => "gap",
+            Record::Orphan(_) => "orphan",
+            Record::Unknown(_) => "unknown",
+            Record::ModuleError(_) => "module_error",
+            Record::Recycle(_) => "recycle",
+            Record::Instance(_) => "instance",
+            Record::Problem(_) => "problem",
+            Record::Summary(_) => "summary",
+        }
+    }
+}
