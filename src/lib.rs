@@ -15,3 +15,8 @@ pub mod sources;
 pub mod correlate;
 pub mod record;
 pub mod simulate;
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod render;

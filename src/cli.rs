@@ -1,0 +1,109 @@
+//! The command line, defined once with clap: `main.rs` wires it to the
+//! library, and the completions and man page are generated from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::render::{ColorChoice, Format};
+use crate::sources::InputFormat;
+
+/// Correlate the client-certificate trace of an IIS native module: which
+/// request got which client certificate, which failed and why, which
+/// requests are missing, which worker process recycled.
+#[derive(Debug, Parser)]
+#[command(name = "certtrace", version, about, long_about = None, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
+summary); 1 an input could not be read or output failed; 2 usage error; 130 interrupted (Ctrl-C). \
+A closed output pipe (| head) ends quietly with 0.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to colour table output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin)
+    /// and report every request.
+    Read(ReadArgs),
+    /// Run the pipeline on a built-in realistic capture (several worker
+    /// processes, a recycle, concurrency, lost lines, every outcome).
+    Demo(DemoArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// Shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options shared by every command that reports requests.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, short = 'o', value_enum)]
+    pub format: Option<Format>,
+
+    /// Also list lines that are not module messages (other software, unknown
+    /// module messages).
+    #[arg(long)]
+    pub show_unknown: bool,
+
+    /// Only report requests with this outcome (repeatable): plain_http,
+    /// cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed,
+    /// incomplete.
+    #[arg(long, value_name = "OUTCOME")]
+    pub outcome: Vec<crate::record::Outcome>,
+
+    /// Only report requests whose URI matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub uri: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// Capture files; `-` reads stdin. Several files are merged in time
+    /// order when their times allow it, else read one after the other.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub inputs: Vec<String>,
+
+    /// Input format (auto-detected per file from its first line).
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// The worker process pid for input without pids (raw lines, DebugView
+    /// without "show process id"); input with pids is limited to this pid.
+    #[arg(long)]
+    pub pid: Option<u32>,
+
+    /// JSON collectors: the payload field holding the message [default:
+    /// msg/message, else the first string field].
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Save the capture (DebugView log, certtrace JSON events with thread
+    /// ids, the truth) to this directory instead of reporting on it.
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+
+    /// Requests to simulate.
+    #[arg(long, default_value_t = 400)]
+    pub requests: usize,
+
+    /// Seed of the simulation (same seed, same capture).
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

@@ -1,0 +1,204 @@
+//! One function per subcommand: turns parsed arguments into library calls.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::CommandFactory;
+use regex::Regex;
+
+use crate::app::{self, Input, PipelineOptions, RequestFilter, Status};
+use crate::cli::{Cli, Command, DemoArgs, OutputArgs, ReadArgs};
+use crate::correlate::CorrelateOptions;
+use crate::render::{self, ColorChoice, Format, table::TableOptions};
+use crate::sources::{self, ItemStream, ReadOptions, TextSource};
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Read(args) => read(&args, cli.color),
+        Command::Demo(args) => demo(&args, cli.color),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "certtrace", &mut io::stdout());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("certtrace: {e}");
+            1
+        }
+    }
+}
+
+/// Ctrl-C sets the returned flag; the pipeline then finishes what it has.
+fn stop_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    // A second Ctrl-C while finishing exits at once.
+    let _ = ctrlc::set_handler(move || {
+        if s.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    stop
+}
+
+fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
+    let uri = match &out.uri {
+        Some(re) => Some(Regex::new(re).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("--uri: {e}"))
+        })?),
+        None => None,
+    };
+    Ok(RequestFilter {
+        outcomes: out.outcome.clone(),
+        uri,
+    })
+}
+
+/// Runs the pipeline over opened inputs to stdout in the chosen format.
+fn report(
+    names: Vec<String>,
+    inputs: Vec<Input>,
+    out: &OutputArgs,
+    color: ColorChoice,
+    mut popts: PipelineOptions,
+) -> io::Result<i32> {
+    let stdout = io::stdout();
+    let is_tty = stdout.is_terminal();
+    let format = out
+        .format
+        .unwrap_or(if is_tty { Format::Table } else { Format::Ndjson });
+    let topts = TableOptions {
+        width: if is_tty { TableOptions::terminal_width() } else { 160 },
+        color: color.enabled(is_tty),
+        ..TableOptions::default()
+    };
+    popts.correlate = CorrelateOptions {
+        show_unknown: out.show_unknown,
+    };
+    popts.filter = filter(out)?;
+    let writer: Box<dyn Write> = Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
+    let mut renderer = render::renderer(format, writer, topts);
+    let stop = stop_flag();
+    let mut stderr = io::stderr().lock();
+    let status = app::run(names, inputs, &popts, renderer.as_mut(), &mut stderr, &stop)?;
+    if status == Status::Interrupted {
+        let _ = writeln!(stderr, "certtrace: interrupted; the summary covers what was read");
+    }
+    Ok(status.exit_code())
+}
+
+fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
+    let ropts = ReadOptions {
+        pid: args.pid,
+        field: args.field.clone(),
+        format: Some(args.input_format),
+    };
+    if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "stdin (-) can be read only once",
+        ));
+    }
+    if args.inputs == ["-"] && io::stdin().is_terminal() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no input: name capture files, or pipe a capture into `certtrace read -` \
+             (try `certtrace demo --write DIR` for sample files)",
+        ));
+    }
+    let mut inputs = Vec::new();
+    let mut live = false;
+    for name in &args.inputs {
+        if name == "-" && !stdin_is_regular_file() {
+            live = true;
+        }
+        match sources::open(name, &ropts) {
+            Ok(s) => inputs.push(Input::Stream(s)),
+            Err(e) => inputs.push(Input::Unreadable {
+                name: name.clone(),
+                error: describe_open_error(&e),
+            }),
+        }
+    }
+    let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    popts.only_pid = args.pid;
+    if live {
+        popts.batch = 1;
+    }
+    report(args.inputs.clone(), inputs, &args.output, color, popts)
+}
+
+fn describe_open_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
+    let (_, sim) = crate::demo::simulation(args.seed, args.requests.max(1));
+    if let Some(dir) = &args.write {
+        let written = crate::demo::write(dir, &sim)?;
+        let mut out = io::stdout().lock();
+        for w in &written {
+            writeln!(out, "wrote {w}")?;
+        }
+        writeln!(
+            out,
+            "\ntry:\n  certtrace read {}\n  certtrace read {} --format ndjson | jq 'select(.type == \"request\" and .outcome != \"cert_ok\")'",
+            dir.join("capture.log").display(),
+            dir.join("capture.ndjson").display()
+        )?;
+        return Ok(0);
+    }
+    let log = sim.debugview_log();
+    let stream: ItemStream = Box::new(TextSource::new(
+        io::Cursor::new(log.into_bytes()),
+        "demo.log".into(),
+        ReadOptions::default(),
+    ));
+    let popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    report(
+        vec!["demo.log".into()],
+        vec![Input::Stream(stream)],
+        &args.output,
+        color,
+        popts,
+    )
+}
+
+/// Whether stdin is redirected from a regular file (read in big batches)
+/// rather than a pipe or terminal (handled line by line as it arrives).
+fn stdin_is_regular_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let stdin = io::stdin();
+        if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
+            let f = std::fs::File::from(fd);
+            return f.metadata().map(|m| m.is_file()).unwrap_or(false);
+        }
+        false
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle;
+        let stdin = io::stdin();
+        if let Ok(h) = stdin.as_handle().try_clone_to_owned() {
+            let f = std::fs::File::from(h);
+            return f.metadata().map(|m| m.is_file()).unwrap_or(false);
+        }
+        false
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        false
+    }
+}

@@ -1,0 +1,69 @@
+//! Renderers: one file per output format behind one trait.
+//!
+//! * [`table`]: human tables (comfy-table), request rows as they come, then
+//!   summary tables.
+//! * [`ndjson`]: one JSON object per record and line, for scripts.
+//! * [`json`]: one JSON document with every record, for `jq`.
+
+pub mod json;
+pub mod ndjson;
+pub mod table;
+
+use std::io;
+
+use crate::record::Record;
+
+/// Output formats of `read` and `demo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tables for people (default on a terminal).
+    Table,
+    /// One JSON object per line (default when piped).
+    Ndjson,
+    /// One JSON document.
+    Json,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether the output is a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// A renderer gets every record in stream order, is told when the input
+/// pauses (to flush what it holds), and finishes at the end.
+pub trait Renderer {
+    fn record(&mut self, record: &Record) -> io::Result<()>;
+    /// The input is idle: show what is pending now.
+    fn idle(&mut self) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Builds the renderer for a format.
+pub fn renderer<'a>(
+    format: Format,
+    out: Box<dyn io::Write + 'a>,
+    opts: table::TableOptions,
+) -> Box<dyn Renderer + 'a> {
+    match format {
+        Format::Table => Box::new(table::TableRenderer::new(out, opts)),
+        Format::Ndjson => Box::new(ndjson::NdjsonRenderer::new(out)),
+        Format::Json => Box::new(json::JsonRenderer::new(out)),
+    }
+}

@@ -1,0 +1,85 @@
+//! NDJSON: one JSON object per line, each with `"type"` and
+//! `"schema_version"` first. Lines go out as soon as the input pauses, so a
+//! script reading a live stream sees each record promptly.
+
+use std::io::{self, Write};
+
+use crate::record::{Record, SCHEMA_VERSION};
+use crate::render::Renderer;
+
+pub struct NdjsonRenderer<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> NdjsonRenderer<W> {
+    pub fn new(out: W) -> Self {
+        NdjsonRenderer {
+            out,
+            buf: Vec::with_capacity(1024),
+        }
+    }
+}
+
+/// Serializes a record as one JSON object: `{"type":…,"schema_version":…,…}`.
+pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(record.type_name().as_bytes());
+    buf.extend_from_slice(b"\",\"schema_version\":");
+    buf.extend_from_slice(SCHEMA_VERSION.to_string().as_bytes());
+    let start = buf.len();
+    let res = match record {
+        Record::Request(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Gap(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Orphan(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Unknown(r) => serde_json::to_writer(&mut *buf, r),
+        Record::ModuleError(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Recycle(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Instance(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Problem(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Summary(r) => serde_json::to_writer(&mut *buf, r),
+    };
+    res.map_err(io::Error::other)?;
+    // The body is an object: replace its `{` by the separating comma.
+    if buf.get(start) == Some(&b'{') {
+        if buf.get(start + 1) == Some(&b'}') {
+            buf.remove(start);
+        } else {
+            buf[start] = b',';
+        }
+    }
+    Ok(())
+}
+
+impl<W: Write> Renderer for NdjsonRenderer<W> {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.buf.clear();
+        write_record(&mut self.buf, record)?;
+        self.buf.push(b'\n');
+        self.out.write_all(&self.buf)
+    }
+
+    fn idle(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Summary;
+
+    #[test]
+    fn type_and_version_come_first() {
+        let mut buf = Vec::new();
+        write_record(&mut buf, &Record::Summary(Summary::default())).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        assert!(s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#), "{s}");
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["requests"], 0);
+    }
+}
