@@ -200,7 +200,7 @@ pub fn run(
         }
         correlator.finish();
         if interrupted {
-            if let Some(Record::Summary(s)) = correlator.drain().last() {
+            if let Some(Record::Summary(s)) = correlator.drain().next_back() {
                 let mut s = s.clone();
                 s.interrupted = true;
                 renderer.record(&Record::Summary(s))?;

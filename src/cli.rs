@@ -13,9 +13,11 @@ use crate::sources::InputFormat;
 /// requests are missing, which worker process recycled.
 #[derive(Debug, Parser)]
 #[command(name = "certtrace", version, about, long_about = None, max_term_width = 100)]
-#[command(after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
+#[command(
+    after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
 summary); 1 an input could not be read or output failed; 2 usage error; 130 interrupted (Ctrl-C). \
-A closed output pipe (| head) ends quietly with 0.")]
+A closed output pipe (| head) ends quietly with 0."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -49,9 +49,10 @@ fn stop_flag() -> Arc<AtomicBool> {
 
 fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
     let uri = match &out.uri {
-        Some(re) => Some(Regex::new(re).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("--uri: {e}"))
-        })?),
+        Some(re) => Some(
+            Regex::new(re)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--uri: {e}")))?,
+        ),
         None => None,
     };
     Ok(RequestFilter {
@@ -70,11 +71,17 @@ fn report(
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
-    let format = out
-        .format
-        .unwrap_or(if is_tty { Format::Table } else { Format::Ndjson });
+    let format = out.format.unwrap_or(if is_tty {
+        Format::Table
+    } else {
+        Format::Ndjson
+    });
     let topts = TableOptions {
-        width: if is_tty { TableOptions::terminal_width() } else { 160 },
+        width: if is_tty {
+            TableOptions::terminal_width()
+        } else {
+            160
+        },
         color: color.enabled(is_tty),
         ..TableOptions::default()
     };
@@ -88,7 +95,10 @@ fn report(
     let mut stderr = io::stderr().lock();
     let status = app::run(names, inputs, &popts, renderer.as_mut(), &mut stderr, &stop)?;
     if status == Status::Interrupted {
-        let _ = writeln!(stderr, "certtrace: interrupted; the summary covers what was read");
+        let _ = writeln!(
+            stderr,
+            "certtrace: interrupted; the summary covers what was read"
+        );
     }
     Ok(status.exit_code())
 }

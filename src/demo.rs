@@ -15,14 +15,38 @@ pub fn demo_certificates() -> Vec<Vec<u8>> {
 
 /// (file name, DER bytes) of the shipped demo certificates.
 pub const DEMO_CERTS: &[(&str, &[u8])] = &[
-    ("alice.der", include_bytes!("../tests/data/certs/demo/alice.der")),
-    ("bob.der", include_bytes!("../tests/data/certs/demo/bob.der")),
-    ("carol.der", include_bytes!("../tests/data/certs/demo/carol.der")),
-    ("dave.der", include_bytes!("../tests/data/certs/demo/dave.der")),
-    ("erin.der", include_bytes!("../tests/data/certs/demo/erin.der")),
-    ("frank.der", include_bytes!("../tests/data/certs/demo/frank.der")),
-    ("kiosk.der", include_bytes!("../tests/data/certs/demo/kiosk.der")),
-    ("svc-backup.der", include_bytes!("../tests/data/certs/demo/svc-backup.der")),
+    (
+        "alice.der",
+        include_bytes!("../tests/data/certs/demo/alice.der"),
+    ),
+    (
+        "bob.der",
+        include_bytes!("../tests/data/certs/demo/bob.der"),
+    ),
+    (
+        "carol.der",
+        include_bytes!("../tests/data/certs/demo/carol.der"),
+    ),
+    (
+        "dave.der",
+        include_bytes!("../tests/data/certs/demo/dave.der"),
+    ),
+    (
+        "erin.der",
+        include_bytes!("../tests/data/certs/demo/erin.der"),
+    ),
+    (
+        "frank.der",
+        include_bytes!("../tests/data/certs/demo/frank.der"),
+    ),
+    (
+        "kiosk.der",
+        include_bytes!("../tests/data/certs/demo/kiosk.der"),
+    ),
+    (
+        "svc-backup.der",
+        include_bytes!("../tests/data/certs/demo/svc-backup.der"),
+    ),
 ];
 
 /// The demo's simulation.

@@ -7,16 +7,17 @@
 //! typed [`parse::Message`]) → **correlate** (worker-process instances,
 //! requests, counters) → **render** (table, JSON).
 
-pub mod event;
-pub mod provider;
-pub mod hresult;
-pub mod parse;
-pub mod sources;
-pub mod correlate;
-pub mod record;
-pub mod simulate;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod correlate;
 pub mod demo;
+pub mod event;
+pub mod generate;
+pub mod hresult;
+pub mod parse;
+pub mod provider;
+pub mod record;
 pub mod render;
+pub mod simulate;
+pub mod sources;

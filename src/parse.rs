@@ -370,7 +370,7 @@ fn parse_fatal(rest: &str) -> Message<'_> {
         None => (None, x),
     };
     let context_core = context
-        .trim_end_matches(|c: char| c == '=' || c == ' ' || c == ':')
+        .trim_end_matches(['=', ' ', ':'])
         .trim_end_matches("HR")
         .trim_end_matches([' ', ':']);
     let kind = if context.contains("NegotiateClientCertificate") {
@@ -406,7 +406,8 @@ mod tests {
 
     #[test]
     fn request_start_with_build_suffix() {
-        let text = format!("Line: 28 rMsg1638: cnt = 17 URI: https://shop.example:443/login{SUFFIX}\n");
+        let text =
+            format!("Line: 28 rMsg1638: cnt = 17 URI: https://shop.example:443/login{SUFFIX}\n");
         let p = parse(&text);
         assert_eq!(
             p.prefix,
@@ -440,12 +441,20 @@ mod tests {
         }
         assert!(matches!(
             msg("Line: 28 rMsg1638: cnt = 4 URI: https://x/?q=a b"),
-            Message::RequestStart { cnt: 4, uri: "https://x/?q=a b", build: None }
+            Message::RequestStart {
+                cnt: 4,
+                uri: "https://x/?q=a b",
+                build: None
+            }
         ));
         // URI lost to a null pointer: empty.
         assert!(matches!(
             msg("Line: 28 rMsg1638: cnt = 5 URI: "),
-            Message::RequestStart { cnt: 5, uri: "", .. }
+            Message::RequestStart {
+                cnt: 5,
+                uri: "",
+                ..
+            }
         ));
     }
 
@@ -455,7 +464,8 @@ mod tests {
             msg("Line: 32 rMsg: connection is not using SSL"),
             Message::NotSsl
         ));
-        let p = parse("Line: 45 Fun: checkForClientCert rMsg: cert size: 1042 Previously negotiated 1");
+        let p =
+            parse("Line: 45 Fun: checkForClientCert rMsg: cert size: 1042 Previously negotiated 1");
         assert_eq!(p.prefix.unwrap().function, Some("checkForClientCert"));
         assert_eq!(
             p.message,
@@ -497,7 +507,9 @@ mod tests {
                 previously_negotiated: false
             }
         );
-        match msg("Line: 44 rMsg1638: FATAL Error HR = 80070032 GetClientCertificate function : checkForClientCert") {
+        match msg(
+            "Line: 44 rMsg1638: FATAL Error HR = 80070032 GetClientCertificate function : checkForClientCert",
+        ) {
             Message::Fatal {
                 kind,
                 hresult,
@@ -532,7 +544,9 @@ mod tests {
             Message::NoCertificate { fcc_neg: None }
         );
         // LOG_ERR_HR(hr, "NegotiateClientCertificate : HR = "): swapped arguments.
-        match msg("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  80070032 function : CMyHttpModule::OnBeginRequest") {
+        match msg(
+            "Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  80070032 function : CMyHttpModule::OnBeginRequest",
+        ) {
             Message::Fatal {
                 kind,
                 hresult,
@@ -551,7 +565,9 @@ mod tests {
     #[test]
     fn lifecycle_messages() {
         assert_eq!(
-            msg("Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL"),
+            msg(
+                "Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL"
+            ),
             Message::ModuleLoad
         );
         assert!(matches!(
@@ -615,7 +631,10 @@ mod tests {
         );
         assert!(matches!(
             msg("rMsg FAILURE at : 12 HR = 8007000e      alloc"),
-            Message::CheckFailure { hresult: Some(HResult(0x8007_000e)), text: "alloc" }
+            Message::CheckFailure {
+                hresult: Some(HResult(0x8007_000e)),
+                text: "alloc"
+            }
         ));
     }
 

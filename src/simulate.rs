@@ -219,8 +219,16 @@ const SOURCE: &str = "c:\\inetpub\\modules\\mymodule.cpp";
 const BUILD: &str = "Tue Jun 23 16:23:14 2026";
 
 const PATHS: &[&str] = &[
-    "/", "/login", "/account/orders", "/api/v1/orders?page=2", "/api/v1/cart", "/health",
-    "/static/site.css", "/reports/q3.pdf", "/auth/cert", "/api/v2/payments",
+    "/",
+    "/login",
+    "/account/orders",
+    "/api/v1/orders?page=2",
+    "/api/v1/cart",
+    "/health",
+    "/static/site.css",
+    "/reports/q3.pdf",
+    "/auth/cert",
+    "/api/v2/payments",
 ];
 
 const NOISE: &[&str] = &[
@@ -241,7 +249,11 @@ impl Simulation {
         let mut pid_ordinals: std::collections::HashMap<u32, u32> = Default::default();
         let mut lines: Vec<SimLine> = Vec::new();
         let mut requests: Vec<TruthRequest> = Vec::new();
-        let total_weight: f64 = cfg.pools.iter().map(|p| p.weight * p.processes as f64).sum();
+        let total_weight: f64 = cfg
+            .pools
+            .iter()
+            .map(|p| p.weight * p.processes as f64)
+            .sum();
 
         let mut new_proc = |pool: usize,
                             at: f64,
@@ -273,7 +285,9 @@ impl Simulation {
                 time: at + 0.000_01,
                 pid,
                 tid,
-                text: format!("Line: 28 rMsg1638: Trace Window Reset FILE = {SOURCE} Build {BUILD}"),
+                text: format!(
+                    "Line: 28 rMsg1638: Trace Window Reset FILE = {SOURCE} Build {BUILD}"
+                ),
                 request: None,
                 lost: false,
             });
@@ -348,7 +362,9 @@ impl Simulation {
             msgs.push((
                 t,
                 // cnt is filled in below, once every increment is known.
-                format!("Line: 28 rMsg1638: cnt = {{CNT}} URI: {uri} FILE = {SOURCE} Build {BUILD}"),
+                format!(
+                    "Line: 28 rMsg1638: cnt = {{CNT}} URI: {uri} FILE = {SOURCE} Build {BUILD}"
+                ),
             ));
             let mut step = |rng: &mut Rng| {
                 t += rng.lognormal(cfg.mean_step, cfg.step_sigma);
@@ -368,13 +384,23 @@ impl Simulation {
                 lines: Vec::new(),
             };
             if !https {
-                msgs.push((step(&mut rng), "Line: 32 rMsg1638: connection is not using SSL".into()));
+                msgs.push((
+                    step(&mut rng),
+                    "Line: 32 rMsg1638: connection is not using SSL".into(),
+                ));
             } else {
                 let mut negotiated = true;
                 if pool.snippet == Snippet::One {
-                    msgs.push((step(&mut rng), "Line: 90 rMsg1638: forcing load of client cert".into()));
+                    msgs.push((
+                        step(&mut rng),
+                        "Line: 90 rMsg1638: forcing load of client cert".into(),
+                    ));
                     if rng.chance(0.04) {
-                        let hr = if rng.chance(0.7) { 0x8007_0032u32 } else { 0x8007_04d4 };
+                        let hr = if rng.chance(0.7) {
+                            0x8007_0032u32
+                        } else {
+                            0x8007_04d4
+                        };
                         msgs.push((
                             step(&mut rng),
                             format!("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  {hr:x} function : CMyHttpModule::OnBeginRequest"),
@@ -390,12 +416,15 @@ impl Simulation {
                         truth.outcome = "cert_not_found";
                         truth.hresult = Some(0x8007_0490);
                         let text = match pool.snippet {
-                            Snippet::Two => "Line: 40 rMsg1638: HR = 80070490  Cert not found".to_string(),
+                            Snippet::Two => {
+                                "Line: 40 rMsg1638: HR = 80070490  Cert not found".to_string()
+                            }
                             Snippet::One => "Line: 108 rMsg1638: Cert not found".to_string(),
                         };
                         msgs.push((step(&mut rng), text));
                     } else if r < 0.13 {
-                        let hr = [0x8007_0032u32, 0x8000_4005, 0x8007_000e, 0x8007_03e3][rng.below(4) as usize];
+                        let hr = [0x8007_0032u32, 0x8000_4005, 0x8007_000e, 0x8007_03e3]
+                            [rng.below(4) as usize];
                         truth.outcome = "get_cert_failed";
                         truth.hresult = Some(hr);
                         let func = match pool.snippet {
@@ -409,22 +438,32 @@ impl Simulation {
                     } else if r < 0.18 || cfg.certs.is_empty() {
                         truth.outcome = "no_cert";
                         let text = match pool.snippet {
-                            Snippet::Two => "Line: 55 rMsg1638: No client certificate. fccNeg = 0".to_string(),
-                            Snippet::One => "Line: 124 rMsg1638: No client certificate.".to_string(),
+                            Snippet::Two => {
+                                "Line: 55 rMsg1638: No client certificate. fccNeg = 0".to_string()
+                            }
+                            Snippet::One => {
+                                "Line: 124 rMsg1638: No client certificate.".to_string()
+                            }
                         };
                         msgs.push((step(&mut rng), text));
                     } else {
                         truth.outcome = "cert_ok";
                         // A few clients present most of the traffic.
                         let n = cfg.certs.len() as u64;
-                        let ci = if rng.chance(0.6) { rng.below(n.min(3)) } else { rng.below(n) } as usize;
+                        let ci = if rng.chance(0.6) {
+                            rng.below(n.min(3))
+                        } else {
+                            rng.below(n)
+                        } as usize;
                         let size = cfg.certs[ci].len() as u32;
                         truth.cert_index = Some(ci);
                         truth.cert_size = Some(size);
                         let prev = u8::from(rng.chance(0.9));
                         msgs.push((
                             step(&mut rng),
-                            format!("Line: 45 rMsg1638: cert size: {size} Previously negotiated {prev}"),
+                            format!(
+                                "Line: 45 rMsg1638: cert size: {size} Previously negotiated {prev}"
+                            ),
                         ));
                         let at = step(&mut rng);
                         msgs.push((at, "Line: 49 rMsg1638: cert crc: {CRC}".into()));
@@ -452,11 +491,15 @@ impl Simulation {
         for p in &finished {
             let mut incs = p.increments.clone();
             incs.sort_by(f64::total_cmp);
-            for r in requests.iter_mut().filter(|r| r.pid == p.pid && r.instance_ordinal == p.ordinal) {
+            for r in requests
+                .iter_mut()
+                .filter(|r| r.pid == p.pid && r.instance_ordinal == p.ordinal)
+            {
                 let read_at = lines[r.lines[0]].time;
                 let cnt = incs.partition_point(|&t| t <= read_at) as u64;
                 r.cnt = cnt.max(1);
-                lines[r.lines[0]].text = lines[r.lines[0]].text.replace("{CNT}", &r.cnt.to_string());
+                lines[r.lines[0]].text =
+                    lines[r.lines[0]].text.replace("{CNT}", &r.cnt.to_string());
             }
         }
         // CRCs: in the order the process computed them.
@@ -591,13 +634,22 @@ mod tests {
         };
         assert!(dups > 0, "the counter read race must show");
         assert!(a.lines.iter().any(|l| l.lost));
-        for o in ["plain_http", "cert_ok", "no_cert", "cert_not_found", "negotiate_failed", "get_cert_failed"] {
+        for o in [
+            "plain_http",
+            "cert_ok",
+            "no_cert",
+            "cert_not_found",
+            "negotiate_failed",
+            "get_cert_failed",
+        ] {
             assert!(a.requests.iter().any(|r| r.outcome == o), "{o}");
         }
-        assert!(a.requests.iter().any(|r| r.instance_ordinal > 1) || {
-            let pids: std::collections::HashSet<_> = a.requests.iter().map(|r| r.pid).collect();
-            pids.len() > 4
-        });
+        assert!(
+            a.requests.iter().any(|r| r.instance_ordinal > 1) || {
+                let pids: std::collections::HashSet<_> = a.requests.iter().map(|r| r.pid).collect();
+                pids.len() > 4
+            }
+        );
     }
 
     #[test]
@@ -606,8 +658,11 @@ mod tests {
         let sim = Simulation::run(&cfg);
         // The first certificate of each instance has its plain CRC-32.
         let mut firsts = std::collections::HashSet::new();
-        let mut by_crc_line: Vec<&TruthRequest> =
-            sim.requests.iter().filter(|r| r.cert_crc.is_some()).collect();
+        let mut by_crc_line: Vec<&TruthRequest> = sim
+            .requests
+            .iter()
+            .filter(|r| r.cert_crc.is_some())
+            .collect();
         by_crc_line.sort_by_key(|r| *r.lines.last().unwrap());
         for r in by_crc_line {
             if firsts.insert((r.pid, r.instance_ordinal)) {

@@ -230,13 +230,25 @@ mod tests {
 
     #[test]
     fn missing_values_are_gaps() {
-        let v: Vec<u64> = (1..=300).filter(|v| *v != 17 && !(100..=104).contains(v)).collect();
+        let v: Vec<u64> = (1..=300)
+            .filter(|v| *v != 17 && !(100..=104).contains(v))
+            .collect();
         let (_, gaps) = run(&v, Some(1));
         assert_eq!(
             gaps,
             vec![
-                Gap { from: 17, to: 17, missing: 1, read_race: 0 },
-                Gap { from: 100, to: 104, missing: 5, read_race: 0 },
+                Gap {
+                    from: 17,
+                    to: 17,
+                    missing: 1,
+                    read_race: 0
+                },
+                Gap {
+                    from: 100,
+                    to: 104,
+                    missing: 5,
+                    read_race: 0
+                },
             ]
         );
     }
@@ -248,7 +260,15 @@ mod tests {
         v.insert(42, 42);
         let (c, gaps) = run(&v, Some(1));
         assert_eq!(c.duplicates, 1);
-        assert_eq!(gaps, vec![Gap { from: 41, to: 41, missing: 0, read_race: 1 }]);
+        assert_eq!(
+            gaps,
+            vec![Gap {
+                from: 41,
+                to: 41,
+                missing: 0,
+                read_race: 1
+            }]
+        );
     }
 
     #[test]

@@ -33,8 +33,8 @@ use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
     Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
-    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord,
-    RequestRecord, Summary, UnknownRecord,
+    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord, RequestRecord,
+    Summary, UnknownRecord,
 };
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
@@ -508,7 +508,9 @@ impl Correlator {
                 count: *n,
             })
             .collect();
-        summary.hresults.sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
+        summary
+            .hresults
+            .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
         self.out.push(Record::Summary(summary.clone()));
         self.summary = summary;
     }
@@ -602,7 +604,12 @@ fn step_class(s: Step) -> usize {
 /// Among several open requests that could take a message, the likeliest:
 /// by learned step timing when there is enough of it, else the oldest one
 /// that is not presumed dead (overtaken by several later requests).
-fn choose(open: &[OpenRequest], candidates: &[usize], now: Option<f64>, delays: &DelayModel) -> usize {
+fn choose(
+    open: &[OpenRequest],
+    candidates: &[usize],
+    now: Option<f64>,
+    delays: &DelayModel,
+) -> usize {
     let fallback = candidates
         .iter()
         .copied()
@@ -623,7 +630,8 @@ fn choose(open: &[OpenRequest], candidates: &[usize], now: Option<f64>, delays: 
         let better = match best {
             None => true,
             Some((bs, bi)) => {
-                score > bs * 1.000_001 || (score >= bs / 1.000_001 && r.step_seq < open[bi].step_seq)
+                score > bs * 1.000_001
+                    || (score >= bs / 1.000_001 && r.step_seq < open[bi].step_seq)
             }
         };
         if better {
@@ -757,9 +765,11 @@ fn start_request(
         finish(inst, i);
     }
     // Requests open far too long lost their last line.
-    while let Some(i) = inst.open.iter().position(|r| {
-        r.start_index + EVICT_AFTER < start_index || r.overtaken >= EVICT_OVERTAKEN
-    }) {
+    while let Some(i) = inst
+        .open
+        .iter()
+        .position(|r| r.start_index + EVICT_AFTER < start_index || r.overtaken >= EVICT_OVERTAKEN)
+    {
         finish(inst, i);
     }
     let mut record = RequestRecord {
@@ -833,7 +843,11 @@ fn push_gaps(
 fn finish(inst: &mut Instance, i: usize) {
     let r = inst.open.remove(i);
     if r.record.outcome != Outcome::Incomplete {
-        for o in inst.open.iter_mut().filter(|o| o.start_index < r.start_index) {
+        for o in inst
+            .open
+            .iter_mut()
+            .filter(|o| o.start_index < r.start_index)
+        {
             o.overtaken += 1;
         }
     }

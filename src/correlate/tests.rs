@@ -25,13 +25,49 @@ const S: &str = "Line: 28 rMsg1638: ";
 #[test]
 fn spec_example_correlates() {
     let events = vec![
-        ev(5120, None, 1, &format!("{S}cnt = 1 URI: https://shop.example:443/login FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026")),
-        ev(5120, None, 2, "Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1"),
+        ev(
+            5120,
+            None,
+            1,
+            &format!(
+                "{S}cnt = 1 URI: https://shop.example:443/login FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026"
+            ),
+        ),
+        ev(
+            5120,
+            None,
+            2,
+            "Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1",
+        ),
         ev(5120, None, 3, "Line: 49 rMsg1638: cert crc: 2844112431"),
-        ev(5120, None, 4, &format!("{S}cnt = 2 URI: http://shop.example:80/ FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026")),
-        ev(5120, None, 5, "Line: 32 rMsg1638: connection is not using SSL"),
-        ev(6044, None, 6, &format!("{S}cnt = 7 URI: https://api.example:443/v1 FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026")),
-        ev(6044, None, 7, "Line: 40 rMsg1638: HR = 80070490  Cert not found"),
+        ev(
+            5120,
+            None,
+            4,
+            &format!(
+                "{S}cnt = 2 URI: http://shop.example:80/ FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026"
+            ),
+        ),
+        ev(
+            5120,
+            None,
+            5,
+            "Line: 32 rMsg1638: connection is not using SSL",
+        ),
+        ev(
+            6044,
+            None,
+            6,
+            &format!(
+                "{S}cnt = 7 URI: https://api.example:443/v1 FILE = c:\\src\\mymodule.cpp Build Tue Jun 23 16:23:14 2026"
+            ),
+        ),
+        ev(
+            6044,
+            None,
+            7,
+            "Line: 40 rMsg1638: HR = 80070490  Cert not found",
+        ),
     ];
     let out = correlate_all(&events, CorrelateOptions::default());
     let reqs = requests(&out);
@@ -65,15 +101,26 @@ fn scheme_decides_interleaved_requests() {
         ev(1, None, 1, &format!("{S}cnt = 1 URI: https://a/")),
         ev(1, None, 2, &format!("{S}cnt = 2 URI: http://a/")),
         ev(1, None, 3, "Line: 32 rMsg1638: connection is not using SSL"),
-        ev(1, None, 4, "Line: 45 rMsg1638: cert size: 900 Previously negotiated 0"),
+        ev(
+            1,
+            None,
+            4,
+            "Line: 45 rMsg1638: cert size: 900 Previously negotiated 0",
+        ),
         ev(1, None, 5, "Line: 49 rMsg1638: cert crc: 5"),
     ];
     let out = correlate_all(&events, CorrelateOptions::default());
     let reqs = requests(&out);
     let r1 = reqs.iter().find(|r| r.cnt == 1).unwrap();
     let r2 = reqs.iter().find(|r| r.cnt == 2).unwrap();
-    assert_eq!((r1.outcome, r1.assignment), (Outcome::CertOk, Assignment::Exact));
-    assert_eq!((r2.outcome, r2.assignment), (Outcome::PlainHttp, Assignment::Exact));
+    assert_eq!(
+        (r1.outcome, r1.assignment),
+        (Outcome::CertOk, Assignment::Exact)
+    );
+    assert_eq!(
+        (r2.outcome, r2.assignment),
+        (Outcome::PlainHttp, Assignment::Exact)
+    );
 }
 
 #[test]
@@ -81,8 +128,18 @@ fn ambiguous_interleaving_is_inferred() {
     let events = vec![
         ev(1, None, 1, &format!("{S}cnt = 1 URI: https://a/")),
         ev(1, None, 2, &format!("{S}cnt = 2 URI: https://b/")),
-        ev(1, None, 3, "Line: 40 rMsg1638: HR = 80070490  Cert not found"),
-        ev(1, None, 4, "Line: 55 rMsg1638: No client certificate. fccNeg = 0"),
+        ev(
+            1,
+            None,
+            3,
+            "Line: 40 rMsg1638: HR = 80070490  Cert not found",
+        ),
+        ev(
+            1,
+            None,
+            4,
+            "Line: 55 rMsg1638: No client certificate. fccNeg = 0",
+        ),
     ];
     let out = correlate_all(&events, CorrelateOptions::default());
     let reqs = requests(&out);
@@ -95,8 +152,18 @@ fn thread_ids_make_assignment_exact() {
     let events = vec![
         ev(1, Some(10), 1, &format!("{S}cnt = 1 URI: https://a/")),
         ev(1, Some(11), 2, &format!("{S}cnt = 2 URI: https://b/")),
-        ev(1, Some(11), 3, "Line: 55 rMsg1638: No client certificate. fccNeg = 0"),
-        ev(1, Some(10), 4, "Line: 40 rMsg1638: HR = 80070490  Cert not found"),
+        ev(
+            1,
+            Some(11),
+            3,
+            "Line: 55 rMsg1638: No client certificate. fccNeg = 0",
+        ),
+        ev(
+            1,
+            Some(10),
+            4,
+            "Line: 40 rMsg1638: HR = 80070490  Cert not found",
+        ),
     ];
     let out = correlate_all(&events, CorrelateOptions::default());
     let reqs = requests(&out);
@@ -121,7 +188,10 @@ fn recycle_and_counter_restart_start_instances() {
         push(7, "Line: 32 rMsg1638: connection is not using SSL".into());
     }
     push(7, "Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL".into());
-    push(7, "Line: 28 rMsg1638: Trace Window Reset FILE = x.cpp Build Tue Jun 23 16:23:14 2026".into());
+    push(
+        7,
+        "Line: 28 rMsg1638: Trace Window Reset FILE = x.cpp Build Tue Jun 23 16:23:14 2026".into(),
+    );
     for c in 1..=2 {
         push(7, format!("{S}cnt = {c} URI: http://a/"));
         push(7, "Line: 32 rMsg1638: connection is not using SSL".into());
@@ -140,9 +210,15 @@ fn recycle_and_counter_restart_start_instances() {
     assert_eq!(instances.len(), 3);
     assert_eq!(instances[0].requests, 3);
     assert_eq!(instances[1].start, InstanceStart::ModuleLoad);
-    assert_eq!(instances[1].build.as_deref(), Some("Tue Jun 23 16:23:14 2026"));
+    assert_eq!(
+        instances[1].build.as_deref(),
+        Some("Tue Jun 23 16:23:14 2026")
+    );
     assert_eq!(instances[2].start, InstanceStart::CounterRestart);
-    let recycles = out.iter().filter(|r| matches!(r, Record::Recycle(_))).count();
+    let recycles = out
+        .iter()
+        .filter(|r| matches!(r, Record::Recycle(_)))
+        .count();
     assert_eq!(recycles, 2);
     let reqs = requests(&out);
     assert_eq!(reqs.last().unwrap().instance.to_string(), "7#3");
@@ -153,10 +229,18 @@ fn orphans_and_incomplete() {
     let events = vec![
         ev(1, None, 1, "Line: 49 rMsg1638: cert crc: 5"),
         ev(1, None, 2, &format!("{S}cnt = 1 URI: https://a/")),
-        ev(1, None, 3, "Line: 45 rMsg1638: cert size: 900 Previously negotiated 0"),
+        ev(
+            1,
+            None,
+            3,
+            "Line: 45 rMsg1638: cert size: 900 Previously negotiated 0",
+        ),
     ];
     let out = correlate_all(&events, CorrelateOptions::default());
-    assert!(out.iter().any(|r| matches!(r, Record::Orphan(o) if o.message_kind == "cert_crc")));
+    assert!(
+        out.iter()
+            .any(|r| matches!(r, Record::Orphan(o) if o.message_kind == "cert_crc"))
+    );
     let reqs = requests(&out);
     assert_eq!(reqs[0].outcome, Outcome::Incomplete);
     assert_eq!(reqs[0].cert_size, Some(900));
@@ -165,22 +249,32 @@ fn orphans_and_incomplete() {
 #[test]
 fn module_errors_and_unknown_lines() {
     let events = vec![
-        ev(1, None, 1, "Line: 33 rMsg1638: FATAL Error HR = Null params at init: 80070057 function : RegisterModule"),
+        ev(
+            1,
+            None,
+            1,
+            "Line: 33 rMsg1638: FATAL Error HR = Null params at init: 80070057 function : RegisterModule",
+        ),
         ev(1, None, 2, "Line: 99 rMsg1638: brand new message"),
         ev(2, None, 3, "some other program"),
     ];
-    let out = correlate_all(
-        &events,
-        CorrelateOptions {
-            show_unknown: true,
-        },
+    let out = correlate_all(&events, CorrelateOptions { show_unknown: true });
+    assert!(out.iter().any(
+        |r| matches!(r, Record::ModuleError(m) if m.hresult_name.as_deref() == Some("E_INVALIDARG"))
+    ));
+    assert_eq!(
+        out.iter()
+            .filter(|r| matches!(r, Record::Unknown(_)))
+            .count(),
+        2
     );
-    assert!(out.iter().any(|r| matches!(r, Record::ModuleError(m) if m.hresult_name.as_deref() == Some("E_INVALIDARG"))));
-    assert_eq!(out.iter().filter(|r| matches!(r, Record::Unknown(_))).count(), 2);
-    let s = out.iter().find_map(|r| match r {
-        Record::Summary(s) => Some(s),
-        _ => None,
-    }).unwrap();
+    let s = out
+        .iter()
+        .find_map(|r| match r {
+            Record::Summary(s) => Some(s),
+            _ => None,
+        })
+        .unwrap();
     assert_eq!(s.unknown_module_messages, 1);
     assert_eq!(s.foreign_lines, 1);
     assert_eq!(s.hresults[0].hresult, "80070057");
@@ -266,7 +360,9 @@ fn debugview_records(log: &str) -> Vec<Record> {
 }
 
 fn test_certs() -> Vec<Vec<u8>> {
-    (0..8).map(|i| vec![(i * 37) as u8; 600 + i * 131]).collect()
+    (0..8)
+        .map(|i| vec![(i * 37) as u8; 600 + i * 131])
+        .collect()
 }
 
 /// What a naive per-pid script gets: every message goes to the request most
@@ -290,8 +386,14 @@ fn naive_accuracy(sim: &Simulation) -> f64 {
             Message::CertNotFound { .. } => Some("cert_not_found"),
             Message::NoCertificate { .. } => Some("no_cert"),
             Message::CertCrc { .. } => Some("cert_ok"),
-            Message::Fatal { kind: FatalKind::Negotiate, .. } => Some("negotiate_failed"),
-            Message::Fatal { kind: FatalKind::GetClientCertificate, .. } => Some("get_cert_failed"),
+            Message::Fatal {
+                kind: FatalKind::Negotiate,
+                ..
+            } => Some("negotiate_failed"),
+            Message::Fatal {
+                kind: FatalKind::GetClientCertificate,
+                ..
+            } => Some("get_cert_failed"),
             _ => None,
         };
         if let Some(o) = outcome
@@ -325,7 +427,10 @@ fn realistic_debugview_capture_accuracy() {
         let s = score(&sim, &records);
         let acc = s.right as f64 / s.captured as f64;
         let exact_acc = s.exact_right as f64 / s.exact.max(1) as f64;
-        eprintln!("seed {seed}: naive per-pid script {:.2}%", naive_accuracy(&sim) * 100.0);
+        eprintln!(
+            "seed {seed}: naive per-pid script {:.2}%",
+            naive_accuracy(&sim) * 100.0
+        );
         eprintln!(
             "seed {seed}: {}/{} right ({:.2}%), exact {}/{} right ({:.3}%)",
             s.right,
@@ -336,8 +441,14 @@ fn realistic_debugview_capture_accuracy() {
             exact_acc * 100.0
         );
         assert!(acc >= 0.985, "seed {seed}: accuracy {acc}");
-        assert!(exact_acc >= 0.999, "seed {seed}: exact accuracy {exact_acc}");
-        assert!(s.exact as f64 >= 0.5 * s.captured as f64, "most records should be exact");
+        assert!(
+            exact_acc >= 0.999,
+            "seed {seed}: exact accuracy {exact_acc}"
+        );
+        assert!(
+            s.exact as f64 >= 0.5 * s.captured as f64,
+            "most records should be exact"
+        );
     }
 }
 
@@ -345,11 +456,7 @@ fn realistic_debugview_capture_accuracy() {
 fn thread_ids_give_full_accuracy() {
     let sim = Simulation::run(&SimConfig::realistic(9, 4000, test_certs()));
     let json = sim.json_events();
-    let src = TextSource::new(
-        json.as_bytes(),
-        "sim.json".into(),
-        ReadOptions::default(),
-    );
+    let src = TextSource::new(json.as_bytes(), "sim.json".into(), ReadOptions::default());
     let events: Vec<TraceEvent> = src
         .filter_map(|i| match i {
             SourceItem::Event(e) => Some(e),
@@ -378,13 +485,30 @@ fn show_mismatches() {
         .collect();
     let mut shown = 0;
     for t in &sim.requests {
-        let Some(line) = numbers[t.lines[0]] else { continue };
+        let Some(line) = numbers[t.lines[0]] else {
+            continue;
+        };
         let r = by_line.get(&line);
-        let ok = r.is_some_and(|r| r.cnt == t.cnt && r.uri == t.uri && r.pid == Some(t.pid) && r.outcome.as_str() == t.outcome_if_captured(&sim));
+        let ok = r.is_some_and(|r| {
+            r.cnt == t.cnt
+                && r.uri == t.uri
+                && r.pid == Some(t.pid)
+                && r.outcome.as_str() == t.outcome_if_captured(&sim)
+        });
         if !ok && shown < 15 {
             shown += 1;
-            eprintln!("TRUTH pid {} cnt {} {} {} lines {:?}", t.pid, t.cnt, t.uri, t.outcome_if_captured(&sim), t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>());
-            eprintln!("  GOT {:?}", r.map(|r| (r.cnt, r.outcome, r.assignment, r.messages)));
+            eprintln!(
+                "TRUTH pid {} cnt {} {} {} lines {:?}",
+                t.pid,
+                t.cnt,
+                t.uri,
+                t.outcome_if_captured(&sim),
+                t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>()
+            );
+            eprintln!(
+                "  GOT {:?}",
+                r.map(|r| (r.cnt, r.outcome, r.assignment, r.messages))
+            );
         }
     }
 }
@@ -412,13 +536,39 @@ fn show_mismatches_tid() {
         .collect();
     let mut shown = 0;
     for t in &sim.requests {
-        let Some(line) = numbers[t.lines[0]] else { continue };
+        let Some(line) = numbers[t.lines[0]] else {
+            continue;
+        };
         let r = by_line.get(&line);
-        let ok = r.is_some_and(|r| r.cnt == t.cnt && r.uri == t.uri && r.pid == Some(t.pid) && r.outcome.as_str() == t.outcome_if_captured(&sim));
+        let ok = r.is_some_and(|r| {
+            r.cnt == t.cnt
+                && r.uri == t.uri
+                && r.pid == Some(t.pid)
+                && r.outcome.as_str() == t.outcome_if_captured(&sim)
+        });
         if !ok && shown < 15 {
             shown += 1;
-            eprintln!("TRUTH pid {} tid {} cnt {} {} {} lines {:?}", t.pid, t.tid, t.cnt, t.uri, t.outcome_if_captured(&sim), t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>());
-            eprintln!("  GOT {:?}", r.map(|r| (r.cnt, r.outcome, r.assignment, r.messages, r.instance.to_string(), &r.uri, r.pid)));
+            eprintln!(
+                "TRUTH pid {} tid {} cnt {} {} {} lines {:?}",
+                t.pid,
+                t.tid,
+                t.cnt,
+                t.uri,
+                t.outcome_if_captured(&sim),
+                t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>()
+            );
+            eprintln!(
+                "  GOT {:?}",
+                r.map(|r| (
+                    r.cnt,
+                    r.outcome,
+                    r.assignment,
+                    r.messages,
+                    r.instance.to_string(),
+                    &r.uri,
+                    r.pid
+                ))
+            );
         }
     }
 }

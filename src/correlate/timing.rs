@@ -68,9 +68,8 @@ impl DelayModel {
         let counts = &self.bins[class];
         let n = self.total[class] as f64 + EPS * BINS as f64;
         let f = (counts[b] as f64 + EPS) / n;
-        let s: f64 = (counts[b..].iter().map(|&c| c as f64).sum::<f64>()
-            + EPS * (BINS - b) as f64)
-            / n;
+        let s: f64 =
+            (counts[b..].iter().map(|&c| c as f64).sum::<f64>() + EPS * (BINS - b) as f64) / n;
         (1.0 - LOST) * f / ((1.0 - LOST) * s + LOST)
     }
 

@@ -78,7 +78,10 @@ mod tests {
         let mut buf = Vec::new();
         write_record(&mut buf, &Record::Summary(Summary::default())).unwrap();
         let s = String::from_utf8(buf).unwrap();
-        assert!(s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#), "{s}");
+        assert!(
+            s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#),
+            "{s}"
+        );
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["requests"], 0);
     }

@@ -6,8 +6,8 @@
 use std::io::{self, Write};
 
 use comfy_table::{
-    Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
-    Width, presets,
+    Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width,
+    presets,
 };
 
 use crate::event::EventTime;
@@ -120,10 +120,22 @@ impl<W: Write> TableRenderer<W> {
         t.load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled);
         if !self.header_done {
-            let header = ["TIME", "INSTANCE", "CNT", "OUTCOME", "HRESULT", "CERT SIZE/CRC", "URI"];
+            let header = [
+                "TIME",
+                "INSTANCE",
+                "CNT",
+                "OUTCOME",
+                "HRESULT",
+                "CERT SIZE/CRC",
+                "URI",
+            ];
             t.set_header(header.iter().map(|h| {
                 let c = Cell::new(*h);
-                if self.opts.color { c.add_attribute(Attribute::Bold) } else { c }
+                if self.opts.color {
+                    c.add_attribute(Attribute::Bold)
+                } else {
+                    c
+                }
             }));
             self.header_done = true;
         }
@@ -144,7 +156,8 @@ impl<W: Write> TableRenderer<W> {
             let row = vec![
                 self.cell(fit(&short_time(r.time.as_ref()), TIME_W), None),
                 self.cell(fit(&r.instance.to_string(), INSTANCE_W), None),
-                self.cell(fit(&cnt, CNT_W), None).set_alignment(CellAlignment::Right),
+                self.cell(fit(&cnt, CNT_W), None)
+                    .set_alignment(CellAlignment::Right),
                 self.cell(r.outcome.as_str(), Some(outcome_color(r.outcome))),
                 self.cell(
                     fit(r.hresult_name.as_deref().unwrap_or(""), HRESULT_W),
@@ -155,7 +168,9 @@ impl<W: Write> TableRenderer<W> {
             ];
             t.add_row(row);
         }
-        let widths = [TIME_W, INSTANCE_W, CNT_W, OUTCOME_W, HRESULT_W, CERT_W, uri_w];
+        let widths = [
+            TIME_W, INSTANCE_W, CNT_W, OUTCOME_W, HRESULT_W, CERT_W, uri_w,
+        ];
         t.set_constraints(
             widths
                 .iter()
@@ -179,8 +194,19 @@ impl<W: Write> TableRenderer<W> {
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_width(self.opts.width);
             t.set_header(vec![
-                "INSTANCE", "START", "REQUESTS", "CERT OK", "NO CERT", "NOT FOUND", "FAILED",
-                "HTTP", "INCOMPLETE", "MISSING", "DUP CNT", "~", "ENDED",
+                "INSTANCE",
+                "START",
+                "REQUESTS",
+                "CERT OK",
+                "NO CERT",
+                "NOT FOUND",
+                "FAILED",
+                "HTTP",
+                "INCOMPLETE",
+                "MISSING",
+                "DUP CNT",
+                "~",
+                "ENDED",
             ]);
             for i in &self.instances {
                 let o = |k: &str| i.outcomes.get(k).copied().unwrap_or(0);
@@ -192,7 +218,11 @@ impl<W: Write> TableRenderer<W> {
                 };
                 let num = |n: u64, c: Color| {
                     let cell = Cell::new(n).set_alignment(CellAlignment::Right);
-                    if self.opts.color && n > 0 { cell.fg(c) } else { cell }
+                    if self.opts.color && n > 0 {
+                        cell.fg(c)
+                    } else {
+                        cell
+                    }
                 };
                 t.add_row(vec![
                     Cell::new(i.instance.to_string()),
@@ -291,7 +321,10 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 if g.from_cnt == g.to_cnt {
                     format!("cnt {} never printed", g.from_cnt)
                 } else {
-                    format!("cnt {}..{} never printed ({} requests)", g.from_cnt, g.to_cnt, g.missing)
+                    format!(
+                        "cnt {}..{} never printed ({} requests)",
+                        g.from_cnt, g.to_cnt, g.missing
+                    )
                 },
             ),
             Record::Recycle(r) => self.note(
@@ -307,7 +340,10 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 m.source.to_string(),
                 format!(
                     "{}{}",
-                    m.hresult_name.as_deref().map(|n| format!("{n}: ")).unwrap_or_default(),
+                    m.hresult_name
+                        .as_deref()
+                        .map(|n| format!("{n}: "))
+                        .unwrap_or_default(),
                     m.text
                 ),
             ),
@@ -386,7 +422,10 @@ pub fn verdict(s: &Summary, any_inferred: bool) -> String {
             .iter()
             .map(|(k, n)| format!("{n} {k}"))
             .collect();
-        lines.push(format!("Input problems: {} (see stderr).", kinds.join(", ")));
+        lines.push(format!(
+            "Input problems: {} (see stderr).",
+            kinds.join(", ")
+        ));
     }
     if s.foreign_lines + s.unknown_module_messages > 0 {
         lines.push(format!(
@@ -468,8 +507,18 @@ mod tests {
         assert_eq!(s.chars().count(), 36);
         assert!(s.starts_with("https://shop.example:443…"), "{s}");
         assert!(s.ends_with("?page=2"), "{s}");
-        assert_eq!(shorten_uri("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 10).chars().count(), 10);
-        assert_eq!(shorten_uri("https://é.example/ü/ö/ä/ß/€/long/path", 20).chars().count(), 20);
+        assert_eq!(
+            shorten_uri("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 10)
+                .chars()
+                .count(),
+            10
+        );
+        assert_eq!(
+            shorten_uri("https://é.example/ü/ö/ä/ß/€/long/path", 20)
+                .chars()
+                .count(),
+            20
+        );
     }
 
     #[test]

@@ -143,7 +143,10 @@ fn parse_clock(s: &str) -> Option<NaiveTime> {
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
     let p: Vec<&str> = s.split(sep).collect();
-    if p.len() != 3 || p.iter().any(|x| x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit())) {
+    if p.len() != 3
+        || p.iter()
+            .any(|x| x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let n: Vec<u32> = p.iter().map(|x| x.parse().ok()).collect::<Option<_>>()?;

@@ -43,7 +43,10 @@ impl std::fmt::Display for JsonProblem {
                 "certtrace {t:?} record, not an event (read the capture, not certtrace's report)"
             ),
             JsonProblem::NoMessage(fl) => {
-                write!(f, "{fl:?} record has no string field to take the message from")
+                write!(
+                    f,
+                    "{fl:?} record has no string field to take the message from"
+                )
             }
         }
     }
@@ -51,7 +54,11 @@ impl std::fmt::Display for JsonProblem {
 
 /// Turns one JSON line into an event. `field` names the payload property that
 /// holds the message (default: `msg`/`message`, else the first string one).
-pub fn parse_line(line: &str, origin: Origin, field: Option<&str>) -> Result<TraceEvent, JsonProblem> {
+pub fn parse_line(
+    line: &str,
+    origin: Origin,
+    field: Option<&str>,
+) -> Result<TraceEvent, JsonProblem> {
     let value: Value =
         serde_json::from_str(line).map_err(|e| JsonProblem::Syntax(e.to_string()))?;
     let Value::Object(obj) = value else {
@@ -78,17 +85,15 @@ fn certtrace(obj: &Map<String, Value>, origin: Origin) -> Result<TraceEvent, Jso
         .ok_or(JsonProblem::NoMessage(Flavor::Certtrace))?;
     let mut ev = TraceEvent::new(trim_message_end(text), origin);
     let kind = obj.get("time_kind").and_then(Value::as_str);
-    ev.time = obj
-        .get("time")
-        .and_then(|t| match (t, kind) {
-            (Value::Number(n), _) => n.as_f64().map(EventTime::Elapsed),
-            (Value::String(s), Some("elapsed")) => s.parse().ok().map(EventTime::Elapsed),
-            (Value::String(s), Some("time_of_day")) | (Value::String(s), Some("local")) => {
-                debugview::parse_time(s).or_else(|| parse_local(s))
-            }
-            (Value::String(s), _) => parse_timestamp(s),
-            _ => None,
-        });
+    ev.time = obj.get("time").and_then(|t| match (t, kind) {
+        (Value::Number(n), _) => n.as_f64().map(EventTime::Elapsed),
+        (Value::String(s), Some("elapsed")) => s.parse().ok().map(EventTime::Elapsed),
+        (Value::String(s), Some("time_of_day")) | (Value::String(s), Some("local")) => {
+            debugview::parse_time(s).or_else(|| parse_local(s))
+        }
+        (Value::String(s), _) => parse_timestamp(s),
+        _ => None,
+    });
     ev.pid = get_u32(obj, "pid");
     ev.tid = get_u32(obj, "tid");
     ev.host = get_string(obj, "host");
@@ -262,10 +267,7 @@ mod tests {
         assert_eq!(ev.text, "Line: 28 rMsg1638: cnt = 1 URI: https://a/");
         assert_eq!((ev.pid, ev.tid), (Some(5120), Some(4711)));
         assert_eq!(ev.provider.as_deref(), Some("MyCompany.MyComponent"));
-        assert_eq!(
-            ev.time.unwrap().to_string(),
-            "2026-06-23T16:23:14.123456Z"
-        );
+        assert_eq!(ev.time.unwrap().to_string(), "2026-06-23T16:23:14.123456Z");
     }
 
     #[test]
@@ -294,7 +296,10 @@ mod tests {
             parse_line("{oops", origin(), None),
             Err(JsonProblem::Syntax(_))
         ));
-        assert_eq!(parse_line("[1]", origin(), None), Err(JsonProblem::NotAnObject));
+        assert_eq!(
+            parse_line("[1]", origin(), None),
+            Err(JsonProblem::NotAnObject)
+        );
         assert!(matches!(
             parse_line(r#"{"type":"request"}"#, origin(), None),
             Err(JsonProblem::NotAnEvent(_))

@@ -38,7 +38,10 @@ impl std::fmt::Display for LineProblem {
         match self {
             LineProblem::NotUtf8 => write!(f, "not valid UTF-8; decoded as Windows-1252 (ANSI)"),
             LineProblem::BadUtf16 { replaced } => {
-                write!(f, "invalid UTF-16: {replaced} code unit(s) replaced by U+FFFD")
+                write!(
+                    f,
+                    "invalid UTF-16: {replaced} code unit(s) replaced by U+FFFD"
+                )
             }
             LineProblem::TooLong { total } => write!(
                 f,
@@ -128,8 +131,7 @@ impl<R: Read> LineReader<R> {
         } else if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
             self.start += 3;
             Encoding::Utf8
-        } else if head.len() >= 4 && head[1] == 0 && head[3] == 0 && head[0] != 0 && head[2] != 0
-        {
+        } else if head.len() >= 4 && head[1] == 0 && head[3] == 0 && head[0] != 0 && head[2] != 0 {
             // UTF-16LE without a BOM (ASCII text with every other byte NUL).
             Encoding::Utf16Le
         } else {
@@ -309,9 +311,9 @@ pub fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
         '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
-        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
-        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
-        '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
+        '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}',
+        '\u{9D}', '\u{017E}', '\u{0178}',
     ];
     match b {
         0x80..=0x9F => HIGH[(b - 0x80) as usize],

@@ -83,8 +83,10 @@ impl Merge {
             for lane in &mut lanes {
                 lane.fill();
             }
-            let kinds: Vec<Option<TimeKind>> =
-                lanes.iter().map(|l| l.head_time().map(|t| t.kind())).collect();
+            let kinds: Vec<Option<TimeKind>> = lanes
+                .iter()
+                .map(|l| l.head_time().map(|t| t.kind()))
+                .collect();
             let present: Vec<TimeKind> = kinds.iter().flatten().copied().collect();
             // Elapsed seconds of different captures are not comparable.
             by_time = present.len() >= 2

@@ -1,0 +1,72 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_certtrace_global_optspecs
+    string join \n color= h/help V/version
+end
+
+function __fish_certtrace_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_certtrace_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_certtrace_using_subcommand
+    set -l cmd (__fish_certtrace_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c certtrace -n "__fish_certtrace_needs_command" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_needs_command" -s V -l version -d 'Print version'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+raw\t'One message per line, nothing else'
+json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors: the payload field holding the message [default: msg/message, else the first string field]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+ndjson\t'One JSON object per line (default when piped)'
+json\t'One JSON document'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l write -d 'Save the capture (DebugView log, certtrace JSON events with thread ids, the truth) to this directory instead of reporting on it' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l requests -d 'Requests to simulate' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l seed -d 'Seed of the simulation (same seed, same capture)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+ndjson\t'One JSON object per line (default when piped)'
+json\t'One JSON document'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
