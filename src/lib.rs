@@ -7,5 +7,6 @@
 //! typed [`parse::Message`]) → **correlate** (worker-process instances,
 //! requests, counters) → **render** (table, JSON).
 
+pub mod etl;
 pub mod event;
 pub mod provider;
