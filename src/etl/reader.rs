@@ -653,6 +653,8 @@ pub struct RecordReader<R> {
     raw: Vec<u8>,
     buf_offset: u64,
     buf_compressed: bool,
+    /// The current buffer ended early (already reported).
+    buf_truncated: bool,
     buffer_index: u64,
     pos: usize,
     eof: bool,
@@ -686,6 +688,7 @@ impl<R: Read> RecordReader<R> {
             raw: Vec::new(),
             buf_offset: 0,
             buf_compressed: false,
+            buf_truncated: false,
             buffer_index: 0,
             pos: 0,
             eof: false,
@@ -722,6 +725,7 @@ impl<R: Read> RecordReader<R> {
     fn load_buffer(&mut self) {
         self.pos = 0;
         self.buf.clear();
+        self.buf_truncated = false;
         let offset = self.next_offset;
         self.buf_offset = offset;
         self.buf.resize(BUFFER_HEADER_LEN, 0);
@@ -875,6 +879,7 @@ impl<R: Read> RecordReader<R> {
             self.next_offset += n as u64;
             if (n as u64) < data_len {
                 self.eof = true;
+                self.buf_truncated = true;
                 self.issues.push_back(EtlIssue::Truncated {
                     offset,
                     what: format!(
@@ -952,6 +957,10 @@ impl<R: Read> RecordReader<R> {
             };
             if size < kind.min_size() || pos + size > self.buf.len() {
                 self.pos = self.buf.len();
+                if self.buf_truncated && size >= kind.min_size() {
+                    // Cut off by the truncation reported for the buffer.
+                    continue;
+                }
                 self.issue(
                     at,
                     format!(
