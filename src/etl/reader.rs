@@ -321,32 +321,37 @@ impl LogfileHeader {
     }
 }
 
-/// Converts record time stamps to FILETIME: `base + scale * delta`, with the
-/// scale from the clock type and the base anchored so that the logfile
-/// header record's own time stamp is `StartTime`.
+/// Converts record time stamps to FILETIME: the logfile header record's own
+/// time stamp is `StartTime`, and every other record is offset from it by
+/// its clock difference, scaled by the clock type (QPC frequency, 100 ns
+/// system time, or CPU MHz). Exact integer arithmetic, rounding down.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
-    base: i64,
-    scale: f64,
+    start: i64,
+    origin: u64,
+    num: i128,
+    den: i128,
 }
 
 impl Clock {
     pub fn new(h: &LogfileHeader, header_delta: u64) -> Option<Clock> {
-        let scale = match h.clock_type {
-            1 if h.perf_freq > 0 => 10_000_000.0 / h.perf_freq as f64,
-            2 => 1.0,
-            3 if h.cpu_speed_mhz > 0 => 10.0 / h.cpu_speed_mhz as f64,
+        let (num, den) = match h.clock_type {
+            1 if h.perf_freq > 0 => (10_000_000, h.perf_freq as i128),
+            2 => (1, 1),
+            3 if h.cpu_speed_mhz > 0 => (10, h.cpu_speed_mhz as i128),
             _ => return None,
         };
-        let start = i64::try_from(h.start_time).ok()?;
         Some(Clock {
-            base: start.checked_sub((scale * header_delta as f64) as i64)?,
-            scale,
+            start: i64::try_from(h.start_time).ok()?,
+            origin: header_delta,
+            num,
+            den,
         })
     }
 
     pub fn filetime(&self, delta: u64) -> i64 {
-        self.base.saturating_add((self.scale * delta as f64) as i64)
+        let ticks = ((delta as i128 - self.origin as i128) * self.num).div_euclid(self.den);
+        (self.start as i128 + ticks).clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
 
     pub fn utc(&self, delta: u64) -> Option<DateTime<Utc>> {
@@ -649,8 +654,9 @@ pub struct RecordReader<R> {
     /// The current buffer: header followed by its (decompressed) records,
     /// up to `FilledBytes`.
     buf: Vec<u8>,
-    /// Compressed bytes of the current buffer.
+    /// Compressed bytes of the current buffer, and their decompression.
     raw: Vec<u8>,
+    plain: Vec<u8>,
     buf_offset: u64,
     buf_compressed: bool,
     /// The current buffer ended early (already reported).
@@ -686,6 +692,7 @@ impl<R: Read> RecordReader<R> {
             next_offset: 0,
             buf: Vec::new(),
             raw: Vec::new(),
+            plain: Vec::new(),
             buf_offset: 0,
             buf_compressed: false,
             buf_truncated: false,
@@ -822,31 +829,23 @@ impl<R: Read> RecordReader<R> {
                 self.buf.clear();
                 return;
             }
-            let mut out = std::mem::take(&mut self.buf);
-            out.truncate(BUFFER_HEADER_LEN);
-            let mut data = Vec::new();
-            std::mem::swap(&mut data, &mut self.raw);
-            let mut plain = Vec::new();
-            let r = lz77::decompress(&data, &mut plain, filled - BUFFER_HEADER_LEN);
-            self.raw = data;
-            match r {
+            self.buf.truncate(BUFFER_HEADER_LEN);
+            let want = filled - BUFFER_HEADER_LEN;
+            match lz77::decompress(&self.raw, &mut self.plain, want) {
                 Ok(()) => {
-                    if plain.len() != filled - BUFFER_HEADER_LEN {
+                    if self.plain.len() != want {
                         self.issue(
                             offset,
                             format!(
-                                "compressed buffer decompresses to {} bytes, header says {}",
-                                plain.len(),
-                                filled - BUFFER_HEADER_LEN
+                                "compressed buffer decompresses to {} bytes, header says {want}",
+                                self.plain.len()
                             ),
                         );
                     }
-                    out.extend_from_slice(&plain);
-                    self.buf = out;
+                    self.buf.extend_from_slice(&self.plain);
                 }
                 Err(e) => {
                     self.issue(offset, format!("compressed buffer: {e}; skipped"));
-                    self.buf = out;
                     self.buf.clear();
                     return;
                 }
@@ -1021,5 +1020,51 @@ impl<R: Read> RecordReader<R> {
                 clock: self.clock,
             })),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(clock_type: u32, perf_freq: u64, cpu_mhz: u32) -> LogfileHeader {
+        LogfileHeader {
+            clock_type,
+            perf_freq,
+            cpu_speed_mhz: cpu_mhz,
+            start_time: 134_267_053_940_000_000, // 2026-06-23T16:23:14Z
+            ..LogfileHeader::default()
+        }
+    }
+
+    #[test]
+    fn clocks() {
+        // QPC at 3,117,777 Hz: one second after the header record.
+        let c = Clock::new(&header(1, 3_117_777, 0), 1_000_000).unwrap();
+        assert_eq!(c.filetime(1_000_000), 134_267_053_940_000_000);
+        let t = c.utc(1_000_000 + 3_117_777).unwrap();
+        assert_eq!(super::super::rfc3339(t), "2026-06-23T16:23:15.0000000Z");
+        // System time: deltas are FILETIMEs.
+        let c = Clock::new(&header(2, 0, 0), 134_267_053_940_000_000).unwrap();
+        assert_eq!(c.filetime(134_267_053_940_000_123), 134_267_053_940_000_123);
+        // CPU cycles at 2400 MHz: 2400 cycles = 1 us = 10 ticks.
+        let c = Clock::new(&header(3, 0, 2400), 0).unwrap();
+        assert_eq!(c.filetime(2400), 134_267_053_940_000_010);
+        // Unknown or zero frequencies give no clock, not a division by zero.
+        assert!(Clock::new(&header(1, 0, 0), 5).is_none());
+        assert!(Clock::new(&header(3, 0, 0), 5).is_none());
+        assert!(Clock::new(&header(9, 1, 1), 5).is_none());
+        assert_eq!(
+            filetime_to_utc(0).map(|t| t.timestamp()),
+            Some(-11_644_473_600)
+        );
+    }
+
+    #[test]
+    fn marker_kinds() {
+        for k in HeaderKind::ALL {
+            assert_eq!(HeaderKind::from_type(k.type_code()), Some(k));
+        }
+        assert_eq!(HeaderKind::from_type(0x16), None);
     }
 }

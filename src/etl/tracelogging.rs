@@ -632,4 +632,103 @@ mod tests {
         assert_eq!(v[4].1, Value::F64(1.5));
         assert_eq!(v[5].1.to_string(), "1970-01-01T00:00:00.0000000Z");
     }
+
+    #[test]
+    fn more_types() {
+        let mut meta = encode_schema(
+            "Many",
+            &[
+                ("w", 22, None),         // counted UTF-16
+                ("a", 2, None),          // ANSI, not UTF-8: Latin-1
+                ("st", 18, None),        // SYSTEMTIME
+                ("bin", 25, None),       // counted binary
+                ("sid", 19, None),       // SID
+                ("hx", 20, None),        // HEXINT32
+                ("p", 16, None),         // pointer
+                ("arr", 4 | 0x20, None), // constant-count array of UINT8
+            ],
+        );
+        // The constant count (3) follows the InType in the metadata.
+        meta.extend_from_slice(&3u16.to_le_bytes());
+        // A variable-count array of a 1-field struct.
+        meta.extend_from_slice(b"rows\0");
+        meta.push(IN_STRUCT | 0x40 | 0x80);
+        meta.push(1);
+        meta.extend_from_slice(b"x\0");
+        meta.push(6);
+        let n = meta.len() as u16;
+        meta[..2].copy_from_slice(&n.to_le_bytes());
+        let s = Schema::parse(&meta).unwrap();
+        assert_eq!(s.fields.len(), 10);
+        let mut d = Vec::new();
+        let w: Vec<u8> = "wide".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        d.extend_from_slice(&(w.len() as u16).to_le_bytes());
+        d.extend_from_slice(&w);
+        d.extend_from_slice(b"caf\xe9\0");
+        for v in [2026u16, 6, 2, 23, 16, 23, 14, 5] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&[0xAB, 0xCD]);
+        d.extend_from_slice(&[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0]);
+        d.extend_from_slice(&0x8007_0005u32.to_le_bytes());
+        d.extend_from_slice(&0x1234u32.to_le_bytes());
+        d.extend_from_slice(&[7, 8, 9]);
+        d.extend_from_slice(&2u16.to_le_bytes());
+        d.extend_from_slice(&10u16.to_le_bytes());
+        d.extend_from_slice(&11u16.to_le_bytes());
+        let v = s.decode(&d, 4).unwrap();
+        let text: Vec<String> = v.iter().map(|(_, v)| v.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "wide",
+                "café",
+                "2026-06-23T16:23:14.0050000Z",
+                "0xabcd",
+                "S-1-5-32-544",
+                "0x80070005",
+                "0x1234",
+                "[7, 8, 9]",
+                "[{x: 10}, {x: 11}]",
+            ]
+        );
+        // Fields inside arrays are not addressable by name.
+        assert_eq!(find_field(&v, "x"), None);
+        for cut in 0..d.len() {
+            assert!(s.decode(&d[..cut], 4).is_err(), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn hostile_metadata_is_bounded() {
+        // A 65535-element array of 127-field structs of empty structs: the
+        // value budget stops it.
+        let mut meta = vec![0, 0, 0, b'E', 0];
+        meta.extend_from_slice(b"a\0");
+        meta.push(IN_STRUCT | 0x20 | 0x80);
+        meta.push(127);
+        meta.extend_from_slice(&0xFFFFu16.to_le_bytes());
+        for _ in 0..127 {
+            meta.extend_from_slice(b"s\0");
+            meta.push(IN_STRUCT | 0x20 | 0x80);
+            meta.push(0);
+            meta.extend_from_slice(&0xFFFFu16.to_le_bytes());
+        }
+        let n = meta.len() as u16;
+        meta[..2].copy_from_slice(&n.to_le_bytes());
+        let s = Schema::parse(&meta).unwrap();
+        assert!(s.decode(&[], 8).is_err());
+        // Unknown InType, truncated metadata.
+        assert!(
+            Schema::parse(&encode_schema("E", &[("f", 31, None)]))
+                .unwrap()
+                .decode(&[1], 8)
+                .is_err()
+        );
+        let m = encode_schema("E", &[("f", 1, None)]);
+        for cut in 0..m.len() {
+            let _ = Schema::parse(&m[..cut]);
+        }
+    }
 }
