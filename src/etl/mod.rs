@@ -6,6 +6,33 @@
 //! holding one buffer in memory at a time; [`inspect`] summarises any `.etl`
 //! file (logfile header, record kinds, providers, first events).
 //!
+//! Wiring into the CLI:
+//!
+//! ```text
+//! // `certtrace read FILE`: sniff, then stream (the sniffed bytes are chained back).
+//! let mut head = [0u8; 0x50];
+//! let n = file.read(&mut head)?;            // (read_exact-like loop in practice)
+//! if etl::is_etl(&head[..n]) {
+//!     let input = std::io::Cursor::new(head[..n].to_vec()).chain(file);
+//!     let opts = EtlOptions { provider: args.provider, field: args.field };
+//!     for item in EtlEvents::new(input, Arc::from(path), opts) {
+//!         match item {
+//!             Ok(event) => pipeline.push(event),
+//!             Err(issue) => eprintln!("warning: {path}: {issue}"), // reading goes on
+//!         }
+//!     }
+//! }
+//! // `certtrace etl FILE [--format json]`
+//! let report = etl::inspect(file, path, 20)?;
+//! print!("{}", report.render_text());       // or serde_json::to_string_pretty(&report)
+//! ```
+//!
+//! What each event carries: UTC time (converted with the file's clock),
+//! pid, tid, provider (the TraceLogging provider name when the event has
+//! provider traits, else the GUID), activity id (when not all zero), the
+//! message without its trailing newline, and the origin (file offset of the
+//! record; of the buffer for records in compressed buffers).
+//!
 //! Layers: [`reader`] (buffers, compression, logfile header, record header
 //! kinds), [`lz77`] (MS-XCA plain LZ77 for relogged, compressed buffers),
 //! [`tracelogging`] (self-describing event schemas).

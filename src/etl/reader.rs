@@ -563,6 +563,9 @@ impl<'a> Record<'a> {
             return None;
         }
         let d = self.data;
+        if d.len() < 0x50 {
+            return Some(Err(format!("EVENT_HEADER record of {} bytes", d.len())));
+        }
         let flags = u16_at(d, 0x04)?;
         let mut at = 0x50usize;
         if flags & EVENT_HEADER_FLAG_EXTENDED_INFO != 0 {
@@ -774,7 +777,8 @@ impl<R: Read> RecordReader<R> {
                     if !self.seen_compressed && lf.buffer_size as usize >= BUFFER_HEADER_LEN =>
                 {
                     let bs = lf.buffer_size as u64;
-                    let next = (offset / bs + 1) * bs;
+                    // First multiple of the buffer size past this header.
+                    let next = self.next_offset.div_ceil(bs) * bs;
                     self.issue(offset, format!("{what}; skipped to offset {next}"));
                     let want = next - self.next_offset;
                     if self.skip(want) < want {
@@ -1058,6 +1062,27 @@ mod tests {
             filetime_to_utc(0).map(|t| t.timestamp()),
             Some(-11_644_473_600)
         );
+    }
+
+    #[test]
+    fn short_records_do_not_panic() {
+        for len in 0..0x60 {
+            let data = vec![0xC0u8; len];
+            for kind in HeaderKind::ALL {
+                let r = Record {
+                    kind,
+                    data: &data,
+                    offset: 0,
+                    buffer_index: 0,
+                    clock: None,
+                };
+                let _ = (r.time_delta(), r.pid(), r.tid(), r.provider(), r.hook());
+                let _ = (r.payload(), r.header_len(), r.filetime());
+                if let Some(Ok(eh)) = r.event_header() {
+                    let _ = eh.ext_items().count();
+                }
+            }
+        }
     }
 
     #[test]
