@@ -522,3 +522,50 @@ fn corrupt_and_truncated_buffers_are_reported_and_skipped() {
     );
     assert!(ev.len() > 200);
 }
+
+#[test]
+fn tracelogging_strings_match_etl_parser() {
+    use certtrace::etl::tracelogging::{Schema, Value, find_field};
+    let exp = expected("tracelogging_strings");
+    for (file, events) in exp.as_object().unwrap() {
+        let Some(path) = fixture(file) else {
+            continue;
+        };
+        let mut rr = RecordReader::new(fs::File::open(&path).unwrap());
+        let mut got = Vec::new();
+        while let Some(r) = rr.next_record() {
+            let rec = r.unwrap();
+            let Some(eh) = rec.event_header() else {
+                continue;
+            };
+            let eh = eh.unwrap();
+            let Some(meta) = eh.ext_item(11) else {
+                continue;
+            };
+            let schema = Schema::parse(meta).unwrap();
+            let fields = schema.decode(eh.user_data, eh.pointer_size).unwrap();
+            got.push((
+                eh.provider.to_string(),
+                eh.pid,
+                eh.tid,
+                schema.event_name,
+                fields,
+            ));
+        }
+        let events = events.as_array().unwrap();
+        assert_eq!(got.len(), events.len(), "{file}");
+        for (g, e) in got.iter().zip(events) {
+            assert_eq!(g.0, e["provider"], "{file}");
+            assert_eq!(g.1 as u64, e["pid"], "{file}");
+            assert_eq!(g.2 as u64, e["tid"], "{file}");
+            assert_eq!(g.3, e["event"], "{file}");
+            for (name, want) in e["strings"].as_object().unwrap() {
+                assert_eq!(
+                    find_field(&g.4, name),
+                    Some(&Value::Str(want.as_str().unwrap().to_string())),
+                    "{file}: field {name}"
+                );
+            }
+        }
+    }
+}
