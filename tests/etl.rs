@@ -238,6 +238,28 @@ fn sniffing_and_report() {
         assert_eq!(rep.events_lost, Some(3));
         assert_eq!(rep.providers[0].name.as_deref(), Some("AmsiTrace"));
         assert_eq!(rep.messages, 19);
+        let rep = etl::inspect(
+            fs::File::open(fixture("airbus_AMSITrace.etl").unwrap()).unwrap(),
+            "amsi",
+            5,
+        )
+        .unwrap();
+        let text = rep.render_text();
+        assert!(
+            text.contains("8e805eb3-6a8f-4a1e-90fa-a831d94e54a1        19  AmsiTrace"),
+            "{text}"
+        );
+        assert!(
+            text.contains("records       21 (event_header64 19, system64 2)"),
+            "{text}"
+        );
+        assert!(text.contains("lost          3 events, 0 buffers"), "{text}");
+        // One line per record even when a field holds a multi-line script.
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("  @")).count(),
+            5,
+            "{text}"
+        );
     }
 }
 

@@ -465,6 +465,25 @@ pub fn inspect<R: Read>(reader: R, input_name: &str, first: usize) -> Result<Etl
     })
 }
 
+/// At most `max` characters of `t` on one line (line breaks and tabs escaped).
+fn one_line(t: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in t.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref()
         .map_or_else(|| "?".to_string(), |x| x.to_string())
@@ -550,7 +569,7 @@ impl EtlReport {
                     e.name.as_deref().unwrap_or(""),
                     e.text
                         .as_deref()
-                        .map(|t| format!(": {}", t.chars().take(200).collect::<String>()))
+                        .map(|t| format!(": {}", one_line(t, 200)))
                         .unwrap_or_default()
                 );
             }
