@@ -349,8 +349,8 @@ fn round_trip_string_only_and_tracelogging() {
                 assert_eq!(e.activity_id, None);
             } else {
                 assert_eq!(e.provider.as_deref(), Some(MODULE));
-                let b = i as u8;
-                assert_eq!(e.activity_id.as_deref().map(|s| s.len()), Some(36), "{b}");
+                let activity = certtrace::provider::Guid::from_le_bytes([i as u8; 16]);
+                assert_eq!(e.activity_id, Some(activity.to_string()));
             }
             let Position::Offset(o) = e.origin.position else {
                 panic!("offset expected")
@@ -496,6 +496,12 @@ fn every_header_kind_is_walked() {
     let t: Vec<&str> = ev.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(t, ["thirty-two", "ansi text"]);
     assert_eq!(ev[1].provider.as_deref(), Some("Kinds.Provider"));
+    assert_eq!(ev[1].activity_id, Some(g.to_string()));
+    // A TraceLogging provider registered with an explicit GUID is still found
+    // by its name (from the provider traits); the string-only one is not.
+    let (by_name, _) = read_all(&bytes, opts(Some("Kinds.Provider"), None));
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0].text, "ansi text");
     let rep = etl::inspect(bytes.as_slice(), "kinds", 0).unwrap();
     assert_eq!(rep.header_kinds.len(), 13);
     assert_eq!(rep.records, 14);
