@@ -395,6 +395,11 @@ fn compressed_buffers_are_not_aligned() {
     let (events, issues) = read_all(&bytes, EtlOptions::default());
     assert!(issues.is_empty());
     assert_eq!(events.len(), 200);
+    let mut it = EtlEvents::new(bytes.as_slice(), Arc::from("m"), EtlOptions::default());
+    assert_eq!(it.by_ref().count(), 200);
+    assert_eq!(it.stats().records, 201);
+    assert_eq!(it.stats().compressed_buffers, it.stats().buffers - 1);
+    assert_eq!(it.logfile_header().unwrap().logger_name, "certtrace-test");
 }
 
 #[test]

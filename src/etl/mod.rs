@@ -53,7 +53,7 @@ use crate::event::{EventTime, Origin, Position, TraceEvent, trim_message_end};
 use crate::provider::{Guid, ProviderSpec};
 pub use reader::{
     BUFFER_HEADER_LEN, BufferHeader, EventHeaderView, HeaderKind, LogfileHeader, Record,
-    RecordReader, filetime_to_utc,
+    RecordReader, Stats, filetime_to_utc,
 };
 use tracelogging::{Schema, Value, find_field, first_string, provider_name};
 
@@ -64,7 +64,9 @@ pub struct EtlOptions {
     /// matches the provider-traits name recorded in the event).
     pub provider: Option<ProviderSpec>,
     /// The TraceLogging field holding the message (`msg`, or a dotted path
-    /// into structs); default: the first string field.
+    /// into structs; non-string values are rendered as text); default: the
+    /// first string field. Events without it are skipped. String-only
+    /// events have a single string and ignore this option.
     pub field: Option<String>,
 }
 
@@ -139,6 +141,11 @@ impl<R: Read> EtlEvents<R> {
     /// The logfile header, once the first buffer has been read.
     pub fn logfile_header(&self) -> Option<&LogfileHeader> {
         self.records.logfile.as_ref()
+    }
+
+    /// Buffers and records read so far (every header kind).
+    pub fn stats(&self) -> &Stats {
+        &self.records.stats
     }
 }
 
