@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod correlate;
 pub mod demo;
+pub mod etl;
 pub mod event;
 pub mod generate;
 pub mod hresult;
