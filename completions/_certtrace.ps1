@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
+            [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -35,7 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
         'certtrace;read' {
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
-            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors: the payload field holding the message [default: msg/message, else the first string field]')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
@@ -60,6 +62,15 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'certtrace;etl' {
+            [CompletionResult]::new('--first', '--first', [CompletionResultType]::ParameterName, 'How many of the first events to list')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'certtrace;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -69,6 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
         'certtrace;help' {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
+            [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -77,6 +89,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;help;demo' {
+            break
+        }
+        'certtrace;help;etl' {
             break
         }
         'certtrace;help;completions' {

@@ -22,6 +22,9 @@ _certtrace() {
             certtrace,demo)
                 cmd="certtrace__subcmd__demo"
                 ;;
+            certtrace,etl)
+                cmd="certtrace__subcmd__etl"
+                ;;
             certtrace,help)
                 cmd="certtrace__subcmd__help"
                 ;;
@@ -33,6 +36,9 @@ _certtrace() {
                 ;;
             certtrace__subcmd__help,demo)
                 cmd="certtrace__subcmd__help__subcmd__demo"
+                ;;
+            certtrace__subcmd__help,etl)
+                cmd="certtrace__subcmd__help__subcmd__etl"
                 ;;
             certtrace__subcmd__help,help)
                 cmd="certtrace__subcmd__help__subcmd__help"
@@ -47,7 +53,7 @@ _certtrace() {
 
     case "${cmd}" in
         certtrace)
-            opts="-h -V --color --help --version read demo completions help"
+            opts="-h -V --color --help --version read demo etl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -128,8 +134,38 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__etl)
+            opts="-o -h --first --format --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --first)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__help)
-            opts="read demo completions help"
+            opts="read demo etl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +193,20 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certtrace__subcmd__help__subcmd__etl)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -199,7 +249,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -h --input-format --pid --field --format --show-unknown --outcome --uri --color --help"
+            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +264,10 @@ _certtrace() {
                     return 0
                     ;;
                 --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

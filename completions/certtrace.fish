@@ -31,6 +31,7 @@ complete -c certtrace -n "__fish_certtrace_needs_command" -s h -l help -d 'Print
 complete -c certtrace -n "__fish_certtrace_needs_command" -s V -l version -d 'Print version'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
@@ -38,7 +39,8 @@ debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
 raw\t'One message per line, nothing else'
 json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors: the payload field holding the message [default: msg/message, else the first string field]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'"
@@ -62,11 +64,19 @@ always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -l first -d 'How many of the first events to list' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -s o -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

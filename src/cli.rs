@@ -35,6 +35,9 @@ pub enum Command {
     /// Run the pipeline on a built-in realistic capture (several worker
     /// processes, a recycle, concurrency, lost lines, every outcome).
     Demo(DemoArgs),
+    /// Inspect any `.etl` file: logfile header, record kinds, providers,
+    /// lost events, first events.
+    Etl(EtlArgs),
     /// Print a shell completion script.
     Completions {
         /// Shell to complete for.
@@ -82,13 +85,39 @@ pub struct ReadArgs {
     #[arg(long)]
     pub pid: Option<u32>,
 
-    /// JSON collectors: the payload field holding the message [default:
-    /// msg/message, else the first string field].
+    /// JSON collectors and TraceLogging events: the payload field holding
+    /// the message [default: msg/message, else the first string field].
     #[arg(long, value_name = "NAME")]
     pub field: Option<String>,
 
+    /// `.etl` files: only events of this ETW provider (GUID, or a
+    /// TraceLogging provider name, hashed to its GUID as Windows does).
+    #[arg(long, value_name = "GUID|NAME")]
+    pub provider: Option<crate::provider::ProviderSpec>,
+
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EtlArgs {
+    /// The `.etl` file to inspect.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// How many of the first events to list.
+    #[arg(long, default_value_t = 10)]
+    pub first: usize,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = EtlFormat::Text)]
+    pub format: EtlFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EtlFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args, Clone)]

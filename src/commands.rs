@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use regex::Regex;
 
 use crate::app::{self, Input, PipelineOptions, RequestFilter, Status};
-use crate::cli::{Cli, Command, DemoArgs, OutputArgs, ReadArgs};
+use crate::cli::{Cli, Command, DemoArgs, EtlArgs, EtlFormat, OutputArgs, ReadArgs};
 use crate::correlate::CorrelateOptions;
 use crate::render::{self, ColorChoice, Format, table::TableOptions};
 use crate::sources::{self, ItemStream, ReadOptions, TextSource};
@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Read(args) => read(&args, cli.color),
         Command::Demo(args) => demo(&args, cli.color),
+        Command::Etl(args) => etl(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "certtrace", &mut io::stdout());
@@ -108,6 +109,7 @@ fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
         pid: args.pid,
         field: args.field.clone(),
         format: Some(args.input_format),
+        provider: args.provider.clone(),
     };
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
         return Err(io::Error::new(
@@ -142,6 +144,23 @@ fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
         popts.batch = 1;
     }
     report(args.inputs.clone(), inputs, &args.output, color, popts)
+}
+
+fn etl(args: &EtlArgs) -> io::Result<i32> {
+    let name = args.file.display().to_string();
+    let file = std::fs::File::open(&args.file)
+        .map_err(|e| io::Error::new(e.kind(), format!("{name}: {}", describe_open_error(&e))))?;
+    let report = crate::etl::inspect(io::BufReader::new(file), &name, args.first)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name}: {e}")))?;
+    let mut out = io::stdout().lock();
+    match args.format {
+        EtlFormat::Text => write!(out, "{}", report.render_text())?,
+        EtlFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(0)
 }
 
 fn describe_open_error(e: &io::Error) -> String {

@@ -89,18 +89,21 @@ pub enum InputFormat {
 pub struct ReadOptions {
     /// pid for inputs that have none (raw lines, DebugView without pids).
     pub pid: Option<u32>,
-    /// Payload field holding the message (JSON collectors).
+    /// Payload field holding the message (JSON collectors, TraceLogging).
     pub field: Option<String>,
     pub format: Option<InputFormat>,
+    /// ETW provider whose events carry the module's messages (`.etl`).
+    pub provider: Option<crate::provider::ProviderSpec>,
 }
 
 /// A boxed stream of source items.
 pub type ItemStream = Box<dyn Iterator<Item = SourceItem> + Send>;
 
-/// Opens a named input (`-` is stdin) as a stream of items. An input that
-/// cannot be opened is an error naming it.
+/// Opens a named input (`-` is stdin) as a stream of items: an `.etl` file
+/// (sniffed from its first bytes) or text. An input that cannot be opened is
+/// an error naming it.
 pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
-    let reader: Box<dyn Read + Send> = if name == "-" {
+    let mut reader: Box<dyn Read + Send> = if name == "-" {
         Box::new(io::stdin())
     } else {
         let f = File::open(name)?;
@@ -109,7 +112,59 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
         }
         Box::new(f)
     };
-    Ok(Box::new(TextSource::new(reader, name.into(), opts.clone())))
+    // Sniff: a file is read until the ETL header fits; stdin only as far as
+    // one read goes, so a live pipe is not held back.
+    let mut head = vec![0u8; ETL_SNIFF];
+    let mut n = 0;
+    while n < ETL_SNIFF {
+        let got = match reader.read(&mut head[n..]) {
+            Ok(g) => g,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        n += got;
+        if got == 0 || name == "-" {
+            break;
+        }
+    }
+    head.truncate(n);
+    let input: Arc<str> = name.into();
+    let forced_text = opts.format.is_some_and(|f| f != InputFormat::Auto);
+    let is_etl = !forced_text && crate::etl::is_etl(&head);
+    let reader = io::Cursor::new(head).chain(reader);
+    if is_etl {
+        let eopts = crate::etl::EtlOptions {
+            provider: opts.provider.clone(),
+            field: opts.field.clone(),
+        };
+        return Ok(Box::new(etl_items(
+            crate::etl::EtlEvents::new(reader, input.clone(), eopts),
+            input,
+        )));
+    }
+    Ok(Box::new(TextSource::new(reader, input, opts.clone())))
+}
+
+/// Bytes needed to recognise an `.etl` file.
+const ETL_SNIFF: usize = 0x50;
+
+/// `.etl` events as source items: an issue with the file becomes a problem
+/// naming its byte offset.
+fn etl_items<R: Read + Send + 'static>(
+    events: crate::etl::EtlEvents<R>,
+    input: Arc<str>,
+) -> impl Iterator<Item = SourceItem> + Send {
+    events.map(move |item| match item {
+        Ok(ev) => SourceItem::Event(ev),
+        Err(issue) => SourceItem::Problem(InputProblem {
+            origin: Origin {
+                input: input.clone(),
+                position: Position::Offset(issue.offset().unwrap_or(0)),
+            },
+            kind: ProblemKind::Corrupt,
+            detail: issue.to_string(),
+        }),
+    })
 }
 
 /// Reads lines of a text input and turns them into events.
