@@ -87,6 +87,18 @@ impl Status {
     }
 }
 
+/// What the correlating thread hands to the rendering thread.
+enum ToWriter {
+    Records(Vec<Record>),
+    /// The input paused: show what is pending.
+    Idle,
+}
+
+/// Live inputs are read line by line: flush the output after each batch.
+fn batch_is_small(batch: usize) -> bool {
+    batch <= 16
+}
+
 /// An opened input or the reason it could not be opened.
 pub enum Input {
     Stream(ItemStream),
@@ -98,7 +110,7 @@ pub fn run(
     names: Vec<String>,
     inputs: Vec<Input>,
     opts: &PipelineOptions,
-    renderer: &mut dyn Renderer,
+    renderer: &mut (dyn Renderer + Send),
     diag: &mut dyn Write,
     stop: &Arc<AtomicBool>,
 ) -> io::Result<Status> {
@@ -149,67 +161,91 @@ pub fn run(
 
     let mut shown = 0usize;
     let mut hidden = 0usize;
-    let emit = |correlator: &mut Correlator, renderer: &mut dyn Renderer| -> io::Result<()> {
-        for r in correlator.drain() {
-            if opts.filter.keeps(&r) {
-                renderer.record(&r)?;
-            }
-        }
-        Ok(())
-    };
     let mut interrupted = false;
-    let outcome: io::Result<()> = (|| {
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                interrupted = true;
-                break;
-            }
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(items) => {
-                    for item in items {
-                        match item {
-                            SourceItem::Event(ev) => {
-                                if let Some(p) = opts.only_pid
-                                    && ev.pid.is_some_and(|x| x != p)
-                                {
-                                    continue;
-                                }
-                                correlator.push_event(&ev);
-                            }
-                            SourceItem::Problem(p) => {
-                                if shown < opts.max_problems_shown {
-                                    writeln!(diag, "certtrace: warning: {p}")?;
-                                    shown += 1;
-                                } else {
-                                    hidden += 1;
-                                }
-                                correlator.push_problem(&p);
-                            }
+    // Rendering runs on its own thread: serializing records costs about as
+    // much as correlating them.
+    let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(16);
+    let outcome: io::Result<()> = thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for msg in wrx {
+                match msg {
+                    ToWriter::Records(records) => {
+                        for r in &records {
+                            renderer.record(r)?;
                         }
                     }
-                    emit(&mut correlator, renderer)?;
-                    renderer.idle()?;
+                    ToWriter::Idle => renderer.idle()?,
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    correlator.flush_settled();
-                    emit(&mut correlator, renderer)?;
-                    renderer.idle()?;
+            }
+            renderer.finish()
+        });
+        let send = |correlator: &mut Correlator, idle: bool| -> bool {
+            let records: Vec<Record> = correlator
+                .drain()
+                .filter(|r| opts.filter.keeps(r))
+                .collect();
+            if !records.is_empty() && wtx.send(ToWriter::Records(records)).is_err() {
+                return false;
+            }
+            !idle || wtx.send(ToWriter::Idle).is_ok()
+        };
+        let mut writer_alive = true;
+        let res: io::Result<()> = (|| {
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    interrupted = true;
+                    break;
                 }
-                Err(RecvTimeoutError::Disconnected) => break,
+                match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(items) => {
+                        for item in items {
+                            match item {
+                                SourceItem::Event(ev) => {
+                                    if let Some(p) = opts.only_pid
+                                        && ev.pid.is_some_and(|x| x != p)
+                                    {
+                                        continue;
+                                    }
+                                    correlator.push_event(&ev);
+                                }
+                                SourceItem::Problem(p) => {
+                                    if shown < opts.max_problems_shown {
+                                        writeln!(diag, "certtrace: warning: {p}")?;
+                                        shown += 1;
+                                    } else {
+                                        hidden += 1;
+                                    }
+                                    correlator.push_problem(&p);
+                                }
+                            }
+                        }
+                        // Flush output whenever the input has nothing more
+                        // queued, so streamed records show promptly.
+                        writer_alive = send(&mut correlator, batch_is_small(batch));
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        correlator.flush_settled();
+                        writer_alive = send(&mut correlator, true);
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if !writer_alive {
+                    break;
+                }
             }
-        }
-        correlator.finish();
-        if interrupted {
-            if let Some(Record::Summary(s)) = correlator.drain().next_back() {
-                let mut s = s.clone();
-                s.interrupted = true;
-                renderer.record(&Record::Summary(s))?;
+            correlator.finish();
+            if interrupted {
+                correlator.mark_interrupted();
             }
-        } else {
-            emit(&mut correlator, renderer)?;
-        }
-        renderer.finish()
-    })();
+            send(&mut correlator, false);
+            Ok(())
+        })();
+        drop(wtx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("output thread failed")));
+        res.and(written)
+    });
     if let Err(e) = outcome {
         // Let the reader thread end: it may be blocked sending.
         stop.store(true, Ordering::Relaxed);

@@ -90,7 +90,7 @@ fn report(
         show_unknown: out.show_unknown,
     };
     popts.filter = filter(out)?;
-    let writer: Box<dyn Write> = Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
+    let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(256 * 1024, stdout));
     let mut renderer = render::renderer(format, writer, topts);
     let stop = stop_flag();
     let mut stderr = io::stderr().lock();

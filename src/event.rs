@@ -102,7 +102,16 @@ impl fmt::Display for EventTime {
     /// day and decimal seconds (`12.00004120`) for elapsed time.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EventTime::Elapsed(s) => write!(f, "{s:.8}"),
+            EventTime::Elapsed(s) => {
+                // Fixed-point: much faster than float formatting on the hot
+                // path (one call per request record).
+                if s.is_finite() && *s >= 0.0 && *s < 1e10 {
+                    let units = (s * 1e8).round() as u64;
+                    write!(f, "{}.{:08}", units / 100_000_000, units % 100_000_000)
+                } else {
+                    write!(f, "{s:.8}")
+                }
+            }
             EventTime::TimeOfDay(t) => write!(f, "{}", t.format("%H:%M:%S%.6f")),
             EventTime::Local(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6f")),
             EventTime::Utc(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ")),

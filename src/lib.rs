@@ -19,6 +19,7 @@ pub mod hresult;
 pub mod parse;
 pub mod provider;
 pub mod record;
+pub mod record_json;
 pub mod render;
 pub mod simulate;
 pub mod sources;

@@ -234,9 +234,14 @@ fn parse_check_failure(s: &str) -> Option<Parsed<'_>> {
 
 /// Splits the ` FILE = <path> Build <timestamp>` suffix off a body.
 fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
-    if let Some(idx) = body.rfind(" FILE = ") {
+    use std::sync::LazyLock;
+    static FILE: LazyLock<memchr::memmem::FinderRev<'static>> =
+        LazyLock::new(|| memchr::memmem::FinderRev::new(b" FILE = "));
+    static BUILD: LazyLock<memchr::memmem::FinderRev<'static>> =
+        LazyLock::new(|| memchr::memmem::FinderRev::new(b" Build "));
+    if let Some(idx) = FILE.rfind(body.as_bytes()) {
         let tail = &body[idx + " FILE = ".len()..];
-        if let Some(b) = tail.rfind(" Build ") {
+        if let Some(b) = BUILD.rfind(tail.as_bytes()) {
             let info = BuildInfo {
                 file: tail[..b].trim(),
                 build: tail[b + " Build ".len()..].trim(),
@@ -248,7 +253,14 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
 }
 
 fn parse_body(body: &str) -> Option<Message<'_>> {
-    let (core, build) = split_build(body);
+    let body_t = body.trim_start();
+    // Only the two TRC_MSG_FULL messages carry the FILE/Build suffix; the
+    // rest are matched exactly, so a suffix there leaves them unknown.
+    let (core, build) = if body_t.starts_with("cnt") || body_t.starts_with("Trace") {
+        split_build(body_t)
+    } else {
+        (body_t, None)
+    };
     let core_t = core.trim();
 
     if let Some(rest) = core_t.strip_prefix("cnt =") {
@@ -268,11 +280,6 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
     }
     if core_t == "Trace Window Reset" {
         return Some(Message::TraceWindowReset { build });
-    }
-    if build.is_some() {
-        // Only the two messages above carry the suffix; anything else with
-        // it is unknown, but keep its full text.
-        return None;
     }
     match core_t {
         "connection is not using SSL" => return Some(Message::NotSsl),

@@ -7,7 +7,7 @@
 //! request. Values are only judged missing once the counter has moved
 //! [`HORIZON`] past them (later arrivals out of order are still accepted).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// How far the counter moves past a value before a missing value is final.
 pub const HORIZON: u64 = 64;
@@ -39,7 +39,8 @@ pub struct Counters {
     /// Lowest value still tracked; values below were judged.
     floor: u64,
     max: Option<u64>,
-    seen: BTreeMap<u64, u32>,
+    /// How often each value from `floor` up was printed (index 0 = floor).
+    seen: VecDeque<u32>,
     /// Duplicated values not yet used to explain a missing one.
     spare_dups: VecDeque<u64>,
     pub duplicates: u64,
@@ -56,7 +57,7 @@ impl Counters {
         Counters {
             floor: expect_from.unwrap_or(0),
             max: None,
-            seen: BTreeMap::new(),
+            seen: VecDeque::new(),
             spare_dups: VecDeque::new(),
             duplicates: 0,
             out_of_order: 0,
@@ -71,7 +72,14 @@ impl Counters {
 
     /// Whether `cnt` has been printed before in this instance.
     pub fn has_seen(&self, cnt: u64) -> bool {
-        self.seen.contains_key(&cnt)
+        cnt >= self.floor && self.count(cnt) > 0
+    }
+
+    fn count(&self, cnt: u64) -> u32 {
+        usize::try_from(cnt - self.floor)
+            .ok()
+            .and_then(|i| self.seen.get(i).copied())
+            .unwrap_or(0)
     }
 
     /// Records a value; finished gaps are appended to `gaps`.
@@ -94,13 +102,6 @@ impl Counters {
             s.late = true;
             return s;
         }
-        let n = self.seen.entry(cnt).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            s.duplicate = true;
-            self.duplicates += 1;
-            self.spare_dups.push_back(cnt);
-        }
         if self.max.is_none_or(|m| cnt > m) {
             self.max = Some(cnt);
         }
@@ -108,25 +109,41 @@ impl Counters {
         if m > HORIZON && m - HORIZON > self.floor {
             self.advance(m - HORIZON, gaps);
         }
+        // `cnt` is within HORIZON of the top now, so the window stays small.
+        let i = (cnt - self.floor) as usize;
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, 0);
+        }
+        self.seen[i] += 1;
+        if self.seen[i] > 1 {
+            s.duplicate = true;
+            self.duplicates += 1;
+            self.spare_dups.push_back(cnt);
+        }
         s
     }
 
     /// Judges every value below `to`.
     fn advance(&mut self, to: u64, gaps: &mut Vec<Gap>) {
-        let mut v = self.floor;
-        let keys: Vec<u64> = self.seen.range(..to).map(|(k, _)| *k).collect();
-        for k in keys {
-            if k > v {
-                self.missing(v, k - 1, gaps);
+        while self.floor < to {
+            match self.seen.pop_front() {
+                Some(0) => {
+                    let v = self.floor;
+                    self.missing(v, v, gaps);
+                    self.floor += 1;
+                }
+                Some(_) => {
+                    self.flush(gaps);
+                    self.floor += 1;
+                }
+                None => {
+                    // Nothing tracked up to `to`: one missing range.
+                    let v = self.floor;
+                    self.missing(v, to - 1, gaps);
+                    self.floor = to;
+                }
             }
-            self.flush(gaps);
-            self.seen.remove(&k);
-            v = k + 1;
         }
-        if to > v {
-            self.missing(v, to - 1, gaps);
-        }
-        self.floor = to;
         if self.pending.is_none() {
             while self
                 .spare_dups
@@ -199,7 +216,7 @@ impl Counters {
         if low >= m {
             return false;
         }
-        let seen = self.seen.range(low..=m).count() as u64;
+        let seen = (low..=m).filter(|&v| self.count(v) > 0).count() as u64;
         let unseen = (m - low + 1).saturating_sub(seen);
         let dups = self.spare_dups.iter().filter(|&&d| d >= low).count() as u64;
         unseen > dups

@@ -67,15 +67,46 @@ enum Scheme {
 }
 
 fn scheme_of(uri: &str) -> Scheme {
-    let lower = uri.get(..8).unwrap_or(uri).to_ascii_lowercase();
-    if lower.starts_with("https://") {
+    let b = uri.as_bytes();
+    let starts = |p: &[u8]| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p);
+    if starts(b"https://") {
         Scheme::Https
-    } else if lower.starts_with("http://") {
+    } else if starts(b"http://") {
         Scheme::Http
     } else {
         Scheme::Unknown
     }
 }
+
+/// A fast hasher for small keys (pids, thread ids): the FxHash mix used by
+/// rustc. Keys come from the capture, so HashDoS is not a concern here.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// Where an open request is in the module's steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +220,7 @@ struct Process {
     instance: Instance,
     ordinal: u32,
     /// tid → index of the request open on that thread (by cnt/start index).
-    threads: HashMap<u32, u64>,
+    threads: FxMap<u32, u64>,
 }
 
 /// The correlation stage: feed events in capture order with
@@ -197,7 +228,7 @@ struct Process {
 /// call [`Correlator::finish`] at the end.
 pub struct Correlator {
     opts: CorrelateOptions,
-    processes: HashMap<ProcessKey, Process>,
+    processes: FxMap<ProcessKey, Process>,
     out: Vec<Record>,
     summary: Summary,
     /// Global message sequence (FIFO order between open requests).
@@ -225,7 +256,7 @@ impl Correlator {
     pub fn new(opts: CorrelateOptions) -> Correlator {
         Correlator {
             opts,
-            processes: HashMap::new(),
+            processes: FxMap::default(),
             out: Vec::new(),
             summary: Summary::default(),
             seq: 0,
@@ -330,7 +361,7 @@ impl Correlator {
                     ev.time,
                 ),
                 ordinal: 1,
-                threads: HashMap::new(),
+                threads: FxMap::default(),
             }
         })
     }
@@ -513,6 +544,18 @@ impl Correlator {
             .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
         self.out.push(Record::Summary(summary.clone()));
         self.summary = summary;
+    }
+
+    /// Marks the summary emitted by [`Correlator::finish`] as covering an
+    /// interrupted run.
+    pub fn mark_interrupted(&mut self) {
+        self.summary.interrupted = true;
+        for r in self.out.iter_mut().rev() {
+            if let Record::Summary(s) = r {
+                s.interrupted = true;
+                break;
+            }
+        }
     }
 
     /// Records produced so far, as a vector.

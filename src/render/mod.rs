@@ -58,9 +58,9 @@ pub trait Renderer {
 /// Builds the renderer for a format.
 pub fn renderer<'a>(
     format: Format,
-    out: Box<dyn io::Write + 'a>,
+    out: Box<dyn io::Write + Send + 'a>,
     opts: table::TableOptions,
-) -> Box<dyn Renderer + 'a> {
+) -> Box<dyn Renderer + Send + 'a> {
     match format {
         Format::Table => Box::new(table::TableRenderer::new(out, opts)),
         Format::Ndjson => Box::new(ndjson::NdjsonRenderer::new(out)),

@@ -26,7 +26,12 @@ pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(record.type_name().as_bytes());
     buf.extend_from_slice(b"\",\"schema_version\":");
-    buf.extend_from_slice(SCHEMA_VERSION.to_string().as_bytes());
+    let mut v = itoa_u32(SCHEMA_VERSION);
+    buf.extend_from_slice(v.as_bytes_mut());
+    if let Record::Request(r) = record {
+        crate::record_json::request_fields(buf, r);
+        return Ok(());
+    }
     let start = buf.len();
     let res = match record {
         Record::Request(r) => serde_json::to_writer(&mut *buf, r),
@@ -49,6 +54,33 @@ pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decimal digits of a small number without allocating.
+struct Digits {
+    buf: [u8; 10],
+    start: usize,
+}
+
+impl Digits {
+    fn as_bytes_mut(&mut self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+fn itoa_u32(mut n: u32) -> Digits {
+    let mut d = Digits {
+        buf: [0; 10],
+        start: 10,
+    };
+    loop {
+        d.start -= 1;
+        d.buf[d.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return d;
+        }
+    }
 }
 
 impl<W: Write> Renderer for NdjsonRenderer<W> {

@@ -225,9 +225,16 @@ impl<R: Read> TextSource<R> {
         let event = match format {
             InputFormat::Debugview => match debugview::parse_line(&line.text) {
                 Some(entry) => {
-                    let mut ev = TraceEvent::new(entry.message, origin);
-                    ev.time = entry.time;
-                    ev.pid = entry.pid.or(self.opts.pid);
+                    let (time, pid) = (entry.time, entry.pid);
+                    // Reuse the line's allocation for the message text.
+                    let start = entry.message.as_ptr() as usize - line.text.as_ptr() as usize;
+                    let len = entry.message.len();
+                    let mut text = line.text;
+                    text.truncate(start + len);
+                    text.replace_range(..start, "");
+                    let mut ev = TraceEvent::new(text, origin);
+                    ev.time = time;
+                    ev.pid = pid.or(self.opts.pid);
                     ev
                 }
                 None => {

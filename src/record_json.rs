@@ -1,0 +1,207 @@
+//! A hand-written JSON writer for request records, the one record type of
+//! which a capture has hundreds of thousands: byte-for-byte the output of the
+//! serde derive (a test checks that), without its per-field overhead.
+
+use std::fmt::Write as _;
+
+use crate::record::RequestRecord;
+
+/// Appends `"…"` with JSON escaping exactly as serde_json does it.
+pub fn string(buf: &mut Vec<u8>, s: &str) {
+    buf.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => {
+                buf.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[(b >> 4) as usize]);
+                buf.push(HEX[(b & 0xf) as usize]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        buf.extend_from_slice(esc);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+    buf.push(b'"');
+}
+
+fn key(buf: &mut Vec<u8>, k: &str) {
+    buf.push(b',');
+    buf.push(b'"');
+    buf.extend_from_slice(k.as_bytes());
+    buf.extend_from_slice(b"\":");
+}
+
+fn uint(buf: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+fn opt_uint(buf: &mut Vec<u8>, n: Option<u64>) {
+    match n {
+        Some(n) => uint(buf, n),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+fn opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => string(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+fn opt_bool(buf: &mut Vec<u8>, b: Option<bool>) {
+    buf.extend_from_slice(match b {
+        Some(true) => b"true",
+        Some(false) => b"false",
+        None => b"null",
+    });
+}
+
+/// Appends a `Display` value as a JSON string.
+fn display(buf: &mut Vec<u8>, scratch: &mut String, v: &dyn std::fmt::Display) {
+    scratch.clear();
+    let _ = write!(scratch, "{v}");
+    string(buf, scratch);
+}
+
+/// The record's fields, starting with a comma (the caller has written
+/// `{"type":"request","schema_version":1`), and the closing brace.
+pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
+    let mut scratch = String::new();
+    key(buf, "instance");
+    display(buf, &mut scratch, &r.instance);
+    key(buf, "host");
+    opt_str(buf, r.host.as_deref());
+    key(buf, "pid");
+    opt_uint(buf, r.pid.map(u64::from));
+    key(buf, "tid");
+    opt_uint(buf, r.tid.map(u64::from));
+    key(buf, "cnt");
+    uint(buf, r.cnt);
+    key(buf, "uri");
+    string(buf, &r.uri);
+    key(buf, "time");
+    match &r.time {
+        Some(t) => display(buf, &mut scratch, t),
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, "time_kind");
+    opt_str(buf, r.time_kind.map(|t| t.kind().as_str()));
+    key(buf, "end_time");
+    match &r.end_time {
+        Some(t) => display(buf, &mut scratch, t),
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, "outcome");
+    string(buf, r.outcome.as_str());
+    key(buf, "hresult");
+    match &r.hresult {
+        Some(h) => display(buf, &mut scratch, h),
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, "hresult_name");
+    opt_str(buf, r.hresult_name.as_deref());
+    key(buf, "hresult_hint");
+    opt_str(buf, r.hresult_hint.as_deref());
+    key(buf, "cert_size");
+    opt_uint(buf, r.cert_size.map(u64::from));
+    key(buf, "cert_crc");
+    opt_uint(buf, r.cert_crc.map(u64::from));
+    key(buf, "previously_negotiated");
+    opt_bool(buf, r.previously_negotiated);
+    key(buf, "fcc_neg");
+    opt_bool(buf, r.fcc_neg);
+    key(buf, "forced_negotiation");
+    opt_bool(buf, r.forced_negotiation);
+    key(buf, "assignment");
+    string(
+        buf,
+        match r.assignment {
+            crate::record::Assignment::Exact => "exact",
+            crate::record::Assignment::Inferred => "inferred",
+        },
+    );
+    key(buf, "duplicate_cnt");
+    buf.extend_from_slice(if r.duplicate_cnt { b"true" } else { b"false" });
+    key(buf, "source");
+    display(buf, &mut scratch, &r.source);
+    key(buf, "messages");
+    uint(buf, u64::from(r.messages));
+    buf.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::{CorrelateOptions, correlate_all};
+    use crate::record::Record;
+    use crate::simulate::{SimConfig, Simulation};
+    use crate::sources::{ReadOptions, SourceItem, TextSource};
+
+    fn same_as_serde(r: &RequestRecord) {
+        let mut mine = b"{\"x\":0".to_vec();
+        request_fields(&mut mine, r);
+        let mut theirs = serde_json::to_vec(r).unwrap();
+        theirs.splice(0..1, b"{\"x\":0,".iter().copied());
+        assert_eq!(
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&theirs)
+        );
+    }
+
+    #[test]
+    fn matches_serde_on_simulated_records() {
+        let certs = vec![vec![1u8; 700], vec![2u8; 900]];
+        let sim = Simulation::run(&SimConfig::realistic(5, 500, certs));
+        let log = sim.debugview_log();
+        let events: Vec<_> =
+            TextSource::new(log.as_bytes(), "a\"b\\c.log".into(), ReadOptions::default())
+                .filter_map(|i| match i {
+                    SourceItem::Event(e) => Some(e),
+                    _ => None,
+                })
+                .collect();
+        let mut n = 0;
+        for r in correlate_all(&events, CorrelateOptions::default()) {
+            if let Record::Request(q) = r {
+                same_as_serde(&q);
+                n += 1;
+            }
+        }
+        assert!(n > 400);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_escape_like_serde(s in "\\PC*|[\\x00-\\x7f]*") {
+            let mut mine = Vec::new();
+            string(&mut mine, &s);
+            proptest::prop_assert_eq!(mine, serde_json::to_vec(&s).unwrap());
+        }
+    }
+}
