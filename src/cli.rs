@@ -128,7 +128,7 @@ pub struct DemoArgs {
     pub write: Option<PathBuf>,
 
     /// Requests to simulate.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 600)]
     pub requests: usize,
 
     /// Seed of the simulation (same seed, same capture).

@@ -395,7 +395,7 @@ impl Simulation {
                         step(&mut rng),
                         "Line: 90 rMsg1638: forcing load of client cert".into(),
                     ));
-                    if rng.chance(0.04) {
+                    if rng.chance(0.08) {
                         let hr = if rng.chance(0.7) {
                             0x8007_0032u32
                         } else {
