@@ -103,6 +103,9 @@ pub struct SimConfig {
     pub mean_step: f64,
     /// Shape of the step-time distribution.
     pub step_sigma: f64,
+    /// Step times drawn from an exponential distribution (memoryless: no
+    /// timing can tell concurrent requests apart) instead of log-normal.
+    pub exponential_steps: bool,
     /// Mean delay between the counter increment and its read for printing.
     pub mean_read_delay: f64,
     /// Certificates clients present (DER bytes).
@@ -155,6 +158,7 @@ impl SimConfig {
             mean_gap: 0.006,
             mean_step: 0.0001,
             step_sigma: 0.35,
+            exponential_steps: false,
             mean_read_delay: 0.00002,
             certs,
             late_start: 0.0,
@@ -367,7 +371,11 @@ impl Simulation {
                 ),
             ));
             let mut step = |rng: &mut Rng| {
-                t += rng.lognormal(cfg.mean_step, cfg.step_sigma);
+                t += if cfg.exponential_steps {
+                    rng.exp(cfg.mean_step)
+                } else {
+                    rng.lognormal(cfg.mean_step, cfg.step_sigma)
+                };
                 t
             };
             let mut truth = TruthRequest {
