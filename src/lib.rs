@@ -8,4 +8,5 @@
 //! requests, counters) → **render** (table, JSON).
 
 pub mod event;
+pub mod live;
 pub mod provider;
