@@ -156,8 +156,16 @@ check() { python3 "$here/check.py" "$@" || fail "check $1 failed"; }
 
 count_arg() { [ "$CAPTURE" = cli ] && return 0; echo "--count $1"; }
 
-# ---- 1. the module's messages through OutputDebugStringA/W -----------------------
+# ---- 0. the live module's unit tests as Windows binaries ---------------------------
 t0=$(date +%s)
+say "cargo test --target $TARGET --lib live:: (wine as the runner)"
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+    cargo test -q --target "$TARGET" --lib live:: -- --test-threads=1 >"$work/unit.out" 2>&1 || {
+    cat "$work/unit.out" >&2; fail "unit tests under wine"; }
+grep "test result" "$work/unit.out" >&2
+say "unit tests under wine took $(( $(date +%s) - t0 )) s"
+
+# ---- 1. the module's messages through OutputDebugStringA/W -----------------------
 # shellcheck disable=SC2046
 capture "$work/basic.jsonl" --debug-output --save-log 'Z:'"$work/basic.log" $(count_arg 11)
 pid=$(produce "$work/basic" --extras)
@@ -214,5 +222,5 @@ fi
 grep -q 'Performance Log Users' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "ETW error message"; }
 say "ok: ETW under wine (stub, access denied) gives the rights message"
 
-say "all wine checks passed in $(( $(date +%s) - started )) s (checks alone: $(( $(date +%s) - t0 )) s)"
-echo "5 passed, 0 failed"
+say "all wine checks passed in $(( $(date +%s) - started )) s (unit tests + checks: $(( $(date +%s) - t0 )) s)"
+echo "6 passed, 0 failed"

@@ -185,3 +185,99 @@ pub(super) fn capture(
     pipeline.summary.end = end;
     pipeline.finish()
 }
+
+/// Run under wine by `tests/wine/run.sh` (cargo runner), or on Windows. The
+/// DBWIN names are machine-wide: these tests hold a lock, and must not run
+/// while DebugView or another capture is listening.
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::{Duration, Instant};
+
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Diagnostics::Debug::OutputDebugStringA;
+    use windows_sys::Win32::System::Threading::OpenEventW;
+
+    use super::*;
+    use crate::live::LiveOptions;
+
+    static DBWIN: Mutex<()> = Mutex::new(());
+
+    fn listener_ready() -> bool {
+        let name = wide("DBWIN_BUFFER_READY");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            // SAFETY: NUL-terminated name; handle closed at once.
+            let h = unsafe { OpenEventW(0x0010_0000, 0, name.as_ptr()) };
+            if !h.is_null() {
+                unsafe { CloseHandle(h) };
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    #[test]
+    fn own_process_name_is_found() {
+        let names = ProcessNames::default();
+        let me = names.lookup(std::process::id()).expect("own name");
+        assert!(me.to_ascii_lowercase().ends_with(".exe"), "{me}");
+        assert_eq!(names.lookup(0), None);
+    }
+
+    #[test]
+    fn a_second_listener_is_refused_without_waiting() {
+        let _g = DBWIN.lock().unwrap_or_else(|p| p.into_inner());
+        let (tx, _rx) = mpsc::channel();
+        let first = dbwin::DbwinCapture::start(false, tx.clone(), Arc::default()).unwrap();
+        let t0 = Instant::now();
+        let second = dbwin::DbwinCapture::start(false, tx, Arc::default());
+        assert!(
+            matches!(second, Err(LiveError::DebuggerPresent { .. })),
+            "{:?}",
+            second.err()
+        );
+        assert!(t0.elapsed() < Duration::from_secs(1));
+        first.stop();
+    }
+
+    #[test]
+    fn capture_sees_own_output_debug_string() {
+        let _g = DBWIN.lock().unwrap_or_else(|p| p.into_inner());
+        let opts = LiveOptions {
+            debug_output: true,
+            notices_to_stderr: false,
+            ..LiveOptions::default()
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_t = stop.clone();
+        let producer = std::thread::spawn(move || {
+            assert!(listener_ready(), "no listener");
+            for m in [
+                &b"Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login\n\0"[..],
+                &b"Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1\n\0"[..],
+            ] {
+                // SAFETY: NUL-terminated.
+                unsafe { OutputDebugStringA(m.as_ptr()) };
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            stop_t.store(true, Ordering::SeqCst);
+        });
+        let mut got = Vec::new();
+        let summary = crate::live::capture(&opts, stop, &mut |e| got.push(e)).unwrap();
+        producer.join().unwrap();
+        let texts: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login",
+                "Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1"
+            ]
+        );
+        assert!(got.iter().all(|e| e.pid == Some(std::process::id())));
+        assert_eq!(summary.events, 2);
+        assert_eq!(summary.end, LiveEnd::Stopped);
+    }
+}
