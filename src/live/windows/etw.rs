@@ -243,9 +243,9 @@ impl EtwCapture {
         tx: Sender<Msg>,
         counters: Arc<Counters>,
         names: Arc<ProcessNames>,
-    ) -> Result<(EtwCapture, Vec<String>), LiveError> {
+        notify: &mut dyn FnMut(String),
+    ) -> Result<EtwCapture, LiveError> {
         let session = opts.session.clone();
-        let mut notices = Vec::new();
         let mut replaced_leftover = false;
 
         let etl: Option<PathBuf> = match &opts.save_etl {
@@ -260,6 +260,15 @@ impl EtwCapture {
             }
         };
 
+        notify(format!(
+            "ETW session {session:?}: provider {}{}, keywords {:#x}, level {}",
+            spec.guid,
+            spec.name
+                .as_ref()
+                .map_or(String::new(), |n| format!(" ({n})")),
+            opts.keywords,
+            opts.level
+        ));
         let leftover_notice = |session: &str| {
             format!(
                 "an ETW session named {session:?} already exists (left over from an earlier run \
@@ -268,7 +277,7 @@ impl EtwCapture {
         };
         match control_session(&session, EVENT_TRACE_CONTROL_QUERY) {
             Ok(_) => {
-                notices.push(leftover_notice(&session));
+                notify(leftover_notice(&session));
                 replace(&session)?;
                 replaced_leftover = true;
             }
@@ -349,24 +358,21 @@ impl EtwCapture {
                         }
                     };
                     if let Some(p) = &etl {
-                        notices.push(format!("recording the session to {}", p.display()));
+                        notify(format!("recording the session to {}", p.display()));
                     }
-                    return Ok((
-                        EtwCapture {
-                            trace: Some(trace),
-                            session,
-                            stopping,
-                            thread: Some(thread),
-                            replaced_leftover,
-                        },
-                        notices,
-                    ));
+                    return Ok(EtwCapture {
+                        trace: Some(trace),
+                        session,
+                        stopping,
+                        thread: Some(thread),
+                        replaced_leftover,
+                    });
                 }
                 Err(e) => {
                     let c = trace_error_code(&e);
                     if c == Some(code::ERROR_ALREADY_EXISTS) && attempt == 0 {
                         // Appeared between the query and the start.
-                        notices.push(leftover_notice(&session));
+                        notify(leftover_notice(&session));
                         replace(&session)?;
                         replaced_leftover = true;
                         continue;

@@ -131,11 +131,14 @@ pub(super) fn capture(
     // Dropping a capture stops it: an error below leaves nothing running.
     let mut etw = None;
     if let Some(spec) = &opts.etw {
-        let (cap, notices) =
-            etw::EtwCapture::start(opts, spec, tx.clone(), counters.clone(), names.clone())?;
-        for n in notices {
-            pipeline.notice(n);
-        }
+        let cap = etw::EtwCapture::start(
+            opts,
+            spec,
+            tx.clone(),
+            counters.clone(),
+            names.clone(),
+            &mut |n| pipeline.notice(n),
+        )?;
         pipeline.summary.session_replaced = cap.replaced_leftover;
         etw = Some(cap);
     }
