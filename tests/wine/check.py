@@ -4,6 +4,7 @@
 check.py basic  CAPTURE.jsonl PID LOGFILE
 check.py filter CAPTURE.jsonl PID OTHER_PID
 check.py global CAPTURE.jsonl PID
+check.py burst  CAPTURE.jsonl PID ROUNDS
 
 Event lines need "pid" and the message under "text" (or "message");
 the example driver's last line is {"summary": {...}} (absent with the CLI).
@@ -112,6 +113,11 @@ def main():
         if summary is not None:
             assert summary["filtered_out"] >= 1, summary
             assert summary["processes"].get(str(other)) == "otherproducer.exe", summary
+    elif kind == "burst":
+        rounds = int(sys.argv[4])
+        expected = [m for r in range(rounds) for m in module_messages(3 * r + 1)]
+        expect_texts(events, expected)
+        assert all(e.get("pid") == pid for e in events)
     elif kind == "global":
         expect_texts(events, module_messages(1))
         assert all(e.get("pid") == pid for e in events)
