@@ -221,16 +221,28 @@ finish
 check global "$work/global.jsonl" "$pid"
 say "ok: --global captured the DBWIN protocol on Global\\ names (pid $pid)"
 
-# ---- 6. ETW under wine: a clear error, no hang -----------------------------------
+# ---- 6. ETW under wine: a clear error, no hang, no half-made session -------------
+# Wine's ETW functions are stubs: ControlTraceW says every session exists,
+# StartTraceW and EnableTraceEx2 succeed, OpenTraceW fails (access denied).
+# That walks certtrace through "leftover session replaced" and "start failed
+# half-way: stop the session", which the eventlog fixme trace shows in order.
 etw_rc=0
 if [ "$CAPTURE" = cli ]; then
-    timeout 20 wine "$bin/certtrace.exe" live --etw MyCompany.MyComponent >"$work/etw.out" 2>&1 || etw_rc=$?
+    WINEDEBUG=-all,fixme+eventlog timeout 20 wine "$bin/certtrace.exe" live --etw MyCompany.MyComponent >"$work/etw.out" 2>&1 || etw_rc=$?
 else
-    timeout 20 wine "$bin/examples/livecapture.exe" --etw MyCompany.MyComponent --seconds 3 >"$work/etw.out" 2>&1 || etw_rc=$?
+    WINEDEBUG=-all,fixme+eventlog timeout 20 wine "$bin/examples/livecapture.exe" --etw MyCompany.MyComponent --seconds 3 >"$work/etw.out" 2>&1 || etw_rc=$?
 fi
-[ "$etw_rc" -ne 0 ] && [ "$etw_rc" -ne 124 ] || fail "ETW under wine: rc $etw_rc"
+[ "$etw_rc" -ne 0 ] && [ "$etw_rc" -ne 124 ] || { cat "$work/etw.out" >&2; fail "ETW under wine: rc $etw_rc"; }
 grep -q 'Performance Log Users' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "ETW error message"; }
-say "ok: ETW under wine (stub, access denied) gives the rights message"
+grep -q 'already exists (left over' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "leftover session notice"; }
+grep -q 'ce5fa4ea-ab00-5402-8b76-9f76ac858fb5' "$work/etw.out" || fail "provider name not hashed to its GUID"
+# the Win32 calls in order: query, stop leftover, start, enable, open (fails), stop
+calls=$(sed -n 's/.*fixme:eventlog:\([A-Za-z0-9]*\) *(\{0,1\}\(.*\)/\1 \2/p' "$work/etw.out" |
+    awk '{ if ($1 == "ControlTraceW") { n = split($0, a, ", "); sub(/\).*/, "", a[n]); print $1 "(" a[n] ")" } else print $1 }' |
+    tr '\n' ' ')
+expected="ControlTraceW(0) ControlTraceW(1) StartTraceW EnableTraceEx2 OpenTraceW ControlTraceW(1) "
+[ "$calls" = "$expected" ] || { cat "$work/etw.out" >&2; fail "ETW call sequence: '$calls', expected '$expected'"; }
+say "ok: ETW under wine: leftover replaced, half-made session stopped, rights message ($calls)"
 
 say "all wine checks passed in $(( $(date +%s) - started )) s (unit tests + checks: $(( $(date +%s) - t0 )) s)"
 echo "7 passed, 0 failed"

@@ -5,9 +5,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use ferrisetw::native::EvntraceNativeError;
@@ -39,7 +39,8 @@ pub(super) struct EtwCapture {
 
 /// What the event callback needs; shared by the callback closure.
 struct CallbackCtx {
-    tx: Mutex<Sender<Msg>>,
+    /// `Sender` is `Sync`: callbacks on ETW's thread send directly.
+    tx: Sender<Msg>,
     field: Option<String>,
     provider_label: String,
     input: Arc<str>,
@@ -231,9 +232,8 @@ fn on_event(record: &EventRecord, locator: &SchemaLocator, ctx: &CallbackCtx) {
 }
 
 fn send(ctx: &CallbackCtx, msg: Msg) {
-    if let Ok(tx) = ctx.tx.lock() {
-        let _ = tx.send(msg);
-    }
+    // Fails only once the capture thread is gone (stopping): nothing to do.
+    let _ = ctx.tx.send(msg);
 }
 
 impl EtwCapture {
@@ -290,7 +290,7 @@ impl EtwCapture {
         }
 
         let ctx = Arc::new(CallbackCtx {
-            tx: Mutex::new(tx.clone()),
+            tx: tx.clone(),
             field: opts.field.clone(),
             provider_label: spec.name.clone().unwrap_or_else(|| spec.guid.to_string()),
             input: Arc::from(format!("etw:{}", spec.guid)),
