@@ -3,8 +3,8 @@
 //! summary as the last line (`{"summary": ...}`).
 //!
 //! ```text
-//! livecapture (--debug-output [--global] | --etw PROVIDER [--field NAME] [--session NAME] [--save-etl FILE])
-//!             [--process NAME] [--save-log FILE] [--count N] [--seconds S]
+//! livecapture [certtrace live options: --etw P, --debug-output, --global,
+//!              --process EXE, --save FILE, ...] [--count N] [--seconds S]
 //! ```
 //!
 //! `tests/wine/run.sh` runs it under wine (until `certtrace live` is wired
@@ -16,40 +16,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use certtrace::event::TraceEvent;
-use certtrace::live::{LiveOptions, capture};
+use certtrace::live::{LiveArgs, capture};
+use clap::Parser;
+
+/// Capture live, print JSON lines (test driver for certtrace::live).
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Stop after this many events.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+}
 
 fn main() {
-    let mut opts = LiveOptions::default();
-    let mut count: Option<u64> = None;
-    let mut seconds = 30u64;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = |what: &str| {
-            args.next()
-                .unwrap_or_else(|| panic!("{what} needs a value"))
-        };
-        match a.as_str() {
-            "--debug-output" => opts.debug_output = true,
-            "--global" => opts.global = true,
-            "--etw" => {
-                opts.etw = Some(val("--etw").parse().unwrap_or_else(|e| {
-                    eprintln!("livecapture: {e}");
-                    std::process::exit(2)
-                }))
-            }
-            "--field" => opts.field = Some(val("--field")),
-            "--session" => opts.session = val("--session"),
-            "--save-etl" => opts.save_etl = Some(val("--save-etl").into()),
-            "--save-log" => opts.save_log = Some(val("--save-log").into()),
-            "--process" => opts.process = Some(val("--process")),
-            "--count" => count = val("--count").parse().ok(),
-            "--seconds" => seconds = val("--seconds").parse().unwrap_or(30),
-            other => {
-                eprintln!("livecapture: unknown argument {other:?}");
-                std::process::exit(2);
-            }
-        }
-    }
+    let cli = Cli::parse();
+    let opts = cli.live.to_options().unwrap_or_else(|e| {
+        eprintln!("livecapture: {e}");
+        std::process::exit(2)
+    });
+    let (count, seconds) = (cli.count, cli.seconds);
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -80,6 +69,7 @@ fn main() {
     eprintln!("livecapture: capturing (up to {seconds} s)");
     match capture(&opts, stop, &mut sink) {
         Ok(summary) => {
+            eprint!("{summary}");
             println!("{}", serde_json::json!({ "summary": summary }));
         }
         Err(e) => {

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::event::{EventTime, Origin, Position, TraceEvent, trim_message_end};
 use crate::provider::ProviderSpec;
 
+pub mod args;
 pub mod dbwin;
 pub mod debugview_log;
 pub mod payload;
@@ -30,6 +31,7 @@ pub mod tlg;
 #[cfg(windows)]
 mod windows;
 
+pub use args::LiveArgs;
 pub use session::DEFAULT_SESSION;
 
 /// What to capture and how. [`LiveOptions::default`] gives the documented
@@ -137,6 +139,76 @@ pub struct LiveSummary {
     pub processes: BTreeMap<u32, String>,
     /// Things the operator was told during the capture.
     pub notices: Vec<String>,
+}
+
+impl std::fmt::Display for LiveSummary {
+    /// The closing lines `certtrace live` prints: what was captured, what
+    /// was lost, why it ended.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.end {
+            LiveEnd::Stopped => write!(f, "capture stopped")?,
+            LiveEnd::SourceEnded(why) => write!(f, "capture ended: {why}")?,
+        }
+        write!(f, "; {} message(s) captured", self.events)?;
+        if self.filtered_out > 0 {
+            write!(f, ", {} left out by --process", self.filtered_out)?;
+        }
+        if self.unknown_process > 0 {
+            write!(
+                f,
+                ", {} kept from processes whose name could not be read",
+                self.unknown_process
+            )?;
+        }
+        writeln!(f)?;
+        if let Some(etw) = &self.etw {
+            let lost = etw.events_lost + etw.realtime_buffers_lost + etw.log_buffers_lost;
+            writeln!(
+                f,
+                "ETW session: {} event(s) lost, {} real-time buffer(s) lost, {} file buffer(s) lost{}",
+                etw.events_lost,
+                etw.realtime_buffers_lost,
+                etw.log_buffers_lost,
+                if lost > 0 {
+                    " - the capture is incomplete"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        let mut extra = Vec::new();
+        if self.session_replaced {
+            extra.push("a leftover ETW session of the same name was replaced".to_string());
+        }
+        if self.field_fallbacks > 0 {
+            extra.push(format!(
+                "{} event(s) without the message field shown as name=value",
+                self.field_fallbacks
+            ));
+        }
+        if self.replaced_chars > 0 {
+            extra.push(format!(
+                "{} invalid UTF-16 character(s) replaced by U+FFFD",
+                self.replaced_chars
+            ));
+        }
+        if self.undecodable > 0 {
+            extra.push(format!(
+                "{} event(s) could not be decoded",
+                self.undecodable
+            ));
+        }
+        if self.callback_panics > 0 {
+            extra.push(format!(
+                "{} event(s) lost to an internal error (callback panic)",
+                self.callback_panics
+            ));
+        }
+        for e in extra {
+            writeln!(f, "note: {e}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Why live capture could not start or had to stop.
@@ -615,6 +687,31 @@ mod tests {
             e.to_string()
                 .contains("cannot write /nonexistent-dir/x/capture.log")
         );
+    }
+
+    #[test]
+    fn summary_text() {
+        let s = LiveSummary {
+            events: 12,
+            filtered_out: 3,
+            etw: Some(EtwSessionStats {
+                events_lost: 2,
+                ..EtwSessionStats::default()
+            }),
+            session_replaced: true,
+            ..LiveSummary::default()
+        };
+        assert_eq!(
+            s.to_string(),
+            "capture stopped; 12 message(s) captured, 3 left out by --process\n\
+             ETW session: 2 event(s) lost, 0 real-time buffer(s) lost, 0 file buffer(s) lost - the capture is incomplete\n\
+             note: a leftover ETW session of the same name was replaced\n"
+        );
+        let s = LiveSummary {
+            end: LiveEnd::SourceEnded("x".into()),
+            ..LiveSummary::default()
+        };
+        assert_eq!(s.to_string(), "capture ended: x; 0 message(s) captured\n");
     }
 
     #[test]

@@ -167,7 +167,7 @@ say "unit tests under wine took $(( $(date +%s) - t0 )) s"
 
 # ---- 1. the module's messages through OutputDebugStringA/W -----------------------
 # shellcheck disable=SC2046
-capture "$work/basic.jsonl" --debug-output --save-log 'Z:'"$work/basic.log" $(count_arg 11)
+capture "$work/basic.jsonl" --debug-output --save 'Z:'"$work/basic.log" $(count_arg 11)
 pid=$(produce "$work/basic" --extras)
 finish
 check basic "$work/basic.jsonl" "$pid" "$work/basic.log"
