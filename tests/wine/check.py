@@ -6,8 +6,10 @@ check.py filter CAPTURE.jsonl PID OTHER_PID
 check.py global CAPTURE.jsonl PID
 check.py burst  CAPTURE.jsonl PID ROUNDS
 
-Event lines need "pid" and the message under "text" (or "message");
-the example driver's last line is {"summary": {...}} (absent with the CLI).
+Event lines are the JSON objects with the message under "text" (or
+"message") and a "pid"; other objects (e.g. request records a CLI may add)
+are ignored. The example driver's last line is {"summary": {...}} (absent
+with the CLI, so the summary checks are skipped there).
 """
 import json
 import re
@@ -53,7 +55,7 @@ def load(path):
             obj = json.loads(line)
             if "summary" in obj and len(obj) == 1:
                 summary = obj["summary"]
-            else:
+            elif any(isinstance(obj.get(k), str) for k in ("text", "message")):
                 events.append(obj)
     return events, summary
 

@@ -11,9 +11,11 @@
 #
 # Which capture program runs is one variable:
 #   CAPTURE=example (default)  examples/livecapture.exe, JSON lines + summary
-#   CAPTURE=cli                certtrace.exe live ... --format ndjson (once the
-#                              lead has wired `certtrace live`); CAPTURE_CLI_ARGS
-#                              adds arguments
+#   CAPTURE=cli                certtrace.exe $CLI_LIVE ... (once `certtrace live`
+#                              is wired into the CLI); CLI_LIVE defaults to
+#                              "live --format ndjson". The CLI runs until it is
+#                              interrupted (SIGINT, then SIGTERM), so each step
+#                              takes ~10 s longer than with the example.
 #
 # DBWIN object names are machine-wide (per wineserver): the script holds a
 # lock so that two runs never overlap, and uses its own wine prefix.
@@ -121,7 +123,8 @@ say "wine prefix ready in $(( $(date +%s) - t0 )) s"
 capture() {
     local out=$1; shift
     if [ "$CAPTURE" = cli ]; then
-        wine "$bin/certtrace.exe" live --format ndjson ${CAPTURE_CLI_ARGS:-} "$@" \
+        # shellcheck disable=SC2086
+        wine "$bin/certtrace.exe" ${CLI_LIVE:-live --format ndjson} "$@" \
             >"$out" 2>"$out.err" &
     else
         wine "$bin/examples/livecapture.exe" --seconds 25 "$@" >"$out" 2>"$out.err" &
@@ -203,7 +206,8 @@ sleep 0.2
 wine "$producer" --wait-listener 20 >/dev/null 2>&1 || fail "listener did not start"
 t1=$(date +%s)
 if [ "$CAPTURE" = cli ]; then
-    second_rc=0; timeout 20 wine "$bin/certtrace.exe" live --debug-output >"$work/second.out" 2>&1 || second_rc=$?
+    # shellcheck disable=SC2086
+    second_rc=0; timeout 20 wine "$bin/certtrace.exe" ${CLI_LIVE:-live --format ndjson} --debug-output >"$work/second.out" 2>&1 || second_rc=$?
 else
     second_rc=0; timeout 20 wine "$bin/examples/livecapture.exe" --debug-output --seconds 5 >"$work/second.out" 2>&1 || second_rc=$?
 fi
@@ -228,7 +232,8 @@ say "ok: --global captured the DBWIN protocol on Global\\ names (pid $pid)"
 # half-way: stop the session", which the eventlog fixme trace shows in order.
 etw_rc=0
 if [ "$CAPTURE" = cli ]; then
-    WINEDEBUG=-all,fixme+eventlog timeout 20 wine "$bin/certtrace.exe" live --etw MyCompany.MyComponent >"$work/etw.out" 2>&1 || etw_rc=$?
+    # shellcheck disable=SC2086
+    WINEDEBUG=-all,fixme+eventlog timeout 20 wine "$bin/certtrace.exe" ${CLI_LIVE:-live --format ndjson} --etw MyCompany.MyComponent >"$work/etw.out" 2>&1 || etw_rc=$?
 else
     WINEDEBUG=-all,fixme+eventlog timeout 20 wine "$bin/examples/livecapture.exe" --etw MyCompany.MyComponent --seconds 3 >"$work/etw.out" 2>&1 || etw_rc=$?
 fi
