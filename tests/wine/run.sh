@@ -14,8 +14,8 @@
 #   CAPTURE=cli                certtrace.exe $CLI_LIVE ... (once `certtrace live`
 #                              is wired into the CLI); CLI_LIVE defaults to
 #                              "live --format ndjson". The CLI runs until it is
-#                              interrupted (SIGINT, then SIGTERM), so each step
-#                              takes ~10 s longer than with the example.
+#                              interrupted: SIGINT (wine turns it into Ctrl-C)
+#                              1.6 s after the producer is done.
 #
 # DBWIN object names are machine-wide (per wineserver): the script holds a
 # lock so that two runs never overlap, and uses its own wine prefix.
@@ -135,8 +135,10 @@ capture() {
 # finish: waits for the capture to end by itself (example: --count), else
 # interrupts it like Ctrl-C, then kills it.
 finish() {
-    local waited=0
-    while kill -0 "$cap_pid" 2>/dev/null && [ $waited -lt 50 ]; do
+    local waited=0 limit=50
+    # The CLI runs until interrupted: give the last messages a moment only.
+    [ "$CAPTURE" = cli ] && limit=8
+    while kill -0 "$cap_pid" 2>/dev/null && [ $waited -lt $limit ]; do
         sleep 0.2; waited=$((waited + 1))
     done
     if kill -0 "$cap_pid" 2>/dev/null; then
