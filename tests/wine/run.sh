@@ -72,6 +72,9 @@ fi
 command -v python3 >/dev/null || fail "python3 is needed for the assertions"
 
 # ---- build ----------------------------------------------------------------
+# No debug info for these Windows binaries: about a quarter less CPU and a
+# much faster link on a cold build (CI budget), nothing lost for the checks.
+export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-0}
 say "building for $TARGET"
 t0=$(date +%s)
 cd "$root"
