@@ -440,7 +440,17 @@ impl EtwCapture {
             ));
         }
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // ProcessTrace returns once the trace is closed; never let a
+            // stuck ETW thread keep Ctrl-C from finishing.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !t.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                notices.push("the ETW event thread did not end within 5 s; not waiting".into());
+            }
         }
         (stats, notices)
     }
