@@ -6,10 +6,13 @@ check.py filter CAPTURE.jsonl PID OTHER_PID
 check.py global CAPTURE.jsonl PID
 check.py burst  CAPTURE.jsonl PID ROUNDS
 
-Event lines are the JSON objects with the message under "text" (or
-"message") and a "pid"; other objects (e.g. request records a CLI may add)
-are ignored. The example driver's last line is {"summary": {...}} (absent
-with the CLI, so the summary checks are skipped there).
+Two kinds of capture output are understood:
+- the example driver (examples/livecapture.rs): raw events, JSON objects
+  without "type" holding "text" and "pid", and a last line {"summary": ...};
+- the CLI's ndjson (`certtrace live --format ndjson`): records with a
+  "type"; the "request" records are checked (pid, cnt, uri, cert size/crc,
+  assignment "inferred" since debug output has no thread ids), so the wine
+  run also checks the correlation. Other record types are ignored.
 """
 import json
 import re
@@ -46,7 +49,7 @@ def extras(first):
 
 
 def load(path):
-    events, summary = [], None
+    events, requests, summary = [], [], None
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
@@ -55,9 +58,32 @@ def load(path):
             obj = json.loads(line)
             if "summary" in obj and len(obj) == 1:
                 summary = obj["summary"]
-            elif any(isinstance(obj.get(k), str) for k in ("text", "message")):
+            elif obj.get("type") == "request":
+                requests.append(obj)
+            elif "type" not in obj and any(isinstance(obj.get(k), str) for k in ("text", "message")):
+                # raw events (the example driver); the CLI's records all have a "type"
                 events.append(obj)
-    return events, summary
+    return events, requests, summary
+
+
+URIS = ["https://shop.example:443/login", "http://shop.example:80/", "https://api.example:443/v1"]
+
+
+def expect_requests(requests, pid, rounds, extras=False):
+    """The CLI's correlated request records (certtrace ndjson, type "request")."""
+    per = 4 if extras else 3
+    got = sorted((r.get("cnt"), r) for r in requests)
+    cnts = [c for c, _ in got]
+    assert cnts == list(range(1, rounds * per + 1)), f"request counters {cnts}"
+    for cnt, r in got:
+        assert r.get("pid") == pid, f"request {cnt}: pid {r.get('pid')}"
+        k = (cnt - 1) % per
+        if k < 3:
+            assert r.get("uri") == URIS[k], f"request {cnt}: uri {r.get('uri')!r}"
+        if k == 0:
+            assert r.get("cert_size") == 1042 and r.get("cert_crc") == 2844112431, r
+        # DebugView-style capture has no thread ids: assignment is a guess.
+        assert r.get("assignment") in (None, "inferred"), r
 
 
 def text_of(ev):
@@ -80,10 +106,33 @@ def expect_texts(events, expected):
         assert same(e, g), f"event {i + 1}: got {g!r}, expected {e!r}"
 
 
+def check_log(path, expected, pid):
+    """--save FILE.log: DebugView format, one line per message line."""
+    with open(path, "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    lines = log.split("\r\n")
+    assert lines[-1] == "", "log must end in CRLF"
+    lines = lines[:-1]
+    assert len(lines) == len(expected), f"{len(lines)} log lines"
+    for n, (line, exp) in enumerate(zip(lines, expected), start=1):
+        m = re.fullmatch(r"(\d{8})\t(\d+\.\d{8})\t\[(\d+)\] (.*)\t", line)
+        assert m, f"log line {n} not in DebugView format: {line!r}"
+        assert int(m.group(1)) == n and int(m.group(3)) == pid, line
+        assert same(exp, m.group(4)), f"log line {n}: {m.group(4)!r}"
+
+
 def main():
     kind, path = sys.argv[1], sys.argv[2]
-    events, summary = load(path)
+    events, requests, summary = load(path)
     pid = int(sys.argv[3])
+    if requests or not events:
+        # The real CLI: correlated requests instead of (or besides) raw events.
+        rounds = {"basic": 1, "filter": 2, "global": 1}.get(kind) or int(sys.argv[4])
+        expect_requests(requests, pid, rounds, extras=(kind == "basic"))
+        if not events:
+            if kind == "basic":
+                check_log(sys.argv[4], module_messages(1) + extras(1), pid)
+            return
     if kind == "basic":
         expected = module_messages(1) + extras(1)
         expect_texts(events, expected)
@@ -95,17 +144,7 @@ def main():
             assert summary["events"] == 11, summary
             assert summary["processes"].get(str(pid)) == "odsproducer.exe", summary
             assert summary["end"]["kind"] == "stopped", summary
-        with open(sys.argv[4], "rb") as f:
-            log = f.read().decode("utf-8", "replace")
-        lines = log.split("\r\n")
-        assert lines[-1] == "", "log must end in CRLF"
-        lines = lines[:-1]
-        assert len(lines) == 11, f"{len(lines)} log lines"
-        for n, (line, exp) in enumerate(zip(lines, expected), start=1):
-            m = re.fullmatch(r"(\d{8})\t(\d+\.\d{8})\t\[(\d+)\] (.*)\t", line)
-            assert m, f"log line {n} not in DebugView format: {line!r}"
-            assert int(m.group(1)) == n and int(m.group(3)) == pid, line
-            assert same(exp, m.group(4)), f"log line {n}: {m.group(4)!r}"
+        check_log(sys.argv[4], expected, pid)
     elif kind == "filter":
         other = int(sys.argv[4])
         assert pid != other
