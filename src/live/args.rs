@@ -1,0 +1,192 @@
+//! `certtrace live` command-line arguments, ready to be flattened into the
+//! CLI (`#[command(flatten)] live: LiveArgs`) and turned into
+//! [`LiveOptions`].
+
+use std::path::PathBuf;
+
+use crate::provider::ProviderSpec;
+
+use super::{DEFAULT_SESSION, LiveOptions};
+
+/// Capture live on Windows: an ETW provider and/or OutputDebugString.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct LiveArgs {
+    /// Capture this ETW provider: a GUID, or a TraceLogging provider name
+    /// (hashed to its GUID as Windows does). Needs administrator rights or
+    /// the "Performance Log Users" group.
+    #[arg(long, value_name = "PROVIDER")]
+    pub etw: Option<ProviderSpec>,
+
+    /// ETW session name; an existing session of this name (left over from a
+    /// crashed run) is stopped and replaced.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SESSION)]
+    pub session: String,
+
+    /// TraceLogging field holding the message (default: the event's first
+    /// string field).
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+
+    /// Match-any keyword mask for the provider (hex with 0x, or decimal).
+    #[arg(long, value_name = "MASK", default_value = "0xffffffffffffffff", value_parser = parse_keywords)]
+    pub keywords: u64,
+
+    /// Highest event level enabled (1 critical .. 5 verbose).
+    #[arg(long, value_name = "LEVEL", default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..))]
+    pub level: u8,
+
+    /// Capture OutputDebugString output (the DBWIN protocol, as DebugView).
+    #[arg(long)]
+    pub debug_output: bool,
+
+    /// With --debug-output: listen on the Global\ objects, where services
+    /// such as IIS worker processes (session 0) write. Needs administrator
+    /// rights.
+    #[arg(long, requires = "debug_output")]
+    pub global: bool,
+
+    /// Keep only messages of processes with this executable name
+    /// (case-insensitive; `w3wp` or `w3wp.exe`).
+    #[arg(long, value_name = "EXE")]
+    pub process: Option<String>,
+
+    /// Also save the capture: FILE.etl records the ETW session itself (with
+    /// --etw), any other name writes a DebugView-format log. May be given
+    /// twice (one .etl, one log).
+    #[arg(long, value_name = "FILE")]
+    pub save: Vec<PathBuf>,
+}
+
+fn parse_keywords(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => t.replace('_', "").parse(),
+    };
+    r.map_err(|e| format!("{s:?} is not a keyword mask: {e}"))
+}
+
+/// Whether a `--save` path is an ETW trace file (`.etl`, any case).
+pub fn is_etl_path(p: &std::path::Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("etl"))
+}
+
+impl LiveArgs {
+    /// The capture options; `Err` for `--save` combinations that make no
+    /// sense (two logs, two .etl files, .etl without --etw).
+    pub fn to_options(&self) -> Result<LiveOptions, String> {
+        let mut save_etl = None;
+        let mut save_log = None;
+        for p in &self.save {
+            let slot = if is_etl_path(p) {
+                &mut save_etl
+            } else {
+                &mut save_log
+            };
+            if slot.is_some() {
+                return Err(format!(
+                    "--save {}: only one {} file can be written",
+                    p.display(),
+                    if is_etl_path(p) { ".etl" } else { "log" }
+                ));
+            }
+            *slot = Some(p.clone());
+        }
+        if save_etl.is_some() && self.etw.is_none() {
+            return Err("--save FILE.etl records an ETW session: it needs --etw".into());
+        }
+        Ok(LiveOptions {
+            etw: self.etw.clone(),
+            session: self.session.clone(),
+            field: self.field.clone(),
+            keywords: self.keywords,
+            level: self.level,
+            save_etl,
+            debug_output: self.debug_output,
+            global: self.global,
+            process: self.process.clone(),
+            save_log,
+            notices_to_stderr: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        live: LiveArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<LiveArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("live").chain(args.iter().copied())).map(|c| c.live)
+    }
+
+    #[test]
+    fn defaults_match_live_options() {
+        let a = parse(&["--debug-output"]).unwrap();
+        let o = a.to_options().unwrap();
+        let d = LiveOptions::default();
+        assert_eq!(o.session, d.session);
+        assert_eq!(o.keywords, d.keywords);
+        assert_eq!(o.level, d.level);
+        assert!(o.debug_output);
+    }
+
+    #[test]
+    fn etw_with_name_and_save_files() {
+        let a = parse(&[
+            "--etw",
+            "MyCompany.MyComponent",
+            "--field",
+            "msg",
+            "--keywords",
+            "0x23",
+            "--level",
+            "4",
+            "--save",
+            "C:/t/x.ETL",
+            "--save",
+            "C:/t/x.log",
+        ])
+        .unwrap();
+        let o = a.to_options().unwrap();
+        assert_eq!(
+            o.etw.unwrap().guid.to_string(),
+            "ce5fa4ea-ab00-5402-8b76-9f76ac858fb5"
+        );
+        assert_eq!(o.keywords, 0x23);
+        assert_eq!(o.level, 4);
+        assert_eq!(o.save_etl, Some(PathBuf::from("C:/t/x.ETL")));
+        assert_eq!(o.save_log, Some(PathBuf::from("C:/t/x.log")));
+        assert_eq!(o.field.as_deref(), Some("msg"));
+    }
+
+    #[test]
+    fn bad_combinations() {
+        assert!(
+            parse(&["--global"]).is_err(),
+            "--global needs --debug-output"
+        );
+        assert!(parse(&["--debug-output", "--level", "0"]).is_err());
+        assert!(parse(&["--etw", "{bad guid"]).is_err());
+        let a = parse(&["--debug-output", "--save", "a.etl"]).unwrap();
+        assert!(a.to_options().unwrap_err().contains("needs --etw"));
+        let a = parse(&["--debug-output", "--save", "a.log", "--save", "b.txt"]).unwrap();
+        assert!(a.to_options().is_err());
+    }
+
+    #[test]
+    fn keyword_masks() {
+        assert_eq!(parse_keywords("0xFFFF_FFFF_FFFF_FFFF"), Ok(u64::MAX));
+        assert_eq!(parse_keywords("35"), Ok(35));
+        assert!(parse_keywords("0xZZ").is_err());
+        assert!(parse_keywords("-1").is_err());
+    }
+}
