@@ -38,6 +38,10 @@ pub enum Command {
     /// Inspect any `.etl` file: logfile header, record kinds, providers,
     /// lost events, first events.
     Etl(EtlArgs),
+    /// Capture live on Windows (ETW real-time session and/or
+    /// OutputDebugString) and report requests as they happen; Ctrl-C stops
+    /// the capture, drains it and prints the summary.
+    Live(LiveCommandArgs),
     /// Print a shell completion script.
     Completions {
         /// Shell to complete for.
@@ -134,6 +138,15 @@ pub struct DemoArgs {
     /// Seed of the simulation (same seed, same capture).
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LiveCommandArgs {
+    #[command(flatten)]
+    pub capture: crate::live::LiveArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,

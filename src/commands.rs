@@ -8,7 +8,9 @@ use clap::CommandFactory;
 use regex::Regex;
 
 use crate::app::{self, Input, PipelineOptions, RequestFilter, Status};
-use crate::cli::{Cli, Command, DemoArgs, EtlArgs, EtlFormat, OutputArgs, ReadArgs};
+use crate::cli::{
+    Cli, Command, DemoArgs, EtlArgs, EtlFormat, LiveCommandArgs, OutputArgs, ReadArgs,
+};
 use crate::correlate::CorrelateOptions;
 use crate::render::{self, ColorChoice, Format, table::TableOptions};
 use crate::sources::{self, ItemStream, ReadOptions, TextSource};
@@ -19,6 +21,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Read(args) => read(&args, cli.color),
         Command::Demo(args) => demo(&args, cli.color),
         Command::Etl(args) => etl(&args),
+        Command::Live(args) => live(&args, cli.color),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "certtrace", &mut io::stdout());
@@ -68,7 +71,19 @@ fn report(
     inputs: Vec<Input>,
     out: &OutputArgs,
     color: ColorChoice,
+    popts: PipelineOptions,
+) -> io::Result<i32> {
+    report_until(names, inputs, out, color, popts, stop_flag())
+}
+
+/// [`report`] with the flag that interrupts the pipeline.
+fn report_until(
+    names: Vec<String>,
+    inputs: Vec<Input>,
+    out: &OutputArgs,
+    color: ColorChoice,
     mut popts: PipelineOptions,
+    stop: Arc<AtomicBool>,
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
@@ -92,7 +107,6 @@ fn report(
     popts.filter = filter(out)?;
     let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(256 * 1024, stdout));
     let mut renderer = render::renderer(format, writer, topts);
-    let stop = stop_flag();
     let mut stderr = io::stderr().lock();
     let status = app::run(names, inputs, &popts, renderer.as_mut(), &mut stderr, &stop)?;
     if status == Status::Interrupted {
@@ -161,6 +175,80 @@ fn etl(args: &EtlArgs) -> io::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `certtrace live`: the capture runs on its own thread and feeds the
+/// pipeline through a channel; Ctrl-C stops the capture (not the pipeline),
+/// so what was captured is drained and correlated before the summary.
+fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+
+    use crate::event::TraceEvent;
+    use crate::live::{LiveError, LiveSummary};
+
+    let opts = args
+        .capture
+        .to_options()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    if let Err(e) = crate::live::check_options(&opts) {
+        eprintln!("certtrace: live capture: {e}");
+        return Ok(match e {
+            LiveError::InvalidOption(_) | LiveError::NoSource => 2,
+            _ => 1,
+        });
+    }
+    let capture_stop = stop_flag();
+    let result: Arc<Mutex<Option<Result<LiveSummary, LiveError>>>> = Arc::new(Mutex::new(None));
+    let (tx, rx) = mpsc::sync_channel::<TraceEvent>(4096);
+    let thread_result = result.clone();
+    let thread_stop = capture_stop.clone();
+    let capture = std::thread::Builder::new()
+        .name("certtrace-capture".into())
+        .spawn(move || {
+            let mut sink = |ev: TraceEvent| {
+                // The pipeline ended (output closed): stop capturing.
+                if tx.send(ev).is_err() {
+                    thread_stop.store(true, Ordering::SeqCst);
+                }
+            };
+            let r = crate::live::capture(&opts, thread_stop.clone(), &mut sink);
+            if let Ok(mut slot) = thread_result.lock() {
+                *slot = Some(r);
+            }
+        })?;
+    let stream: ItemStream = Box::new(rx.into_iter().map(sources::SourceItem::Event));
+    let name = match (&args.capture.etw, args.capture.debug_output) {
+        (Some(p), true) => format!("etw:{},dbwin", p.guid),
+        (Some(p), false) => format!("etw:{}", p.guid),
+        (None, _) => "dbwin".to_string(),
+    };
+    let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    popts.batch = 1;
+    // The pipeline itself is never interrupted: it ends when the capture
+    // has drained.
+    let code = report_until(
+        vec![name],
+        vec![Input::Stream(stream)],
+        &args.output,
+        color,
+        popts,
+        Arc::new(AtomicBool::new(false)),
+    )?;
+    capture_stop.store(true, Ordering::SeqCst);
+    let _ = capture.join();
+    let outcome = result.lock().ok().and_then(|mut r| r.take());
+    match outcome {
+        Some(Ok(summary)) => {
+            eprintln!("{summary}");
+            Ok(code)
+        }
+        Some(Err(e)) => {
+            eprintln!("certtrace: live capture: {e}");
+            Ok(1)
+        }
+        None => Ok(code),
+    }
 }
 
 fn describe_open_error(e: &io::Error) -> String {
