@@ -64,7 +64,7 @@ leaf() {
   ca=$1; name=$2; keyopts=$3; subj=$4; ext=$5; start=$6; end=$7; dir=$8
   openssl genpkey $keyopts -out "$name.key" 2>/dev/null
   openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr"
-  openssl ca -batch -notext -config "$ca/ca.cnf" -extensions "$ext" \
+  openssl ca -batch -notext -preserveDN -config "$ca/ca.cnf" -extensions "$ext" \
     -startdate "$start" -enddate "$end" -in "$name.csr" -out "$name.pem" 2>/dev/null
   openssl x509 -in "$name.pem" -outform DER -out "$dir/$name.der"
 }
