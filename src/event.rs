@@ -189,7 +189,10 @@ mod tests {
         let t = NaiveTime::from_hms_milli_opt(12, 34, 56, 789).unwrap();
         assert_eq!(EventTime::TimeOfDay(t).to_string(), "12:34:56.789000");
         let d = NaiveDate::from_ymd_opt(2026, 6, 23).unwrap().and_time(t);
-        assert_eq!(EventTime::Local(d).to_string(), "2026-06-23T12:34:56.789000");
+        assert_eq!(
+            EventTime::Local(d).to_string(),
+            "2026-06-23T12:34:56.789000"
+        );
         assert_eq!(
             EventTime::Utc(d.and_utc()).to_string(),
             "2026-06-23T12:34:56.789000Z"

@@ -7,5 +7,6 @@
 //! typed [`parse::Message`]) → **correlate** (worker-process instances,
 //! requests, counters) → **render** (table, JSON).
 
+pub mod certs;
 pub mod event;
 pub mod provider;

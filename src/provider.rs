@@ -111,9 +111,10 @@ impl FromStr for Guid {
         let parts: Vec<&str> = t.split('-').collect();
         let lens = [8, 4, 4, 4, 12];
         if parts.len() != 5
-            || parts.iter().zip(lens).any(|(p, l)| {
-                p.len() != l || !p.bytes().all(|c| c.is_ascii_hexdigit())
-            })
+            || parts
+                .iter()
+                .zip(lens)
+                .any(|(p, l)| p.len() != l || !p.bytes().all(|c| c.is_ascii_hexdigit()))
         {
             return Err(err());
         }
@@ -193,7 +194,11 @@ mod tests {
         assert_eq!(g.to_string(), "ce5fa4ea-ab00-5402-8b76-9f76ac858fb5");
         assert_eq!(Guid::from_le_bytes(g.to_le_bytes()), g);
         assert!("ce5fa4ea-ab00-5402-8b76".parse::<Guid>().is_err());
-        assert!("zz5fa4ea-ab00-5402-8b76-9f76ac858fb5".parse::<Guid>().is_err());
+        assert!(
+            "zz5fa4ea-ab00-5402-8b76-9f76ac858fb5"
+                .parse::<Guid>()
+                .is_err()
+        );
     }
 
     #[test]

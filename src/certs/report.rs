@@ -1,0 +1,216 @@
+//! `certtrace crc FILE...`: what the module would log for each certificate.
+//!
+//! Per certificate, in the order given (directories sorted by name): the
+//! `cert size`, the plain CRC-32 (what a corrected build logs), and the
+//! chained CRC a single worker process would log if it hashed these files in
+//! this order right after starting, plus the identity fields. Operators use
+//! it to check a certificate against a trace by hand. The chained values are
+//! computed with [`crc::combine`] from size and plain CRC (the catalog does
+//! not keep certificate bytes).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+use super::catalog::{self, CatalogWarning, CertInfo};
+use super::crc;
+
+/// One certificate of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrcReportRow {
+    /// 1-based position in the hashing order.
+    pub order: usize,
+    /// What the module logs as `cert crc:` in a corrected build (decimal in
+    /// the log); also in `cert.crc32`.
+    pub plain_crc: u32,
+    /// What the shipped (chained) module logs for this certificate when one
+    /// process hashed the previous rows first.
+    pub chained_crc: u32,
+    pub plain_crc_hex: String,
+    pub chained_crc_hex: String,
+    pub cert: CertInfo,
+}
+
+/// The whole `certtrace crc` output.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrcReport {
+    pub rows: Vec<CrcReportRow>,
+    pub warnings: Vec<CatalogWarning>,
+}
+
+/// Loads `paths` in order (no de-duplication: a certificate given twice is
+/// hashed twice, as the module would) and computes the report.
+pub fn crc_report(paths: &[PathBuf]) -> CrcReport {
+    let (certs, warnings) = catalog::load_ordered(paths);
+    CrcReport {
+        rows: rows_for(&certs),
+        warnings,
+    }
+}
+
+/// The report rows for certificates in hashing order.
+pub fn rows_for(certs: &[Arc<CertInfo>]) -> Vec<CrcReportRow> {
+    let mut prev = 0u32;
+    certs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            prev = crc::combine(prev, c.crc32, c.der_size as u64);
+            CrcReportRow {
+                order: i + 1,
+                plain_crc: c.crc32,
+                chained_crc: prev,
+                plain_crc_hex: format!("{:08x}", c.crc32),
+                chained_crc_hex: format!("{prev:08x}"),
+                cert: (**c).clone(),
+            }
+        })
+        .collect()
+}
+
+/// A terminal table; warnings follow the table.
+pub fn render_table(report: &CrcReport) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "#",
+            "cert size",
+            "plain crc",
+            "chained crc",
+            "subject",
+            "issuer",
+            "serial",
+            "not after",
+            "key",
+            "client auth",
+            "thumbprint (sha1)",
+            "file",
+        ]);
+    for r in &report.rows {
+        let c = &r.cert;
+        t.add_row(vec![
+            r.order.to_string(),
+            c.der_size.to_string(),
+            r.plain_crc.to_string(),
+            r.chained_crc.to_string(),
+            c.subject.clone(),
+            c.issuer.clone(),
+            c.serial.clone(),
+            c.not_after.clone(),
+            format!("{} {}", c.key_type, c.key_bits),
+            if c.client_auth { "yes" } else { "no" }.to_string(),
+            c.thumbprint_sha1.clone(),
+            c.source.clone(),
+        ]);
+    }
+    let mut s = if report.rows.is_empty() {
+        "no certificates\n".to_string()
+    } else {
+        format!(
+            "{t}\nplain crc: what a corrected module build logs as `cert crc:`; chained crc: what the shipped module logs when one worker process hashes these certificates in this order right after starting.\n"
+        )
+    };
+    for w in &report.warnings {
+        s.push_str(&format!("warning: {w}\n"));
+    }
+    s
+}
+
+/// The report as pretty JSON.
+pub fn render_json(report: &CrcReport) -> String {
+    serde_json::to_string_pretty(report).expect("report serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn data(p: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/certs")
+            .join(p)
+    }
+
+    fn expected() -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(data("expected.json")).unwrap()).unwrap()
+    }
+
+    /// Against values computed independently with Python's zlib/hashlib.
+    fn check_group(group: &str, files: Vec<PathBuf>) {
+        let exp = expected();
+        let exp = exp[group].as_array().unwrap();
+        let report = crc_report(&files);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(report.rows.len(), exp.len());
+        let mut prev = 0;
+        for (row, e) in report.rows.iter().zip(exp) {
+            let name = e["file"].as_str().unwrap();
+            assert_eq!(
+                row.cert.der_size as u64,
+                e["size"].as_u64().unwrap(),
+                "{name}"
+            );
+            assert_eq!(row.plain_crc as u64, e["crc32"].as_u64().unwrap(), "{name}");
+            assert_eq!(
+                row.chained_crc as u64,
+                e["chained_crc"].as_u64().unwrap(),
+                "{name}"
+            );
+            assert_eq!(
+                row.cert.thumbprint_sha1,
+                e["sha1"].as_str().unwrap(),
+                "{name}"
+            );
+            assert_eq!(row.cert.sha256, e["sha256"].as_str().unwrap(), "{name}");
+            // the bytes, hashed and chained directly, agree too
+            if !name.contains('#') {
+                let base = if group == "demo" {
+                    data("demo")
+                } else {
+                    data("")
+                };
+                let der = std::fs::read(base.join(name)).unwrap();
+                assert_eq!(crc::plain_crc(&der), row.plain_crc);
+                prev = crc::chain(prev, &der);
+                assert_eq!(prev, row.chained_crc);
+            }
+        }
+    }
+
+    #[test]
+    fn certs_report_matches_python_zlib() {
+        let exp = expected();
+        let files: Vec<PathBuf> = exp["certs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| data(e["file"].as_str().unwrap()))
+            .collect();
+        check_group("certs", files);
+        check_group("demo", vec![data("demo")]);
+        check_group("chain_pem", vec![data("pem/chain.pem")]);
+    }
+
+    #[test]
+    fn certs_report_render() {
+        let report = crc_report(&[data("demo/alice.der"), data("bad/truncated.der")]);
+        assert_eq!(report.rows.len(), 1);
+        let t = render_table(&report);
+        assert!(t.contains("alice@contoso.example"), "{t}");
+        assert!(t.contains(&report.rows[0].plain_crc.to_string()));
+        assert!(t.contains("warning:") && t.contains("truncated.der"));
+        let j: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
+        assert_eq!(j["rows"][0]["cert"]["der_size"], 855);
+        assert_eq!(j["rows"][0]["chained_crc"], j["rows"][0]["plain_crc"]);
+        assert!(
+            j["warnings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("skipped")
+        );
+    }
+}
