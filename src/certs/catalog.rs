@@ -298,8 +298,12 @@ impl fmt::Display for CatalogWarning {
 pub(crate) struct SizeClass {
     pub size: u32,
     pub shift: ShiftOp,
+    /// The inverse of `shift`.
+    pub unshift: ShiftOp,
     /// Distinct plain CRCs of the certificates of this size.
     pub crcs: Vec<u32>,
+    /// Certificates of this size.
+    pub count: usize,
 }
 
 /// Indices into `Catalog::certs` sharing one (size, crc) key.
@@ -331,13 +335,16 @@ impl std::hash::Hasher for KeyHasher {
             self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64)
+    }
     fn write_u64(&mut self, v: u64) {
         self.0 = (v ^ (v >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         self.0 ^= self.0 >> 32;
     }
 }
 
-type KeyBuild = std::hash::BuildHasherDefault<KeyHasher>;
+pub(crate) type KeyBuild = std::hash::BuildHasherDefault<KeyHasher>;
 
 fn key(size: u32, crc: u32) -> u64 {
     ((size as u64) << 32) | crc as u64
@@ -350,7 +357,7 @@ pub struct Catalog {
     certs: Vec<Arc<CertInfo>>,
     by_key: HashMap<u64, Slot, KeyBuild>,
     classes: Vec<SizeClass>,
-    class_of_size: HashMap<u32, usize>,
+    class_of_size: HashMap<u32, usize, KeyBuild>,
     by_thumb: HashMap<String, u32>,
     duplicates: usize,
 }
@@ -419,10 +426,13 @@ impl Catalog {
         let ci = match self.class_of_size.get(&cert.der_size) {
             Some(&ci) => ci,
             None => {
+                let shift = ShiftOp::new(cert.der_size as u64);
                 self.classes.push(SizeClass {
                     size: cert.der_size,
-                    shift: ShiftOp::new(cert.der_size as u64),
+                    unshift: shift.inverse(),
+                    shift,
                     crcs: Vec::new(),
+                    count: 0,
                 });
                 self.class_of_size
                     .insert(cert.der_size, self.classes.len() - 1);
@@ -432,6 +442,7 @@ impl Catalog {
         if new_crc {
             self.classes[ci].crcs.push(cert.crc32);
         }
+        self.classes[ci].count += 1;
         self.certs.push(cert);
         true
     }
@@ -471,14 +482,7 @@ impl Catalog {
 
     /// How many certificates have this DER size.
     pub fn count_of_size(&self, size: u32) -> usize {
-        self.class(size)
-            .map(|c| {
-                c.crcs
-                    .iter()
-                    .map(|&crc| self.indices(size, crc).len())
-                    .sum()
-            })
-            .unwrap_or(0)
+        self.class(size).map(|c| c.count).unwrap_or(0)
     }
 
     pub fn cert(&self, idx: u32) -> &Arc<CertInfo> {

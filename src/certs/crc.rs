@@ -131,13 +131,14 @@ pub fn required_plain_crc(prev: u32, logged: u32, len: u64) -> u32 {
     logged ^ shift(prev, len)
 }
 
-/// The linear map `state -> shift(state, len)` for one fixed length, as four
-/// byte tables: applying it costs four lookups. The catalog keeps one per
-/// distinct certificate size.
-#[derive(Clone)]
+/// The linear map `state -> shift(state, len)` for one fixed length, as its
+/// 32 columns (128 bytes, so a catalog with thousands of distinct sizes keeps
+/// them all in cache); applying it is 32 branch-free XOR steps. The catalog
+/// keeps one per distinct certificate size, and its inverse.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ShiftOp {
     len: u64,
-    table: Box<[[u32; 256]; 4]>,
+    cols: [u32; 32],
 }
 
 impl std::fmt::Debug for ShiftOp {
@@ -149,20 +150,15 @@ impl std::fmt::Debug for ShiftOp {
 impl ShiftOp {
     pub fn new(len: u64) -> Self {
         let m = x2nmodp(len, 3);
-        let mut table = Box::new([[0u32; 256]; 4]);
-        for (j, t) in table.iter_mut().enumerate() {
-            let mut basis = [0u32; 8];
-            for (bit, v) in basis.iter_mut().enumerate() {
-                *v = multmodp(m, 1u32 << (8 * j + bit));
-            }
-            for b in 1..256usize {
-                let low = b.trailing_zeros() as usize;
-                t[b] = t[b & (b - 1)] ^ basis[low];
-            }
+        let mut cols = [0u32; 32];
+        for (i, c) in cols.iter_mut().enumerate() {
+            *c = multmodp(m, 1u32 << i);
         }
-        ShiftOp { len, table }
+        ShiftOp { len, cols }
     }
 
+    /// The number of bytes this operator appends (for an inverse: the
+    /// number it removes).
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -174,11 +170,13 @@ impl ShiftOp {
     /// `shift(state, self.len())`.
     #[inline]
     pub fn apply(&self, state: u32) -> u32 {
-        let t = &self.table;
-        t[0][(state & 0xff) as usize]
-            ^ t[1][((state >> 8) & 0xff) as usize]
-            ^ t[2][((state >> 16) & 0xff) as usize]
-            ^ t[3][(state >> 24) as usize]
+        let mut r = 0u32;
+        let mut s = state;
+        for c in &self.cols {
+            r ^= c & 0u32.wrapping_sub(s & 1);
+            s >>= 1;
+        }
+        r
     }
 
     /// The module's printed value for a certificate of this length with plain
@@ -186,6 +184,32 @@ impl ShiftOp {
     #[inline]
     pub fn combine(&self, prev: u32, crc_b: u32) -> u32 {
         self.apply(prev) ^ crc_b
+    }
+
+    /// The inverse map: the state before `len` bytes given the state after
+    /// (multiplication by x^(8 len) modulo the CRC polynomial is invertible
+    /// because the polynomial has a constant term). Gauss-Jordan over GF(2).
+    pub fn inverse(&self) -> ShiftOp {
+        // pairs (M v, v), starting from (M e_j, e_j); reduce the first
+        // components to unit vectors.
+        let mut pairs: [(u32, u32); 32] = std::array::from_fn(|j| (self.cols[j], 1u32 << j));
+        for bit in 0..32 {
+            let p = (bit..32)
+                .find(|&i| pairs[i].0 & (1 << bit) != 0)
+                .expect("shift operator is invertible");
+            pairs.swap(bit, p);
+            let (pm, pv) = pairs[bit];
+            for (i, q) in pairs.iter_mut().enumerate() {
+                if i != bit && q.0 & (1 << bit) != 0 {
+                    q.0 ^= pm;
+                    q.1 ^= pv;
+                }
+            }
+        }
+        ShiftOp {
+            len: self.len,
+            cols: std::array::from_fn(|j| pairs[j].1),
+        }
     }
 }
 
@@ -268,6 +292,9 @@ mod tests {
             prop_assert_eq!(shift(a ^ b, n), shift(a, n) ^ shift(b, n));
             let op = ShiftOp::new(n);
             prop_assert_eq!(op.apply(a), shift(a, n));
+            let inv = op.inverse();
+            prop_assert_eq!(inv.apply(op.apply(a)), a);
+            prop_assert_eq!(op.apply(inv.apply(b)), b);
         }
     }
 }

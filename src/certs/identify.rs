@@ -58,6 +58,7 @@
 //! the same (size, CRC): [`Identification::unknown_key`] groups them. In
 //! chained mode they do not (see [`CHAINED_UNKNOWN_EXPLANATION`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::str::FromStr;
@@ -66,7 +67,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
-use super::catalog::{Catalog, CertInfo};
+use super::catalog::{Catalog, CertInfo, KeyBuild};
 
 /// Why unknown certificates cannot be grouped in chained mode.
 pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
@@ -221,6 +222,38 @@ impl Identification {
     }
 }
 
+/// The `cert` object of a request record (issue 4 output): identity plus
+/// how it was verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertRecord {
+    pub thumbprint_sha1: String,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub identified_by: IdentifiedBy,
+    pub search_depth: u32,
+}
+
+impl Identification {
+    /// The request record's `cert` object; `None` (JSON `null`) when the
+    /// certificate is unknown or ambiguous.
+    pub fn record(&self) -> Option<CertRecord> {
+        let c = self.cert.as_ref()?;
+        Some(CertRecord {
+            thumbprint_sha1: c.thumbprint_sha1.clone(),
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            serial: c.serial.clone(),
+            not_before: c.not_before.clone(),
+            not_after: c.not_after.clone(),
+            identified_by: self.identified_by?,
+            search_depth: self.search_depth,
+        })
+    }
+}
+
 /// Tuning of [`ChainDecoder`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecoderConfig {
@@ -238,6 +271,10 @@ pub struct DecoderConfig {
     /// With nothing missing, also try one certificate hashed before this
     /// one (a line printed later or lost without trace).
     pub reorder_search: bool,
+    /// The reorder search costs one probe per distinct catalog (size, CRC)
+    /// for every value that nothing else explains (each unknown
+    /// certificate); it is skipped for catalogs with more distinct keys.
+    pub reorder_max_keys: usize,
 }
 
 impl Default for DecoderConfig {
@@ -248,6 +285,7 @@ impl Default for DecoderConfig {
             max_false_match: 1e-4,
             recent_states: 4,
             reorder_search: true,
+            reorder_max_keys: 2_000,
         }
     }
 }
@@ -290,10 +328,55 @@ struct Solution {
     alt_state: bool,
 }
 
+/// The states from which one final catalog certificate explains the logged
+/// value: `unshift_n(logged ^ crc)` per candidate (size n, crc), sorted, with
+/// a small bit filter so most probes cost one bit test.
+struct Targets {
+    pairs: Vec<(u32, u32)>,
+    filter: [u64; 16],
+}
+
+impl Targets {
+    fn new(cat: &Catalog, size: Option<u32>, logged: u32) -> Targets {
+        let mut pairs = Vec::new();
+        let mut add = |c: &crate::certs::catalog::SizeClass| {
+            for &crc in &c.crcs {
+                let st = c.unshift.apply(logged ^ crc);
+                for &idx in cat.indices(c.size, crc) {
+                    pairs.push((st, idx));
+                }
+            }
+        };
+        match size {
+            Some(n) => {
+                if let Some(c) = cat.class(n) {
+                    add(c)
+                }
+            }
+            None => cat.classes().iter().for_each(add),
+        }
+        pairs.sort_unstable();
+        let mut filter = [0u64; 16];
+        for &(st, _) in &pairs {
+            filter[((st >> 6) & 15) as usize] |= 1 << (st & 63);
+        }
+        Targets { pairs, filter }
+    }
+
+    #[inline]
+    fn find(&self, state: u32) -> &[(u32, u32)] {
+        if self.filter[((state >> 6) & 15) as usize] & (1 << (state & 63)) == 0 {
+            return &[];
+        }
+        let lo = self.pairs.partition_point(|p| p.0 < state);
+        let hi = lo + self.pairs[lo..].partition_point(|p| p.0 == state);
+        &self.pairs[lo..hi]
+    }
+}
+
 struct Dfs<'a> {
     cat: &'a Catalog,
-    size: Option<u32>,
-    logged: u32,
+    targets: Targets,
     path: Vec<(u32, u32)>,
     solutions: Vec<Solution>,
     alt_state: bool,
@@ -302,40 +385,57 @@ struct Dfs<'a> {
 const MAX_SOLUTIONS: usize = 64;
 
 impl Dfs<'_> {
+    fn leaf(&mut self, state: u32) {
+        let hits = self.targets.find(state);
+        if !hits.is_empty() {
+            let finals = hits.iter().map(|p| p.1).collect();
+            self.solutions.push(Solution {
+                finals,
+                path: self.path.clone(),
+                alt_state: self.alt_state,
+            });
+        }
+    }
+
+    fn step(&mut self, class: &crate::certs::catalog::SizeClass, state: u32, rest: &[Slot]) {
+        let sh = class.shift.apply(state);
+        if rest.is_empty() {
+            // innermost level: one filter probe per candidate
+            for &crc in &class.crcs {
+                let s = sh ^ crc;
+                if !self.targets.find(s).is_empty() && self.solutions.len() < MAX_SOLUTIONS {
+                    self.path.push((class.size, crc));
+                    self.leaf(s);
+                    self.path.pop();
+                }
+            }
+        } else {
+            for &crc in &class.crcs {
+                self.path.push((class.size, crc));
+                self.run(sh ^ crc, rest);
+                self.path.pop();
+            }
+        }
+    }
+
     fn run(&mut self, state: u32, slots: &[Slot]) {
         if self.solutions.len() >= MAX_SOLUTIONS {
             return;
         }
+        let cat = self.cat;
         let Some((first, rest)) = slots.split_first() else {
-            let finals = chained_hits(self.cat, state, self.size, self.logged);
-            if !finals.is_empty() {
-                self.solutions.push(Solution {
-                    finals,
-                    path: self.path.clone(),
-                    alt_state: self.alt_state,
-                });
-            }
+            self.leaf(state);
             return;
         };
         match *first {
             Slot::Known(Some(n)) => {
-                if let Some(class) = self.cat.class(n) {
-                    let sh = class.shift.apply(state);
-                    for &crc in &class.crcs {
-                        self.path.push((n, crc));
-                        self.run(sh ^ crc, rest);
-                        self.path.pop();
-                    }
+                if let Some(class) = cat.class(n) {
+                    self.step(class, state, rest);
                 }
             }
             Slot::Known(None) | Slot::Any => {
-                for class in self.cat.classes() {
-                    let sh = class.shift.apply(state);
-                    for &crc in &class.crcs {
-                        self.path.push((class.size, crc));
-                        self.run(sh ^ crc, rest);
-                        self.path.pop();
-                    }
+                for class in cat.classes() {
+                    self.step(class, state, rest);
                 }
             }
         }
@@ -343,30 +443,32 @@ impl Dfs<'_> {
 }
 
 /// Catalog certificates whose chained value from `state` is `logged`.
-fn chained_hits(cat: &Catalog, state: u32, size: Option<u32>, logged: u32) -> Vec<u32> {
+fn chained_hits(cat: &Catalog, state: u32, size: Option<u32>, logged: u32) -> Cow<'_, [u32]> {
     match size {
         Some(n) => match cat.class(n) {
-            Some(c) => cat.indices(n, logged ^ c.shift.apply(state)).to_vec(),
-            None => Vec::new(),
+            Some(c) => Cow::Borrowed(cat.indices(n, logged ^ c.shift.apply(state))),
+            None => Cow::Borrowed(&[]),
         },
-        None => cat
-            .classes()
-            .iter()
-            .flat_map(|c| cat.indices(c.size, logged ^ c.shift.apply(state)))
-            .copied()
-            .collect(),
+        None => Cow::Owned(
+            cat.classes()
+                .iter()
+                .flat_map(|c| cat.indices(c.size, logged ^ c.shift.apply(state)))
+                .copied()
+                .collect(),
+        ),
     }
 }
 
-fn plain_hits(cat: &Catalog, size: Option<u32>, logged: u32) -> Vec<u32> {
+fn plain_hits(cat: &Catalog, size: Option<u32>, logged: u32) -> Cow<'_, [u32]> {
     match size {
-        Some(n) => cat.indices(n, logged).to_vec(),
-        None => cat
-            .classes()
-            .iter()
-            .flat_map(|c| cat.indices(c.size, logged))
-            .copied()
-            .collect(),
+        Some(n) => Cow::Borrowed(cat.indices(n, logged)),
+        None => Cow::Owned(
+            cat.classes()
+                .iter()
+                .flat_map(|c| cat.indices(c.size, logged))
+                .copied()
+                .collect(),
+        ),
     }
 }
 
@@ -405,7 +507,7 @@ pub struct ChainDecoder {
     pending_unknown: u32,
     pending_certs: Vec<Option<u32>>,
     evidence: ModeEvidence,
-    seen: HashSet<u64>,
+    seen: HashSet<u64, KeyBuild>,
     observations: u64,
     identified: u64,
 }
@@ -422,7 +524,7 @@ impl ChainDecoder {
             pending_unknown: 0,
             pending_certs: Vec::new(),
             evidence: ModeEvidence::default(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             observations: 0,
             identified: 0,
         }
@@ -538,7 +640,7 @@ impl ChainDecoder {
         let plain = plain_hits(cat, obs.size, obs.logged_crc);
         // depth 0: none of the missing requests hashed a certificate
         let chained0 = if at_start || !pending_certs.is_empty() {
-            Vec::new()
+            Cow::Borrowed(&[][..])
         } else {
             chained_hits(cat, state, obs.size, obs.logged_crc)
         };
@@ -584,8 +686,8 @@ impl ChainDecoder {
                     self.resolve(&mut id, cat, &chained0, IdentifiedBy::ChainedCrc);
                 } else if !chained0.is_empty() {
                     // undecided mode, both lookups hit different certificates
-                    let mut all = chained0.clone();
-                    all.extend(&plain);
+                    let mut all = chained0.to_vec();
+                    all.extend_from_slice(&plain);
                     self.resolve(&mut id, cat, &all, IdentifiedBy::ChainedCrc);
                     id.identified_by = None;
                     id.note = Some("the value is a catalog certificate's plain CRC-32 and also continues the previous value with another one; the build type is not yet known".into());
@@ -796,15 +898,18 @@ impl ChainDecoder {
         };
         let nothing_missing = gap == 0 && pending_certs.is_empty();
         let extras_max = if nothing_missing {
-            u32::from(self.cfg.reorder_search && self.last.is_some())
+            u32::from(
+                self.cfg.reorder_search
+                    && self.last.is_some()
+                    && cat.distinct_keys() <= self.cfg.reorder_max_keys,
+            )
         } else {
             gap
         } as usize;
         let n_keys = cat.distinct_keys() as u64;
         let mut dfs = Dfs {
             cat,
-            size: obs.size,
-            logged: obs.logged_crc,
+            targets: Targets::new(cat, obs.size, obs.logged_crc),
             path: Vec::new(),
             solutions: Vec::new(),
             alt_state: false,

@@ -492,6 +492,15 @@ fn certs_identify_serde_names() {
     let id = Identification::default();
     let v = serde_json::to_value(&id).unwrap();
     assert!(v["cert"].is_null());
+    assert!(id.record().is_none());
+    let (cat, certs) = demo();
+    let alice = by_name(&certs, "alice");
+    let id =
+        ChainDecoder::with_mode(cat, CrcMode::Auto).observe(obs(1, alice.der_size, alice.crc32, 0));
+    let r = serde_json::to_value(id.record().unwrap()).unwrap();
+    assert_eq!(r["identified_by"], "plain_crc");
+    assert_eq!(r["subject"], "CN=alice@contoso.example, O=Contoso");
+    assert_eq!(r["thumbprint_sha1"], alice.thumbprint_sha1.as_str());
 }
 
 proptest! {
