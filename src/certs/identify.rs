@@ -624,6 +624,25 @@ impl ChainDecoder {
         s
     }
 
+    /// Whether a catalog certificate of `size` bytes explains `logged_crc`
+    /// directly (no search), without changing the decoder: for the
+    /// correlator to decide which of several open requests (with different
+    /// `cert size` lines) a `cert crc` line belongs to. Uses the effective
+    /// mode; when undecided, either a plain or a chained match counts.
+    pub fn explains(&self, size: u32, logged_crc: u32) -> bool {
+        let cat = self.catalog.as_ref();
+        let plain = || !cat.indices(size, logged_crc).is_empty();
+        let chained = || match self.last {
+            None => plain(),
+            Some(state) => !chained_hits(cat, state, Some(size), logged_crc).is_empty(),
+        };
+        match self.effective_mode() {
+            CrcMode::Plain => plain(),
+            CrcMode::Chained => chained(),
+            CrcMode::Auto => chained() || plain(),
+        }
+    }
+
     /// Identifies the certificate of one `cert crc` line. Call in capture
     /// order for every `cert crc` line of the instance.
     pub fn observe(&mut self, obs: CertObservation) -> Identification {

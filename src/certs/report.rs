@@ -70,6 +70,26 @@ pub fn rows_for(certs: &[Arc<CertInfo>]) -> Vec<CrcReportRow> {
         .collect()
 }
 
+/// The `(cert size, cert crc)` pairs a worker process would log for these
+/// certificates, in this order, right after starting: chained CRCs for the
+/// shipped build, plain CRC-32 for a corrected build. For demo captures and
+/// tests.
+pub fn module_values(certs: &[&CertInfo], chained: bool) -> Vec<(u32, u32)> {
+    let mut prev = 0u32;
+    certs
+        .iter()
+        .map(|c| {
+            let v = if chained {
+                prev = crc::combine(prev, c.crc32, c.der_size as u64);
+                prev
+            } else {
+                c.crc32
+            };
+            (c.der_size, v)
+        })
+        .collect()
+}
+
 /// A terminal table; warnings follow the table.
 pub fn render_table(report: &CrcReport) -> String {
     let mut t = Table::new();
@@ -193,6 +213,18 @@ mod tests {
         check_group("certs", files);
         check_group("demo", vec![data("demo")]);
         check_group("chain_pem", vec![data("pem/chain.pem")]);
+    }
+
+    #[test]
+    fn certs_report_module_values() {
+        let cat = crate::certs::demo_catalog();
+        let certs: Vec<&CertInfo> = cat.certs().iter().map(|c| c.as_ref()).collect();
+        let chained = module_values(&certs, true);
+        let ders: Vec<&[u8]> = crate::certs::DEMO_CERTS.iter().map(|d| d.1).collect();
+        let direct = crc::chain_all(ders.iter().copied());
+        assert_eq!(chained.iter().map(|v| v.1).collect::<Vec<_>>(), direct);
+        let plain = module_values(&certs, false);
+        assert_eq!(plain[1], (certs[1].der_size, certs[1].crc32));
     }
 
     #[test]
