@@ -312,6 +312,19 @@ pub struct ModeEvidence {
     pub neutral: u64,
 }
 
+/// What [`ChainDecoder::summary`] reports for one instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecoderSummary {
+    pub configured_mode: CrcMode,
+    /// `auto` means undetermined.
+    pub detected_mode: CrcMode,
+    pub effective_mode: CrcMode,
+    pub explanation: String,
+    pub observations: u64,
+    pub identified: u64,
+    pub evidence: ModeEvidence,
+}
+
 /// One slot of a search pattern: a certificate hashed in between.
 #[derive(Debug, Clone, Copy)]
 enum Slot {
@@ -622,6 +635,19 @@ impl ChainDecoder {
             }
         }
         s
+    }
+
+    /// The per-instance summary: which CRC the instance shows and why.
+    pub fn summary(&self) -> DecoderSummary {
+        DecoderSummary {
+            configured_mode: self.cfg.mode,
+            detected_mode: self.detected_mode(),
+            effective_mode: self.effective_mode(),
+            explanation: self.mode_explanation(),
+            observations: self.observations,
+            identified: self.identified,
+            evidence: self.evidence,
+        }
     }
 
     /// Whether a catalog certificate of `size` bytes explains `logged_crc`

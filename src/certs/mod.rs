@@ -9,6 +9,40 @@
 //! - [`identify`]: the per-process-instance [`identify::ChainDecoder`],
 //!   plain/chained auto-detection, the per-certificate summary and warnings.
 //! - [`report`]: what `certtrace crc FILE...` prints.
+//!
+//! # Use from the correlator
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use certtrace::certs::{Catalog, CertObservation, ChainDecoder, CrcMode, DecoderConfig};
+//! # let paths: Vec<std::path::PathBuf> = vec![];
+//! let (catalog, warnings) = Catalog::load(&paths); // print the warnings
+//! let catalog = Arc::new(catalog);
+//! // one decoder per worker-process instance (new pid, or counter restart)
+//! let mut dec = ChainDecoder::new(
+//!     Arc::clone(&catalog),
+//!     DecoderConfig { mode: CrcMode::Auto, ..Default::default() },
+//! );
+//! // for every `cert crc` line of that instance, in capture order:
+//! // - requests of the instance seen with `cert size` but whose `cert crc`
+//! //   line is missing: dec.note_missing_cert(Some(size)) first;
+//! // - several open requests? dec.explains(size, value) tells which size fits.
+//! let id = dec.observe(CertObservation {
+//!     cnt: 17,
+//!     size: Some(855),
+//!     logged_crc: 2844112431,
+//!     preceded_by_gap: 0, // requests of the instance missing since the last observation
+//! });
+//! let record = id.record(); // the request's `cert` object, None = null
+//! let exact = id.is_exact(); // single-hypothesis match (no search)
+//! let instance_line = dec.summary(); // detected mode + explanation
+//! ```
+//!
+//! Unknown certificates: group by [`Identification::unknown_key`] in plain
+//! mode; in chained mode they cannot be grouped
+//! ([`identify::CHAINED_UNKNOWN_EXPLANATION`]). [`CertSummaryBuilder`]
+//! builds the per-certificate table; [`validity_warning`] and
+//! [`eku_warning`] give the request warnings.
 
 pub mod catalog;
 pub mod crc;

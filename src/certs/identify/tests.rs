@@ -78,6 +78,10 @@ fn certs_identify_chained_real_bytes() {
         dec.mode_explanation()
     );
     assert_eq!(dec.counts(), (7, 7));
+    let sum = serde_json::to_value(dec.summary()).unwrap();
+    assert_eq!(sum["detected_mode"], "chained");
+    assert_eq!(sum["effective_mode"], "chained");
+    assert_eq!(sum["identified"], 7);
 }
 
 #[test]
