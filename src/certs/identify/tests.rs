@@ -508,7 +508,10 @@ fn certs_identify_serde_names() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // CERTS_PROPTEST_CASES=5000 for a longer run
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("CERTS_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
     /// Whatever is lost, reordered or unknown, an identity is never wrong.
     #[test]
     fn certs_identify_never_wrong(
