@@ -517,6 +517,23 @@ impl Catalog {
         self.indices(size, crc).iter().map(|&i| self.cert(i))
     }
 
+    /// The certificates of `size` bytes that the shipped (chained) module,
+    /// in state `prev` (the previously logged value, 0 at process start),
+    /// would log as `logged`: a lookup of the plain CRC such a certificate
+    /// needs, `logged ^ shift(prev, size)` ([`crc::required_plain_crc`]).
+    pub fn lookup_chained(
+        &self,
+        prev: u32,
+        size: u32,
+        logged: u32,
+    ) -> impl Iterator<Item = &Arc<CertInfo>> + '_ {
+        let idx = match self.class(size) {
+            Some(c) => self.indices(size, logged ^ c.shift.apply(prev)),
+            None => &[],
+        };
+        idx.iter().map(|&i| self.cert(i))
+    }
+
     /// The certificates with this plain CRC-32, whatever their size.
     pub fn lookup_any_size(&self, crc: u32) -> Vec<&Arc<CertInfo>> {
         self.classes
@@ -782,6 +799,17 @@ mod tests {
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].display_name(), "ec-p256-client");
         assert!(cat.by_thumbprint(&hits[0].thumbprint_colons()).is_some());
+        // chained lookup: the value the module logs after another cert
+        let first = std::fs::read(data("ed25519-client.der")).unwrap();
+        let prev = crc::plain_crc(&first);
+        let logged = crc::chain(prev, &der);
+        let hits: Vec<_> = cat.lookup_chained(prev, der.len() as u32, logged).collect();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].display_name(), "ec-p256-client");
+        assert_eq!(
+            crc::required_plain_crc(prev, logged, der.len() as u64),
+            hits[0].crc32
+        );
     }
 
     #[test]
