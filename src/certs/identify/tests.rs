@@ -567,3 +567,145 @@ proptest! {
         }
     }
 }
+
+/// A capture like the acceptance check, at the decoder level: 4
+/// worker processes, ~4,000 requests, chained CRCs, no-cert requests, unknown
+/// certificates, lost requests, lost `cert crc` lines, adjacent `cert crc`
+/// lines printed in the opposite order of hashing, and a recycle. The
+/// correlator is assumed to feed the decoder correctly (what it sees).
+#[test]
+fn certs_identify_simulated_capture_recall_and_never_wrong() {
+    let (cat, certs) = demo();
+    let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+    let mut rnd = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    #[derive(Clone, Copy, PartialEq)]
+    enum Fate {
+        Shown,
+        Lost,
+        CrcLost,
+    }
+    let (mut eligible, mut correct, mut wrong, mut exact_wrong) = (0, 0, 0, 0);
+    for process in 0..5 {
+        // process 4 is the recycled process 0 (new instance, counter restart)
+        let n_req = if process == 0 || process == 4 {
+            500
+        } else {
+            1000
+        };
+        // (key, truth) of the certificates hashed, in hashing order
+        // (key, truth, fate, requests lost just before it)
+        type Hashed = ((u32, u32), Option<String>, Fate, u32);
+        let mut hashed: Vec<Hashed> = Vec::new();
+        let mut lost_before = 0u32;
+        for _ in 0..n_req {
+            let lost = rnd(100) < 2;
+            let kind = rnd(100);
+            if kind < 40 {
+                // plain HTTP or no certificate: no hashing
+                if lost {
+                    lost_before += 1;
+                }
+                continue;
+            }
+            let (k, truth) = if kind < 95 {
+                let c = &certs[rnd(certs.len() as u64) as usize];
+                (key(c), Some(c.thumbprint_sha1.clone()))
+            } else {
+                ((500 + rnd(700) as u32, rnd(1 << 32) as u32), None)
+            };
+            let fate = if lost {
+                Fate::Lost
+            } else if rnd(100) < 1 {
+                Fate::CrcLost
+            } else {
+                Fate::Shown
+            };
+            hashed.push((k, truth, fate, lost_before));
+            lost_before = if fate == Fate::Lost { 1 } else { 0 };
+        }
+        let logged = chained_values(&hashed.iter().map(|h| h.0).collect::<Vec<_>>());
+        // print order: swap ~1% of adjacent pairs
+        let mut order: Vec<usize> = (0..hashed.len()).collect();
+        let mut i = 0;
+        while i + 1 < order.len() {
+            if rnd(100) < 1 {
+                order.swap(i, i + 1);
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        let mut dec = ChainDecoder::with_mode(cat.clone(), CrcMode::Auto);
+        let mut gap = 0;
+        for &i in &order {
+            let (k, truth, fate, lost_before) = &hashed[i];
+            gap += lost_before;
+            match fate {
+                Fate::Lost => continue,
+                Fate::CrcLost => {
+                    dec.note_missing_cert(Some(k.0));
+                    continue;
+                }
+                Fate::Shown => {}
+            }
+            let id = dec.observe(obs(i as u64, k.0, logged[i], gap));
+            gap = 0;
+            if truth.is_some() {
+                eligible += 1;
+            }
+            if let Some(c) = &id.cert {
+                if truth.is_some() && (c.der_size, c.crc32) == *k {
+                    correct += 1;
+                } else {
+                    wrong += 1;
+                    if id.is_exact() {
+                        exact_wrong += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            dec.detected_mode(),
+            CrcMode::Chained,
+            "{}",
+            dec.mode_explanation()
+        );
+    }
+    let recall = correct as f64 / eligible as f64;
+    eprintln!("simulated capture: {correct}/{eligible} = {recall:.4}, wrong {wrong}");
+    assert_eq!(exact_wrong, 0);
+    assert_eq!(wrong, 0);
+    assert!(recall >= 0.97, "recall {recall}");
+}
+
+#[test]
+fn certs_identify_size_line_lost() {
+    let (cat, certs) = demo();
+    let k = |n| key(&by_name(&certs, n));
+    let hashed = [k("alice"), k("erin"), k("kiosk")];
+    let logged = chained_values(&hashed);
+    let mut dec = ChainDecoder::with_mode(cat, CrcMode::Chained);
+    dec.observe(obs(1, hashed[0].0, logged[0], 0));
+    // the `cert size` line of request 2 was lost: every size is tried
+    let id = dec.observe(CertObservation {
+        cnt: 2,
+        size: None,
+        logged_crc: logged[1],
+        preceded_by_gap: 0,
+    });
+    assert_eq!(id.cert.unwrap().display_name(), "erin@contoso.example");
+    // and with a lost request before it as well
+    let id = dec.observe(CertObservation {
+        cnt: 4,
+        size: None,
+        logged_crc: chained_values(&[hashed[0], hashed[1], hashed[2], k("bob")])[3],
+        preceded_by_gap: 1,
+    });
+    assert_eq!(id.cert.unwrap().display_name(), "bob@contoso.example");
+    assert_eq!(id.search_depth, 1);
+}
