@@ -584,7 +584,8 @@ pub fn parse_bytes(data: &[u8], source: &str) -> (Vec<CertInfo>, Vec<String>) {
     if looks_like_pem(data) {
         let mut blocks = 0usize;
         let mut other_labels = HashSet::new();
-        for (i, item) in x509_parser::pem::Pem::iter_from_buffer(data).enumerate() {
+        let text = normalize_pem(data);
+        for (i, item) in x509_parser::pem::Pem::iter_from_buffer(&text).enumerate() {
             match item {
                 Ok(pem) => {
                     if pem.label == "CERTIFICATE" || pem.label == "X509 CERTIFICATE" {
@@ -618,6 +619,23 @@ pub fn parse_bytes(data: &[u8], source: &str) -> (Vec<CertInfo>, Vec<String>) {
         problems.push("not a certificate (neither DER nor PEM)".to_string());
     }
     (certs, problems)
+}
+
+/// Strips a UTF-8 BOM and the indentation of every line (mail clients and
+/// config files indent PEM blocks), so that the PEM reader sees each
+/// `-----BEGIN` at the start of a line.
+fn normalize_pem(data: &[u8]) -> Vec<u8> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut out = Vec::with_capacity(data.len());
+    for line in data.split(|&b| b == b'\n') {
+        let start = line
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t'))
+            .unwrap_or(line.len());
+        out.extend_from_slice(&line[start..]);
+        out.push(b'\n');
+    }
+    out
 }
 
 fn looks_like_pem(data: &[u8]) -> bool {
@@ -820,6 +838,24 @@ mod tests {
         assert!(certs[0].subject.contains("rsa2048-client"));
         assert!(certs[1].is_ca);
         assert!(certs[1].source.ends_with("chain.pem#1"));
+    }
+
+    #[test]
+    fn certs_catalog_pem_crlf_bom_indent() {
+        let pem = std::fs::read_to_string(data("pem/chain.pem")).unwrap();
+        let crlf = pem.replace('\n', "\r\n");
+        let (c, p) = parse_bytes(crlf.as_bytes(), "crlf");
+        assert_eq!((c.len(), p.len()), (2, 0), "{p:?}");
+        let bom = format!("\u{feff}{pem}");
+        let (c, p) = parse_bytes(bom.as_bytes(), "bom");
+        assert_eq!((c.len(), p.len()), (2, 0), "{p:?}");
+        let indented: String = pem.lines().map(|l| format!("    {l}\n")).collect();
+        let (c, p) = parse_bytes(indented.as_bytes(), "indented");
+        assert_eq!((c.len(), p.len()), (2, 0), "{p:?}");
+        // a DER file and the same certificate from PEM agree
+        let der = std::fs::read(data("rsa2048-client.der")).unwrap();
+        assert_eq!(c[0].crc32, crc::plain_crc(&der));
+        assert_eq!(c[0].der_size as usize, der.len());
     }
 
     #[test]

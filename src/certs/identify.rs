@@ -511,7 +511,6 @@ fn patterns(known: &[Option<u32>], extras: usize) -> Vec<Vec<Slot>> {
 
 /// Decodes the `cert crc` values of one worker-process instance, fed in
 /// capture order.
-#[derive(Debug)]
 pub struct ChainDecoder {
     catalog: Arc<Catalog>,
     cfg: DecoderConfig,
@@ -523,6 +522,21 @@ pub struct ChainDecoder {
     seen: HashSet<u64, KeyBuild>,
     observations: u64,
     identified: u64,
+}
+
+impl fmt::Debug for ChainDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainDecoder")
+            .field("catalog_len", &self.catalog.len())
+            .field("config", &self.cfg)
+            .field("last", &self.last)
+            .field("pending_unknown", &self.pending_unknown)
+            .field("pending_certs", &self.pending_certs)
+            .field("evidence", &self.evidence)
+            .field("observations", &self.observations)
+            .field("identified", &self.identified)
+            .finish()
+    }
 }
 
 const MAX_SEEN: usize = 1 << 16;
