@@ -747,8 +747,14 @@ impl ChainDecoder {
                     // undecided mode, both lookups hit different certificates
                     let mut all = chained0.to_vec();
                     all.extend_from_slice(&plain);
-                    self.resolve(&mut id, cat, &all, IdentifiedBy::ChainedCrc);
-                    id.identified_by = None;
+                    all.sort_unstable();
+                    all.dedup();
+                    id.ambiguous = true;
+                    id.candidates = all
+                        .iter()
+                        .take(8)
+                        .map(|&i| cat.cert(i).thumbprint_sha1.clone())
+                        .collect();
                     id.note = Some("the value is a catalog certificate's plain CRC-32 and also continues the previous value with another one; the build type is not yet known".into());
                 } else if !plain.is_empty() && eff == CrcMode::Auto {
                     self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);

@@ -709,3 +709,39 @@ fn certs_identify_size_line_lost() {
     assert_eq!(id.cert.unwrap().display_name(), "bob@contoso.example");
     assert_eq!(id.search_depth, 1);
 }
+
+#[test]
+fn certs_identify_auto_conflict_is_ambiguous() {
+    // the second value is X's plain CRC-32 and also continues the first
+    // value with Y: undecided build type, so no identity
+    let (a, n, logged) = (0x0102_0304_u32, 900u32, 0x7777_8888_u32);
+    let cat = Arc::new(Catalog::from_certs([
+        CertInfo::synthetic(700, a, "A"),
+        CertInfo::synthetic(n, logged, "X"),
+        CertInfo::synthetic(n, logged ^ crc::shift(a, n as u64), "Y"),
+    ]));
+    let mut dec = ChainDecoder::with_mode(cat.clone(), CrcMode::Auto);
+    dec.observe(obs(1, 700, a, 0));
+    let id = dec.observe(obs(2, n, logged, 0));
+    assert!(id.ambiguous && id.cert.is_none(), "{id:?}");
+    assert_eq!(id.candidates.len(), 2);
+    // a forced mode decides
+    let mut dec = ChainDecoder::with_mode(cat.clone(), CrcMode::Chained);
+    dec.observe(obs(1, 700, a, 0));
+    assert_eq!(
+        dec.observe(obs(2, n, logged, 0))
+            .cert
+            .unwrap()
+            .display_name(),
+        "Y"
+    );
+    let mut dec = ChainDecoder::with_mode(cat, CrcMode::Plain);
+    dec.observe(obs(1, 700, a, 0));
+    assert_eq!(
+        dec.observe(obs(2, n, logged, 0))
+            .cert
+            .unwrap()
+            .display_name(),
+        "X"
+    );
+}
