@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::catalog::{self, CatalogWarning, CertInfo};
 use super::crc;
+use super::identify::CertSummary;
 
 /// One certificate of the report.
 #[derive(Debug, Clone, Serialize)]
@@ -139,6 +140,85 @@ pub fn render_table(report: &CrcReport) -> String {
     s
 }
 
+/// The per-certificate summary (`certtrace certs`) as a terminal table; the
+/// notes of unknown groups and the warnings follow the table.
+pub fn render_summary_table(rows: &[CertSummary]) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "certificate",
+            "thumbprint (sha1)",
+            "not after",
+            "requests",
+            "first seen",
+            "last seen",
+            "pids",
+            "outcomes",
+            "identified by",
+            "uris",
+        ]);
+    let mut notes: Vec<String> = Vec::new();
+    for r in rows {
+        let (name, thumb, not_after) = match (&r.cert, r.unknown, r.unknown_size) {
+            (Some(c), _, _) => (
+                c.display_name().to_string(),
+                c.thumbprint_sha1.clone(),
+                c.not_after.clone(),
+            ),
+            (None, Some(k), _) => (k.to_string(), String::new(), String::new()),
+            (None, None, Some(n)) => (
+                format!("unknown/undecoded, {n} bytes"),
+                String::new(),
+                String::new(),
+            ),
+            (None, None, None) => (
+                "unknown/undecoded, size not logged".to_string(),
+                String::new(),
+                String::new(),
+            ),
+        };
+        let join = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        t.add_row(vec![
+            name,
+            thumb,
+            not_after,
+            r.requests.to_string(),
+            r.first_seen.clone().unwrap_or_default(),
+            r.last_seen.clone().unwrap_or_default(),
+            r.pids
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            join(&r.outcomes),
+            join(&r.identified_by),
+            format!(
+                "{}{}",
+                r.uris.len(),
+                if r.uris_truncated { "+" } else { "" }
+            ),
+        ]);
+        notes.extend(r.warnings.iter().map(|w| format!("warning: {w}")));
+        if let Some(n) = &r.note
+            && !notes.iter().any(|x| x.ends_with(n.as_str()))
+        {
+            notes.push(format!("note: {n}"));
+        }
+    }
+    let mut s = format!("{t}\n");
+    for n in notes {
+        s.push_str(&n);
+        s.push('\n');
+    }
+    s
+}
+
 /// The report as pretty JSON.
 pub fn render_json(report: &CrcReport) -> String {
     serde_json::to_string_pretty(report).expect("report serializes")
@@ -225,6 +305,59 @@ mod tests {
         assert_eq!(chained.iter().map(|v| v.1).collect::<Vec<_>>(), direct);
         let plain = module_values(&certs, false);
         assert_eq!(plain[1], (certs[1].der_size, certs[1].crc32));
+    }
+
+    #[test]
+    fn certs_report_summary_table() {
+        use crate::certs::CertObservation;
+        use crate::certs::identify::{CertSighting, CertSummaryBuilder, ChainDecoder, CrcMode};
+        let cat = Arc::new(crate::certs::demo_catalog());
+        let svc = cat
+            .certs()
+            .iter()
+            .find(|c| c.display_name().starts_with("svc-backup"))
+            .unwrap()
+            .clone();
+        let mut dec = ChainDecoder::with_mode(cat, CrcMode::Chained);
+        let mut b = CertSummaryBuilder::new();
+        for (i, (size, v)) in module_values(&[&svc, &svc], true).into_iter().enumerate() {
+            let id = dec.observe(CertObservation {
+                cnt: i as u64 + 1,
+                size: Some(size),
+                logged_crc: v,
+                preceded_by_gap: 0,
+            });
+            b.add(
+                &id,
+                Some(size),
+                &CertSighting {
+                    pid: Some(7),
+                    outcome: "cert",
+                    ..Default::default()
+                },
+            );
+        }
+        let id = dec.observe(CertObservation {
+            cnt: 3,
+            size: Some(1),
+            logged_crc: 5,
+            preceded_by_gap: 0,
+        });
+        b.add(
+            &id,
+            Some(1),
+            &CertSighting {
+                pid: Some(7),
+                outcome: "cert",
+                ..Default::default()
+            },
+        );
+        let t = render_summary_table(&b.build());
+        assert!(t.contains("svc-backup.contoso.example"), "{t}");
+        assert!(t.contains("chained_crc 1, plain_crc 1"), "{t}");
+        assert!(t.contains("unknown/undecoded, 1 bytes"), "{t}");
+        assert!(t.contains("lacks the client-auth EKU"), "{t}");
+        assert!(t.contains("unrelated values"), "{t}");
     }
 
     #[test]
