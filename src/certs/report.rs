@@ -91,6 +91,16 @@ pub fn module_values(certs: &[&CertInfo], chained: bool) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// `RSA 2048`, `EC P-256`, `Ed25519`: the size only where the type does
+/// not already say it.
+pub fn key_label(c: &CertInfo) -> String {
+    if c.key_bits > 0 && (c.key_type == "RSA" || c.key_type == "DSA") {
+        format!("{} {}", c.key_type, c.key_bits)
+    } else {
+        c.key_type.clone()
+    }
+}
+
 /// A terminal table; warnings follow the table.
 pub fn render_table(report: &CrcReport) -> String {
     let mut t = Table::new();
@@ -121,7 +131,7 @@ pub fn render_table(report: &CrcReport) -> String {
             c.issuer.clone(),
             c.serial.clone(),
             c.not_after.clone(),
-            format!("{} {}", c.key_type, c.key_bits),
+            key_label(c),
             if c.client_auth { "yes" } else { "no" }.to_string(),
             c.thumbprint_sha1.clone(),
             c.source.clone(),
