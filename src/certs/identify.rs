@@ -917,6 +917,11 @@ impl ChainDecoder {
                     ));
                 }
             }
+            note.push_str(&format!(
+                "; {} hypotheses tested (chance of a coincidental match about {:.0e})",
+                out.hypotheses,
+                out.hypotheses as f64 / 4_294_967_296.0
+            ));
             id.note = Some(note);
         } else {
             id.ambiguous = true;
