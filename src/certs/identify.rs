@@ -40,7 +40,10 @@
 //!   than they hashed): the decoder also tries the few previous logged values
 //!   as the state ([`DecoderConfig::recent_states`]) and, when nothing is
 //!   missing, one certificate hashed before this one whose line comes later
-//!   ([`DecoderConfig::reorder_search`]). Bytes of two certificates hashed
+//!   ([`DecoderConfig::reorder_search`], small catalogs only); an
+//!   unexplained value is also re-checked against the next few values
+//!   logged after it, and a late identification is handed out by
+//!   [`ChainDecoder::take_revisions`]. Bytes of two certificates hashed
 //!   at the same moment interleave inside the register and explain nothing.
 //! - **Never a guess.** Every identity returned satisfies the CRC equation
 //!   for a concrete hypothesis. Because a search tests many hypotheses, a
@@ -312,6 +315,15 @@ pub struct ModeEvidence {
     pub neutral: u64,
 }
 
+/// A late identification of an earlier observation
+/// ([`ChainDecoder::take_revisions`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub cnt: u64,
+    pub logged_crc: u32,
+    pub identification: Identification,
+}
+
 /// What [`ChainDecoder::summary`] reports for one instance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecoderSummary {
@@ -522,6 +534,10 @@ pub struct ChainDecoder {
     seen: HashSet<u64, KeyBuild>,
     observations: u64,
     identified: u64,
+    /// Recent observations nothing explained (not ambiguous), for
+    /// [`ChainDecoder::take_revisions`]: (obs, observations seen since).
+    unresolved: VecDeque<(CertObservation, u32)>,
+    revisions: Vec<Revision>,
 }
 
 impl fmt::Debug for ChainDecoder {
@@ -540,6 +556,10 @@ impl fmt::Debug for ChainDecoder {
 }
 
 const MAX_SEEN: usize = 1 << 16;
+/// Unexplained observations kept for [`ChainDecoder::take_revisions`].
+const REVISIT_WINDOW: usize = 4;
+/// ... for at most this many following observations.
+const REVISIT_AGE: u32 = 3;
 
 impl ChainDecoder {
     pub fn new(catalog: Arc<Catalog>, config: DecoderConfig) -> Self {
@@ -554,6 +574,8 @@ impl ChainDecoder {
             seen: HashSet::default(),
             observations: 0,
             identified: 0,
+            unresolved: VecDeque::new(),
+            revisions: Vec::new(),
         }
     }
 
@@ -836,6 +858,18 @@ impl ChainDecoder {
             self.evidence.neutral += 1;
         }
 
+        // an earlier unexplained value may continue this one (its line was
+        // printed before this one although it hashed after it)
+        if eff != CrcMode::Plain && !self.unresolved.is_empty() {
+            self.revisit(cat, obs.logged_crc);
+        }
+        if id.cert.is_none() && !id.ambiguous && eff != CrcMode::Plain && obs.size.is_some() {
+            self.unresolved.push_back((obs, 0));
+            if self.unresolved.len() > REVISIT_WINDOW {
+                self.unresolved.pop_front();
+            }
+        }
+
         // the logged value is the new state
         self.last = Some(obs.logged_crc);
         self.recent.push_front(obs.logged_crc);
@@ -848,6 +882,53 @@ impl ChainDecoder {
             self.identified += 1;
         }
         id
+    }
+
+    /// Checks the recent unexplained observations against the state `v`
+    /// just logged: one hypothesis each.
+    fn revisit(&mut self, cat: &Catalog, v: u32) {
+        let mut keep = VecDeque::new();
+        while let Some((o, age)) = self.unresolved.pop_front() {
+            let hits = chained_hits(cat, v, o.size, o.logged_crc);
+            let mut uniq = hits.to_vec();
+            uniq.sort_unstable();
+            uniq.dedup();
+            let tested = u64::from(age + 1) * o.size.map_or(0, |n| cat.count_of_size(n) as u64);
+            if uniq.len() == 1 {
+                let c = Arc::clone(cat.cert(uniq[0]));
+                self.identified += 1;
+                self.evidence.chained += 1;
+                self.revisions.push(Revision {
+                    cnt: o.cnt,
+                    logged_crc: o.logged_crc,
+                    identification: Identification {
+                        note: Some(format!(
+                            "decoded later: it continues the value {v:08x} logged after it (lines out of order); {tested} hypotheses tested"
+                        )),
+                        cert: Some(c),
+                        identified_by: Some(IdentifiedBy::ChainedCrcSearch),
+                        search_depth: 0,
+                        ambiguous: false,
+                        candidates: Vec::new(),
+                        hypotheses: tested,
+                        unknown: None,
+                    },
+                });
+            } else if age + 1 < REVISIT_AGE {
+                keep.push_back((o, age + 1));
+            }
+        }
+        self.unresolved = keep;
+    }
+
+    /// Identifications found after the fact: an observation nothing
+    /// explained when it was fed turned out to continue a value logged
+    /// after it (two requests printed their `cert crc` lines in the
+    /// opposite order of hashing). Each names the earlier observation by
+    /// its `cnt` and logged value; the correlator replaces that request's
+    /// identification. Call after [`observe`](Self::observe).
+    pub fn take_revisions(&mut self) -> Vec<Revision> {
+        std::mem::take(&mut self.revisions)
     }
 
     fn resolve(&self, id: &mut Identification, cat: &Catalog, hits: &[u32], by: IdentifiedBy) {

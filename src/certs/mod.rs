@@ -34,6 +34,9 @@
 //!     preceded_by_gap: 0, // requests of the instance missing since the last observation
 //! });
 //! let record = id.record(); // the request's `cert` object, None = null
+//! for late in dec.take_revisions() {
+//!     // an earlier request (late.cnt, late.logged_crc) is now identified
+//! }
 //! let exact = id.is_exact(); // single-hypothesis match (no search)
 //! let instance_line = dec.summary(); // detected mode + explanation
 //! ```

@@ -558,6 +558,12 @@ proptest! {
             }
             let id = dec.observe(obs(i as u64, keys[i].0, logged[i], gap));
             gap = 0;
+            for r in dec.take_revisions() {
+                let c = r.identification.cert.as_ref().expect("a revision names a certificate");
+                let truth = &hashed[r.cnt as usize];
+                prop_assert!(truth.1.is_some(), "unknown certificate got a late identity");
+                prop_assert_eq!((c.der_size, c.crc32), truth.0);
+            }
             if let Some(c) = &id.cert {
                 // the true certificate, or one with identical (size, crc)
                 let truth = &hashed[i];
@@ -658,6 +664,15 @@ fn certs_identify_simulated_capture_recall_and_never_wrong() {
             if truth.is_some() {
                 eligible += 1;
             }
+            for r in dec.take_revisions() {
+                let (rk, rtruth, _, _) = &hashed[r.cnt as usize];
+                let c = r.identification.cert.as_ref().unwrap();
+                if rtruth.is_some() && (c.der_size, c.crc32) == *rk {
+                    correct += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
             if let Some(c) = &id.cert {
                 if truth.is_some() && (c.der_size, c.crc32) == *k {
                     correct += 1;
@@ -744,4 +759,38 @@ fn certs_identify_auto_conflict_is_ambiguous() {
             .display_name(),
         "X"
     );
+}
+
+#[test]
+fn certs_identify_revision_for_swapped_lines_with_large_catalog() {
+    // 3,000 keys: the reorder search is off, the late revision finds it
+    let entries: Vec<CertInfo> = (0..3000u32)
+        .map(|i| CertInfo::synthetic(700 + i % 300, i.wrapping_mul(0x9E37_79B9), &format!("s{i}")))
+        .collect();
+    let seq: Vec<(u32, u32)> = entries.iter().take(5).map(key).collect();
+    let cat = Arc::new(Catalog::from_certs(entries));
+    let logged = chained_values(&seq);
+    let mut dec = ChainDecoder::with_mode(cat, CrcMode::Chained);
+    let mut got: BTreeMap<u64, String> = BTreeMap::new();
+    for &i in &[0usize, 2, 1, 3, 4] {
+        let id = dec.observe(obs(i as u64, seq[i].0, logged[i], 0));
+        if let Some(c) = id.cert {
+            got.insert(i as u64, c.display_name().to_string());
+        }
+        for r in dec.take_revisions() {
+            assert!(
+                r.identification
+                    .note
+                    .as_ref()
+                    .unwrap()
+                    .contains("decoded later")
+            );
+            got.insert(
+                r.cnt,
+                r.identification.cert.unwrap().display_name().to_string(),
+            );
+        }
+    }
+    let want: BTreeMap<u64, String> = (0..5).map(|i| (i, format!("s{i}"))).collect();
+    assert_eq!(got, want);
 }
