@@ -11,7 +11,7 @@ Two kinds of capture output are understood:
   without "type" holding "text" and "pid", and a last line {"summary": ...};
 - the CLI's ndjson (`certtrace live --format ndjson`): records with a
   "type"; the "request" records are checked (pid, cnt, uri, cert size/crc,
-  assignment "inferred" since debug output has no thread ids), so the wine
+  assignment "exact" or "inferred": debug output has no thread ids), so the wine
   run also checks the correlation. Other record types are ignored.
 """
 import json
@@ -82,8 +82,10 @@ def expect_requests(requests, pid, rounds, extras=False):
             assert r.get("uri") == URIS[k], f"request {cnt}: uri {r.get('uri')!r}"
         if k == 0:
             assert r.get("cert_size") == 1042 and r.get("cert_crc") == 2844112431, r
-        # DebugView-style capture has no thread ids: assignment is a guess.
-        assert r.get("assignment") in (None, "inferred"), r
+        # DebugView-style capture has no thread ids: a request is "exact"
+        # only when no other open request could have taken its messages.
+        assert r.get("assignment") in ("exact", "inferred"), r
+        assert r.get("tid") is None, r
 
 
 def text_of(ev):

@@ -1,0 +1,1381 @@
+//! Which certificate did a request present? Decoding the module's logged
+//! (size, CRC) per worker-process instance.
+//!
+//! # Plain and chained builds
+//!
+//! A corrected module build logs the plain CRC-32 of each certificate: a
+//! direct lookup by (size, CRC) in the [`Catalog`]. The shipped module logs a
+//! *chained* CRC (see [`super::crc`]): the printed value is the CRC state
+//! after every certificate hashed so far in that worker process, so
+//! `logged_k = crc32(logged_{k-1}, cert_k)`. Decoding uses the previous
+//! logged value of the same instance as the state, computes the plain CRC the
+//! certificate would need (`logged XOR shift(prev, size)`) and looks it up.
+//!
+//! # What the decoder can and cannot know
+//!
+//! - **The state is the last logged value.** After a certificate that is not
+//!   in the catalog the state is still known (it is the value just logged),
+//!   so one unknown certificate never hides the next one.
+//! - **Missing requests** (a counter gap, lost lines): each may have hashed
+//!   one certificate or none (plain HTTP, no certificate, errors do not touch
+//!   the register). The decoder tries "none of them hashed" first (depth 0,
+//!   one hypothesis), then 1, 2, ... up to [`DecoderConfig::max_depth`]
+//!   catalog certificates hashed in between, in every order allowed, pruning
+//!   by known sizes. A request known to have hashed a certificate whose `cert
+//!   crc` line was lost ([`ChainDecoder::note_missing_cert`]) must be part of
+//!   every explanation; its size, when logged, restricts the candidates.
+//! - **Lost predecessor whose certificate is not in the catalog**: no
+//!   explanation exists, the value stays unknown, but it becomes the state
+//!   for the next observation, so decoding resumes with the next `cert crc`
+//!   line of the instance. At most the one observation after each lost
+//!   unknown-certificate line is lost to the decoder.
+//! - **First observation of an instance**: the state is the process start
+//!   (CRC state 0, so the logged value is a plain CRC-32) when no request is
+//!   missing before it; with missing requests the search starts from the
+//!   process start too (`preceded_by_gap` counts the requests missing since
+//!   process start, e.g. `cnt - 1` when the capture started late). When the
+//!   process had hashed more than `max_depth` certificates before the
+//!   capture started, the first value cannot be decoded; the next one can.
+//! - **Lines out of order** (concurrent requests print in a different order
+//!   than they hashed): the decoder also tries the few previous logged values
+//!   as the state ([`DecoderConfig::recent_states`]) and, when nothing is
+//!   missing, one certificate hashed before this one whose line comes later
+//!   ([`DecoderConfig::reorder_search`], small catalogs only); an
+//!   unexplained value is also re-checked against the next few values
+//!   logged after it, and a late identification is handed out by
+//!   [`ChainDecoder::take_revisions`]. Bytes of two certificates hashed
+//!   at the same moment interleave inside the register and explain nothing.
+//! - **Never a guess.** Every identity returned satisfies the CRC equation
+//!   for a concrete hypothesis. Because a search tests many hypotheses, a
+//!   coincidental 32-bit match becomes possible: the decoder counts the
+//!   hypotheses it tested ([`Identification::hypotheses`]) and does not search
+//!   deeper once a coincidence would have a probability above
+//!   [`DecoderConfig::max_false_match`] (by default 1e-4, about 430,000
+//!   hypotheses). With a catalog of 10,000 certificates this allows depth 1;
+//!   with the demo catalog depth 3. When several catalog certificates explain
+//!   the value equally well the result is `ambiguous` with no identity.
+//!
+//! # Unknown certificates
+//!
+//! In plain mode two requests that presented the same unknown certificate log
+//! the same (size, CRC): [`Identification::unknown_key`] groups them. In
+//! chained mode they do not (see [`CHAINED_UNKNOWN_EXPLANATION`]).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+use super::catalog::{Catalog, CertInfo, KeyBuild};
+
+/// Why unknown certificates cannot be grouped in chained mode.
+pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
+
+/// Which CRC the module build logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CrcMode {
+    /// Corrected build: plain CRC-32 of each certificate.
+    Plain,
+    /// Shipped build: CRC register never reset (chained).
+    Chained,
+    /// Decide per instance from the evidence (as a detection result:
+    /// undecided).
+    #[default]
+    Auto,
+}
+
+impl CrcMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrcMode::Plain => "plain",
+            CrcMode::Chained => "chained",
+            CrcMode::Auto => "auto",
+        }
+    }
+}
+
+impl fmt::Display for CrcMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CrcMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain" => Ok(CrcMode::Plain),
+            "chained" => Ok(CrcMode::Chained),
+            "auto" => Ok(CrcMode::Auto),
+            o => Err(format!("unknown CRC mode {o:?} (plain, chained, auto)")),
+        }
+    }
+}
+
+/// How an identity was verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifiedBy {
+    /// The logged value is the certificate's plain CRC-32 (plain build, or
+    /// the first certificate after process start).
+    PlainCrc,
+    /// The logged value continues the previous logged value of the instance
+    /// with this certificate (one hypothesis; missing requests, if any,
+    /// hashed nothing).
+    ChainedCrc,
+    /// Explained only after a search: missing certificates in between, or
+    /// lines out of order. See `search_depth` and `hypotheses`.
+    ChainedCrcSearch,
+}
+
+impl IdentifiedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifiedBy::PlainCrc => "plain_crc",
+            IdentifiedBy::ChainedCrc => "chained_crc",
+            IdentifiedBy::ChainedCrcSearch => "chained_crc_search",
+        }
+    }
+}
+
+impl fmt::Display for IdentifiedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `cert crc` line of a request, as the correlator saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertObservation {
+    /// The request's counter (`cnt = N`), for notes.
+    pub cnt: u64,
+    /// The request's `cert size`, when that line was captured.
+    pub size: Option<u32>,
+    /// The value of the `cert crc:` line.
+    pub logged_crc: u32,
+    /// Requests of this instance missing before this one since the previous
+    /// observation (counter gaps, lost start lines); for the first
+    /// observation, since process start.
+    pub preceded_by_gap: u32,
+}
+
+/// Groups unknown certificates in plain mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct UnknownCertKey {
+    pub size: u32,
+    pub crc32: u32,
+}
+
+impl fmt::Display for UnknownCertKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} bytes, crc32 {:08x}", self.size, self.crc32)
+    }
+}
+
+fn ser_opt_cert<S: Serializer>(c: &Option<Arc<CertInfo>>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => c.as_ref().serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The decoder's answer for one observation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Identification {
+    /// The identified certificate; `None` when unknown or ambiguous.
+    #[serde(serialize_with = "ser_opt_cert")]
+    pub cert: Option<Arc<CertInfo>>,
+    pub identified_by: Option<IdentifiedBy>,
+    /// Certificates hashed in between (missing requests, out-of-order
+    /// lines) in the explanation found; 0 for a direct match.
+    pub search_depth: u32,
+    /// Several catalog certificates explain the value equally well.
+    pub ambiguous: bool,
+    /// SHA-1 thumbprints of the competing certificates when ambiguous (at
+    /// most 8).
+    pub candidates: Vec<String>,
+    /// Hypotheses tested for this value; a coincidental match has
+    /// probability about `hypotheses / 2^32`.
+    pub hypotheses: u64,
+    pub note: Option<String>,
+    /// Set for unknown certificates in plain mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<UnknownCertKey>,
+}
+
+impl Identification {
+    /// The grouping key of an unknown certificate (plain mode only).
+    pub fn unknown_key(&self) -> Option<UnknownCertKey> {
+        self.unknown
+    }
+
+    /// Identified by a single-hypothesis check (plain or chained, no search).
+    pub fn is_exact(&self) -> bool {
+        self.cert.is_some()
+            && !self.ambiguous
+            && matches!(
+                self.identified_by,
+                Some(IdentifiedBy::PlainCrc | IdentifiedBy::ChainedCrc)
+            )
+    }
+}
+
+/// The `cert` object of a request record (issue 4 output): identity plus
+/// how it was verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertRecord {
+    pub thumbprint_sha1: String,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub identified_by: IdentifiedBy,
+    pub search_depth: u32,
+}
+
+impl Identification {
+    /// The request record's `cert` object; `None` (JSON `null`) when the
+    /// certificate is unknown or ambiguous.
+    pub fn record(&self) -> Option<CertRecord> {
+        let c = self.cert.as_ref()?;
+        Some(CertRecord {
+            thumbprint_sha1: c.thumbprint_sha1.clone(),
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            serial: c.serial.clone(),
+            not_before: c.not_before.clone(),
+            not_after: c.not_after.clone(),
+            identified_by: self.identified_by?,
+            search_depth: self.search_depth,
+        })
+    }
+}
+
+/// Tuning of [`ChainDecoder`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecoderConfig {
+    /// `--crc-mode`; `Auto` detects per instance.
+    pub mode: CrcMode,
+    /// At most this many certificates hashed by missing requests are
+    /// searched for.
+    pub max_depth: u32,
+    /// A search is not extended to hypotheses whose coincidental match
+    /// probability (hypotheses / 2^32) would exceed this.
+    pub max_false_match: f64,
+    /// How many previous logged values are tried as the state when the
+    /// last one explains nothing (out-of-order lines).
+    pub recent_states: usize,
+    /// With nothing missing, also try one certificate hashed before this
+    /// one (a line printed later or lost without trace).
+    pub reorder_search: bool,
+    /// The reorder search costs one probe per distinct catalog (size, CRC)
+    /// for every value that nothing else explains (each unknown
+    /// certificate); it is skipped for catalogs with more distinct keys.
+    pub reorder_max_keys: usize,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            mode: CrcMode::Auto,
+            max_depth: 3,
+            max_false_match: 1e-4,
+            recent_states: 4,
+            reorder_search: true,
+            reorder_max_keys: 2_000,
+        }
+    }
+}
+
+impl DecoderConfig {
+    fn hypothesis_budget(&self) -> u64 {
+        (self.max_false_match * 4_294_967_296.0).max(1.0) as u64
+    }
+}
+
+/// Evidence for plain vs chained CRC in one instance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ModeEvidence {
+    /// Values that are a catalog certificate's plain CRC-32 but do not
+    /// continue the previous value.
+    pub plain: u64,
+    /// Values that continue the previous value (directly or by search) but
+    /// are no catalog certificate's plain CRC-32.
+    pub chained: u64,
+    /// The same (size, value) logged again later in the instance: equal
+    /// certificates give equal values only in plain builds.
+    pub repeats: u64,
+    /// Values that say nothing (first value, unknown certificates).
+    pub neutral: u64,
+}
+
+/// A late identification of an earlier observation
+/// ([`ChainDecoder::take_revisions`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub cnt: u64,
+    pub logged_crc: u32,
+    pub identification: Identification,
+}
+
+/// What [`ChainDecoder::summary`] reports for one instance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecoderSummary {
+    pub configured_mode: CrcMode,
+    /// `auto` means undetermined.
+    pub detected_mode: CrcMode,
+    pub effective_mode: CrcMode,
+    pub explanation: String,
+    pub observations: u64,
+    pub identified: u64,
+    pub evidence: ModeEvidence,
+}
+
+/// One slot of a search pattern: a certificate hashed in between.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// A request known to have hashed a certificate (its `cert crc` line
+    /// lost); its size when logged.
+    Known(Option<u32>),
+    /// A missing request that hashed a certificate of any size.
+    Any,
+}
+
+struct Solution {
+    finals: Vec<u32>,
+    path: Vec<(u32, u32)>,
+    alt_state: bool,
+}
+
+/// The states from which one final catalog certificate explains the logged
+/// value: `unshift_n(logged ^ crc)` per candidate (size n, crc), sorted, with
+/// a small bit filter so most probes cost one bit test.
+struct Targets {
+    pairs: Vec<(u32, u32)>,
+    filter: [u64; 16],
+}
+
+impl Targets {
+    fn new(cat: &Catalog, size: Option<u32>, logged: u32) -> Targets {
+        let mut pairs = Vec::new();
+        let mut add = |c: &crate::certs::catalog::SizeClass| {
+            for &crc in &c.crcs {
+                let st = c.unshift.apply(logged ^ crc);
+                for &idx in cat.indices(c.size, crc) {
+                    pairs.push((st, idx));
+                }
+            }
+        };
+        match size {
+            Some(n) => {
+                if let Some(c) = cat.class(n) {
+                    add(c)
+                }
+            }
+            None => cat.classes().iter().for_each(add),
+        }
+        pairs.sort_unstable();
+        let mut filter = [0u64; 16];
+        for &(st, _) in &pairs {
+            filter[((st >> 6) & 15) as usize] |= 1 << (st & 63);
+        }
+        Targets { pairs, filter }
+    }
+
+    #[inline]
+    fn find(&self, state: u32) -> &[(u32, u32)] {
+        if self.filter[((state >> 6) & 15) as usize] & (1 << (state & 63)) == 0 {
+            return &[];
+        }
+        let lo = self.pairs.partition_point(|p| p.0 < state);
+        let hi = lo + self.pairs[lo..].partition_point(|p| p.0 == state);
+        &self.pairs[lo..hi]
+    }
+}
+
+struct Dfs<'a> {
+    cat: &'a Catalog,
+    targets: Targets,
+    path: Vec<(u32, u32)>,
+    solutions: Vec<Solution>,
+    alt_state: bool,
+}
+
+const MAX_SOLUTIONS: usize = 64;
+
+impl Dfs<'_> {
+    fn leaf(&mut self, state: u32) {
+        let hits = self.targets.find(state);
+        if !hits.is_empty() {
+            let finals = hits.iter().map(|p| p.1).collect();
+            self.solutions.push(Solution {
+                finals,
+                path: self.path.clone(),
+                alt_state: self.alt_state,
+            });
+        }
+    }
+
+    fn step(&mut self, class: &crate::certs::catalog::SizeClass, state: u32, rest: &[Slot]) {
+        let sh = class.shift.apply(state);
+        if rest.is_empty() {
+            // innermost level: one filter probe per candidate
+            for &crc in &class.crcs {
+                let s = sh ^ crc;
+                if !self.targets.find(s).is_empty() && self.solutions.len() < MAX_SOLUTIONS {
+                    self.path.push((class.size, crc));
+                    self.leaf(s);
+                    self.path.pop();
+                }
+            }
+        } else {
+            for &crc in &class.crcs {
+                self.path.push((class.size, crc));
+                self.run(sh ^ crc, rest);
+                self.path.pop();
+            }
+        }
+    }
+
+    fn run(&mut self, state: u32, slots: &[Slot]) {
+        if self.solutions.len() >= MAX_SOLUTIONS {
+            return;
+        }
+        let cat = self.cat;
+        let Some((first, rest)) = slots.split_first() else {
+            self.leaf(state);
+            return;
+        };
+        match *first {
+            Slot::Known(Some(n)) => {
+                if let Some(class) = cat.class(n) {
+                    self.step(class, state, rest);
+                }
+            }
+            Slot::Known(None) | Slot::Any => {
+                for class in cat.classes() {
+                    self.step(class, state, rest);
+                }
+            }
+        }
+    }
+}
+
+/// Catalog certificates whose chained value from `state` is `logged`.
+fn chained_hits(cat: &Catalog, state: u32, size: Option<u32>, logged: u32) -> Cow<'_, [u32]> {
+    match size {
+        Some(n) => match cat.class(n) {
+            Some(c) => Cow::Borrowed(cat.indices(n, logged ^ c.shift.apply(state))),
+            None => Cow::Borrowed(&[]),
+        },
+        None => Cow::Owned(
+            cat.classes()
+                .iter()
+                .flat_map(|c| cat.indices(c.size, logged ^ c.shift.apply(state)))
+                .copied()
+                .collect(),
+        ),
+    }
+}
+
+fn plain_hits(cat: &Catalog, size: Option<u32>, logged: u32) -> Cow<'_, [u32]> {
+    match size {
+        Some(n) => Cow::Borrowed(cat.indices(n, logged)),
+        None => Cow::Owned(
+            cat.classes()
+                .iter()
+                .flat_map(|c| cat.indices(c.size, logged))
+                .copied()
+                .collect(),
+        ),
+    }
+}
+
+/// All orders of `known` (kept in order) with `extras` [`Slot::Any`]
+/// inserted anywhere.
+fn patterns(known: &[Option<u32>], extras: usize) -> Vec<Vec<Slot>> {
+    fn go(known: &[Option<u32>], extras: usize, cur: &mut Vec<Slot>, out: &mut Vec<Vec<Slot>>) {
+        if known.is_empty() && extras == 0 {
+            out.push(cur.clone());
+            return;
+        }
+        if let Some((k, rest)) = known.split_first() {
+            cur.push(Slot::Known(*k));
+            go(rest, extras, cur, out);
+            cur.pop();
+        }
+        if extras > 0 {
+            cur.push(Slot::Any);
+            go(known, extras - 1, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    go(known, extras, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Decodes the `cert crc` values of one worker-process instance, fed in
+/// capture order.
+pub struct ChainDecoder {
+    catalog: Arc<Catalog>,
+    cfg: DecoderConfig,
+    last: Option<u32>,
+    recent: VecDeque<u32>,
+    pending_unknown: u32,
+    pending_certs: Vec<Option<u32>>,
+    evidence: ModeEvidence,
+    seen: HashSet<u64, KeyBuild>,
+    observations: u64,
+    identified: u64,
+    /// Recent observations nothing explained (not ambiguous), for
+    /// [`ChainDecoder::take_revisions`]: (obs, observations seen since).
+    unresolved: VecDeque<(CertObservation, u32)>,
+    revisions: Vec<Revision>,
+}
+
+impl fmt::Debug for ChainDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainDecoder")
+            .field("catalog_len", &self.catalog.len())
+            .field("config", &self.cfg)
+            .field("last", &self.last)
+            .field("pending_unknown", &self.pending_unknown)
+            .field("pending_certs", &self.pending_certs)
+            .field("evidence", &self.evidence)
+            .field("observations", &self.observations)
+            .field("identified", &self.identified)
+            .finish()
+    }
+}
+
+const MAX_SEEN: usize = 1 << 16;
+/// Unexplained observations kept for [`ChainDecoder::take_revisions`].
+const REVISIT_WINDOW: usize = 4;
+/// ... for at most this many following observations.
+const REVISIT_AGE: u32 = 3;
+
+impl ChainDecoder {
+    pub fn new(catalog: Arc<Catalog>, config: DecoderConfig) -> Self {
+        ChainDecoder {
+            catalog,
+            cfg: config,
+            last: None,
+            recent: VecDeque::new(),
+            pending_unknown: 0,
+            pending_certs: Vec::new(),
+            evidence: ModeEvidence::default(),
+            seen: HashSet::default(),
+            observations: 0,
+            identified: 0,
+            unresolved: VecDeque::new(),
+            revisions: Vec::new(),
+        }
+    }
+
+    /// A decoder with the default configuration and the given mode.
+    pub fn with_mode(catalog: Arc<Catalog>, mode: CrcMode) -> Self {
+        Self::new(
+            catalog,
+            DecoderConfig {
+                mode,
+                ..DecoderConfig::default()
+            },
+        )
+    }
+
+    pub fn config(&self) -> &DecoderConfig {
+        &self.cfg
+    }
+
+    /// A request of this instance hashed a certificate but its `cert crc`
+    /// line was lost (its `cert size` line, if captured, gives `size`). Call
+    /// in capture order, before the next [`observe`](Self::observe).
+    pub fn note_missing_cert(&mut self, size: Option<u32>) {
+        self.pending_certs.push(size);
+    }
+
+    /// Requests of this instance that are missing (may or may not have
+    /// hashed a certificate), in addition to `preceded_by_gap` of the next
+    /// observation.
+    pub fn note_gap(&mut self, missing_requests: u32) {
+        self.pending_unknown = self.pending_unknown.saturating_add(missing_requests);
+    }
+
+    pub fn evidence(&self) -> ModeEvidence {
+        self.evidence
+    }
+
+    /// Number of observations fed so far, and how many got an identity.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.observations, self.identified)
+    }
+
+    /// The mode the evidence shows: `Plain`, `Chained`, or `Auto` when there
+    /// is no or conflicting evidence.
+    pub fn detected_mode(&self) -> CrcMode {
+        let p = self.evidence.plain + self.evidence.repeats;
+        let c = self.evidence.chained;
+        match (p, c) {
+            (0, 0) => CrcMode::Auto,
+            (_, 0) => CrcMode::Plain,
+            (0, _) => CrcMode::Chained,
+            (p, c) if c >= 3 * p => CrcMode::Chained,
+            (p, c) if p >= 3 * c => CrcMode::Plain,
+            _ => CrcMode::Auto,
+        }
+    }
+
+    /// The mode used for decoding: the configured one, or the detected one.
+    pub fn effective_mode(&self) -> CrcMode {
+        match self.cfg.mode {
+            CrcMode::Auto => self.detected_mode(),
+            m => m,
+        }
+    }
+
+    /// One sentence for the instance summary: which CRC the instance shows
+    /// and why.
+    pub fn mode_explanation(&self) -> String {
+        let e = self.evidence;
+        let p = e.plain + e.repeats;
+        let detail = format!(
+            "{} value(s) continue the previous value as a chained CRC, {} are plain CRC-32 of catalog certificates only, {} repeat an earlier (size, value), {} tell nothing",
+            e.chained, e.plain, e.repeats, e.neutral
+        );
+        let detected = self.detected_mode();
+        let what = match detected {
+            CrcMode::Chained => {
+                "chained CRC (shipped module: CRC register never reset)".to_string()
+            }
+            CrcMode::Plain => "plain CRC-32 (corrected module build)".to_string(),
+            CrcMode::Auto if p == 0 && e.chained == 0 => {
+                "undetermined: no value matched a catalog certificate either way".to_string()
+            }
+            CrcMode::Auto => "undetermined: conflicting evidence".to_string(),
+        };
+        let mut s = format!("{what}; {detail}");
+        if self.cfg.mode != CrcMode::Auto {
+            s = format!(
+                "--crc-mode {} set; the values look like: {s}",
+                self.cfg.mode
+            );
+            if detected != CrcMode::Auto && detected != self.cfg.mode {
+                s.push_str(" (the override contradicts the evidence)");
+            }
+        }
+        s
+    }
+
+    /// The per-instance summary: which CRC the instance shows and why.
+    pub fn summary(&self) -> DecoderSummary {
+        DecoderSummary {
+            configured_mode: self.cfg.mode,
+            detected_mode: self.detected_mode(),
+            effective_mode: self.effective_mode(),
+            explanation: self.mode_explanation(),
+            observations: self.observations,
+            identified: self.identified,
+            evidence: self.evidence,
+        }
+    }
+
+    /// Whether a catalog certificate of `size` bytes explains `logged_crc`
+    /// directly (no search), without changing the decoder: for the
+    /// correlator to decide which of several open requests (with different
+    /// `cert size` lines) a `cert crc` line belongs to. Uses the effective
+    /// mode; when undecided, either a plain or a chained match counts.
+    pub fn explains(&self, size: u32, logged_crc: u32) -> bool {
+        let cat = self.catalog.as_ref();
+        let plain = || !cat.indices(size, logged_crc).is_empty();
+        let chained = || match self.last {
+            None => plain(),
+            Some(state) => !chained_hits(cat, state, Some(size), logged_crc).is_empty(),
+        };
+        match self.effective_mode() {
+            CrcMode::Plain => plain(),
+            CrcMode::Chained => chained(),
+            CrcMode::Auto => chained() || plain(),
+        }
+    }
+
+    /// Identifies the certificate of one `cert crc` line. Call in capture
+    /// order for every `cert crc` line of the instance.
+    pub fn observe(&mut self, obs: CertObservation) -> Identification {
+        let cat = Arc::clone(&self.catalog);
+        let cat = cat.as_ref();
+        let gap = obs.preceded_by_gap.saturating_add(self.pending_unknown);
+        let pending_certs = std::mem::take(&mut self.pending_certs);
+        self.pending_unknown = 0;
+        let at_start = self.last.is_none();
+        let state = self.last.unwrap_or(0);
+        let nothing_missing = gap == 0 && pending_certs.is_empty();
+        let eff = self.effective_mode();
+
+        let plain = plain_hits(cat, obs.size, obs.logged_crc);
+        // depth 0: none of the missing requests hashed a certificate
+        let chained0 = if at_start || !pending_certs.is_empty() {
+            Cow::Borrowed(&[][..])
+        } else {
+            chained_hits(cat, state, obs.size, obs.logged_crc)
+        };
+        let base_hyp = if obs.size.is_some() {
+            obs.size.map(|n| cat.count_of_size(n)).unwrap_or(0) as u64
+        } else {
+            cat.len() as u64
+        };
+
+        // evidence (independent of the mode used)
+        let key = ((obs.size.unwrap_or(0) as u64) << 32) | obs.logged_crc as u64;
+        let repeat = obs.size.is_some() && self.seen.contains(&key);
+        let informative = !at_start;
+        let mut search_evidence = false;
+
+        let mut id = Identification {
+            hypotheses: base_hyp,
+            ..Identification::default()
+        };
+        let describe_gap = |gap: u32, pend: usize| -> String {
+            match (gap, pend) {
+                (0, 0) => String::new(),
+                (g, 0) => format!("{g} request(s) missing before it"),
+                (0, p) => format!("{p} request(s) before it lost their cert crc line"),
+                (g, p) => {
+                    format!("{g} request(s) missing and {p} with a lost cert crc line before it")
+                }
+            }
+        };
+
+        match eff {
+            CrcMode::Plain => {
+                self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
+            }
+            CrcMode::Chained | CrcMode::Auto => {
+                let both_same = !plain.is_empty() && plain == chained0;
+                if at_start && !plain.is_empty() && pending_certs.is_empty() {
+                    // process start: the chained value is the plain CRC-32
+                    self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
+                } else if !chained0.is_empty()
+                    && (plain.is_empty() || both_same || eff == CrcMode::Chained)
+                {
+                    self.resolve(&mut id, cat, &chained0, IdentifiedBy::ChainedCrc);
+                } else if !chained0.is_empty() {
+                    // undecided mode, both lookups hit different certificates
+                    let mut all = chained0.to_vec();
+                    all.extend_from_slice(&plain);
+                    all.sort_unstable();
+                    all.dedup();
+                    id.ambiguous = true;
+                    id.candidates = all
+                        .iter()
+                        .take(8)
+                        .map(|&i| cat.cert(i).thumbprint_sha1.clone())
+                        .collect();
+                    id.note = Some("the value is a catalog certificate's plain CRC-32 and also continues the previous value with another one; the build type is not yet known".into());
+                } else if !plain.is_empty() && eff == CrcMode::Auto {
+                    self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
+                } else {
+                    // chained search (missing certificates, out-of-order lines)
+                    let out = self.search(cat, obs, gap, &pending_certs);
+                    id.hypotheses += out.hypotheses;
+                    if !out.solutions.is_empty() {
+                        search_evidence = true;
+                        self.resolve_search(&mut id, cat, &out);
+                    } else if !plain.is_empty() {
+                        // chained mode: a plain CRC-32 that does not continue
+                        self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
+                        id.note = Some(format!(
+                            "the value is this certificate's plain CRC-32 and does not continue the previous value ({:08x}): a new worker process (recycle) or a corrected build?",
+                            state
+                        ));
+                    } else {
+                        let why = describe_gap(gap, pending_certs.len());
+                        let mut note = match obs.size {
+                            Some(n) if cat.count_of_size(n) == 0 => {
+                                format!("unknown certificate: no catalog certificate has {n} bytes")
+                            }
+                            _ if !nothing_missing => format!(
+                                "not decoded: {why}; no catalog certificate explains the value after {} hashed in between (searched {} hypotheses{})",
+                                match out.max_depth_tried {
+                                    Some(d) => format!("up to {d} certificate(s)"),
+                                    None => "any certificates".to_string(),
+                                },
+                                out.hypotheses,
+                                out.stopped.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
+                            ),
+                            _ => "unknown certificate: no catalog certificate continues the previous value".to_string(),
+                        };
+                        if eff == CrcMode::Chained {
+                            note.push_str("; ");
+                            note.push_str(CHAINED_UNKNOWN_EXPLANATION);
+                        }
+                        id.note = Some(note);
+                    }
+                }
+                if id.note.is_none()
+                    && id.cert.is_some()
+                    && !nothing_missing
+                    && id.search_depth == 0
+                {
+                    id.note = Some(format!(
+                        "{}: none of them hashed a certificate",
+                        describe_gap(gap, pending_certs.len())
+                    ));
+                }
+            }
+        }
+
+        if eff == CrcMode::Plain && id.cert.is_none() && !id.ambiguous {
+            if let Some(n) = obs.size {
+                id.unknown = Some(UnknownCertKey {
+                    size: n,
+                    crc32: obs.logged_crc,
+                });
+            }
+            if id.note.is_none() {
+                id.note = Some(
+                    "unknown certificate: no catalog certificate has this size and CRC-32".into(),
+                );
+            }
+        }
+
+        // evidence
+        if repeat && !at_start {
+            self.evidence.repeats += 1;
+        } else if search_evidence {
+            self.evidence.chained += 1;
+        } else if informative && !plain.is_empty() && chained0.is_empty() {
+            self.evidence.plain += 1;
+        } else if informative && plain.is_empty() && !chained0.is_empty() {
+            self.evidence.chained += 1;
+        } else {
+            self.evidence.neutral += 1;
+        }
+
+        // an earlier unexplained value may continue this one (its line was
+        // printed before this one although it hashed after it)
+        if eff != CrcMode::Plain && !self.unresolved.is_empty() {
+            self.revisit(cat, obs.logged_crc);
+        }
+        if id.cert.is_none() && !id.ambiguous && eff != CrcMode::Plain && obs.size.is_some() {
+            self.unresolved.push_back((obs, 0));
+            if self.unresolved.len() > REVISIT_WINDOW {
+                self.unresolved.pop_front();
+            }
+        }
+
+        // the logged value is the new state
+        self.last = Some(obs.logged_crc);
+        self.recent.push_front(obs.logged_crc);
+        self.recent.truncate(self.cfg.recent_states.max(1));
+        if obs.size.is_some() && self.seen.len() < MAX_SEEN {
+            self.seen.insert(key);
+        }
+        self.observations += 1;
+        if id.cert.is_some() {
+            self.identified += 1;
+        }
+        id
+    }
+
+    /// Checks the recent unexplained observations against the state `v`
+    /// just logged: one hypothesis each.
+    fn revisit(&mut self, cat: &Catalog, v: u32) {
+        let mut keep = VecDeque::new();
+        while let Some((o, age)) = self.unresolved.pop_front() {
+            let hits = chained_hits(cat, v, o.size, o.logged_crc);
+            let mut uniq = hits.to_vec();
+            uniq.sort_unstable();
+            uniq.dedup();
+            let tested = u64::from(age + 1) * o.size.map_or(0, |n| cat.count_of_size(n) as u64);
+            if uniq.len() == 1 {
+                let c = Arc::clone(cat.cert(uniq[0]));
+                self.identified += 1;
+                self.evidence.chained += 1;
+                self.revisions.push(Revision {
+                    cnt: o.cnt,
+                    logged_crc: o.logged_crc,
+                    identification: Identification {
+                        note: Some(format!(
+                            "decoded later: it continues the value {v:08x} logged after it (lines out of order); {tested} hypotheses tested"
+                        )),
+                        cert: Some(c),
+                        identified_by: Some(IdentifiedBy::ChainedCrcSearch),
+                        search_depth: 0,
+                        ambiguous: false,
+                        candidates: Vec::new(),
+                        hypotheses: tested,
+                        unknown: None,
+                    },
+                });
+            } else if age + 1 < REVISIT_AGE {
+                keep.push_back((o, age + 1));
+            }
+        }
+        self.unresolved = keep;
+    }
+
+    /// Identifications found after the fact: an observation nothing
+    /// explained when it was fed turned out to continue a value logged
+    /// after it (two requests printed their `cert crc` lines in the
+    /// opposite order of hashing). Each names the earlier observation by
+    /// its `cnt` and logged value; the correlator replaces that request's
+    /// identification. Call after [`observe`](Self::observe).
+    pub fn take_revisions(&mut self) -> Vec<Revision> {
+        std::mem::take(&mut self.revisions)
+    }
+
+    fn resolve(&self, id: &mut Identification, cat: &Catalog, hits: &[u32], by: IdentifiedBy) {
+        let mut uniq: Vec<u32> = hits.to_vec();
+        uniq.sort_unstable();
+        uniq.dedup();
+        match uniq.len() {
+            0 => {}
+            1 => {
+                id.cert = Some(Arc::clone(cat.cert(uniq[0])));
+                id.identified_by = Some(by);
+            }
+            _ => {
+                id.ambiguous = true;
+                id.candidates = uniq
+                    .iter()
+                    .take(8)
+                    .map(|&i| cat.cert(i).thumbprint_sha1.clone())
+                    .collect();
+                id.note = Some(format!(
+                    "{} catalog certificates have the same size and CRC-32",
+                    uniq.len()
+                ));
+            }
+        }
+    }
+
+    fn resolve_search(&self, id: &mut Identification, cat: &Catalog, out: &SearchOutcome) {
+        let finals: BTreeSet<u32> = out
+            .solutions
+            .iter()
+            .flat_map(|s| s.finals.iter().copied())
+            .collect();
+        id.search_depth = out.depth;
+        if finals.len() == 1 {
+            let f = *finals.iter().next().expect("one");
+            id.cert = Some(Arc::clone(cat.cert(f)));
+            id.identified_by = Some(IdentifiedBy::ChainedCrcSearch);
+            let paths: BTreeSet<&Vec<(u32, u32)>> = out.solutions.iter().map(|s| &s.path).collect();
+            let alt = out.solutions.iter().all(|s| s.alt_state);
+            let mut note = if alt {
+                "decoded from an earlier logged value of the instance (lines out of order)"
+                    .to_string()
+            } else {
+                format!(
+                    "explained by {} certificate(s) hashed in between",
+                    out.depth
+                )
+            };
+            if out.depth > 0 {
+                if paths.len() == 1 {
+                    let names: Vec<String> = paths
+                        .iter()
+                        .next()
+                        .expect("one")
+                        .iter()
+                        .map(|&(n, c)| match cat.indices(n, c) {
+                            [one] => cat.cert(*one).display_name().to_string(),
+                            more => format!("one of {} certificates of {n} bytes", more.len()),
+                        })
+                        .collect();
+                    note.push_str(&format!(": {}", names.join(", ")));
+                } else {
+                    note.push_str(&format!(
+                        " ({} different sequences explain it; this certificate is the same in all)",
+                        paths.len()
+                    ));
+                }
+            }
+            note.push_str(&format!(
+                "; {} hypotheses tested (chance of a coincidental match about {:.0e})",
+                out.hypotheses,
+                out.hypotheses as f64 / 4_294_967_296.0
+            ));
+            id.note = Some(note);
+        } else {
+            id.ambiguous = true;
+            id.candidates = finals
+                .iter()
+                .take(8)
+                .map(|&i| cat.cert(i).thumbprint_sha1.clone())
+                .collect();
+            id.note = Some(format!(
+                "ambiguous: {} catalog certificates explain the value with {} certificate(s) hashed in between",
+                finals.len(),
+                out.depth
+            ));
+        }
+    }
+
+    fn search(
+        &self,
+        cat: &Catalog,
+        obs: CertObservation,
+        gap: u32,
+        pending_certs: &[Option<u32>],
+    ) -> SearchOutcome {
+        let mut out = SearchOutcome::default();
+        let final_count = match obs.size {
+            Some(n) => cat.count_of_size(n) as u64,
+            None => cat.len() as u64,
+        };
+        if final_count == 0 {
+            return out;
+        }
+        let budget = self.cfg.hypothesis_budget();
+        let primary = self.last.unwrap_or(0);
+        let alts: Vec<u32> = if self.last.is_some() {
+            let mut v: Vec<u32> = Vec::new();
+            for &s in self.recent.iter().skip(1) {
+                if s != primary && !v.contains(&s) {
+                    v.push(s);
+                }
+            }
+            v
+        } else {
+            Vec::new()
+        };
+        let nothing_missing = gap == 0 && pending_certs.is_empty();
+        let extras_max = if nothing_missing {
+            u32::from(
+                self.cfg.reorder_search
+                    && self.last.is_some()
+                    && cat.distinct_keys() <= self.cfg.reorder_max_keys,
+            )
+        } else {
+            gap
+        } as usize;
+        let n_keys = cat.distinct_keys() as u64;
+        let mut dfs = Dfs {
+            cat,
+            targets: Targets::new(cat, obs.size, obs.logged_crc),
+            path: Vec::new(),
+            solutions: Vec::new(),
+            alt_state: false,
+        };
+        // depth 0 from earlier logged values (out-of-order lines)
+        if pending_certs.is_empty() && !alts.is_empty() {
+            let h = alts.len() as u64 * final_count;
+            out.hypotheses += h;
+            dfs.alt_state = true;
+            for &s in &alts {
+                dfs.run(s, &[]);
+            }
+            dfs.alt_state = false;
+            if !dfs.solutions.is_empty() {
+                out.depth = 0;
+                out.max_depth_tried = Some(0);
+                out.solutions = dfs.solutions;
+                return out;
+            }
+        }
+        for k in 0..=self.cfg.max_depth as usize {
+            let Some(extras) = k.checked_sub(pending_certs.len()) else {
+                continue;
+            };
+            if extras > extras_max {
+                break;
+            }
+            if k == 0 {
+                // depth 0 from the last value was the caller's direct check
+                out.max_depth_tried = Some(0);
+                continue;
+            }
+            let pats = patterns(pending_certs, extras);
+            let mut h: u64 = 0;
+            for p in &pats {
+                let mut prod = final_count;
+                for s in p {
+                    let c = match s {
+                        Slot::Known(Some(n)) => {
+                            cat.class(*n).map(|c| c.crcs.len() as u64).unwrap_or(0)
+                        }
+                        _ => n_keys,
+                    };
+                    prod = prod.saturating_mul(c);
+                }
+                h = h.saturating_add(prod);
+            }
+            if out.hypotheses.saturating_add(h) > budget {
+                out.stopped = Some(format!(
+                    "not searched for {k} certificate(s) in between: {h} more hypotheses would make a coincidental match too likely (p > {:e})",
+                    self.cfg.max_false_match
+                ));
+                break;
+            }
+            out.hypotheses += h;
+            for p in &pats {
+                dfs.run(primary, p);
+            }
+            out.max_depth_tried = Some(k as u32);
+            if !dfs.solutions.is_empty() {
+                out.depth = k as u32;
+                out.solutions = dfs.solutions;
+                return out;
+            }
+        }
+        out
+    }
+}
+
+#[derive(Default)]
+struct SearchOutcome {
+    solutions: Vec<Solution>,
+    depth: u32,
+    hypotheses: u64,
+    max_depth_tried: Option<u32>,
+    stopped: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// warnings
+
+fn utc(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A warning when the certificate was expired or not yet valid at `at`.
+pub fn validity_warning(cert: &CertInfo, at: DateTime<Utc>) -> Option<String> {
+    let t = at.timestamp();
+    if t < cert.not_before_ts {
+        Some(format!(
+            "certificate {} was not yet valid at {} (valid from {})",
+            cert.display_name(),
+            utc(at),
+            cert.not_before
+        ))
+    } else if t > cert.not_after_ts {
+        Some(format!(
+            "certificate {} had expired at {} (valid until {})",
+            cert.display_name(),
+            utc(at),
+            cert.not_after
+        ))
+    } else {
+        None
+    }
+}
+
+/// A warning when the certificate is not usable for client authentication
+/// (it has an EKU extension without clientAuth / anyExtendedKeyUsage).
+pub fn eku_warning(cert: &CertInfo) -> Option<String> {
+    (!cert.client_auth).then(|| {
+        format!(
+            "certificate {} lacks the client-auth EKU (EKU: {})",
+            cert.display_name(),
+            if cert.ekus.is_empty() {
+                "none".to_string()
+            } else {
+                cert.ekus.join(", ")
+            }
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------
+// per-certificate summary
+
+/// At most this many distinct URIs are kept per certificate.
+pub const MAX_SUMMARY_URIS: usize = 20;
+
+/// One request that presented a certificate, for [`CertSummaryBuilder`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CertSighting<'a> {
+    /// The request's time as displayed.
+    pub time: Option<&'a str>,
+    /// The request's time as a clock time, when the capture has one (for
+    /// validity warnings).
+    pub at: Option<DateTime<Utc>>,
+    pub pid: Option<u32>,
+    pub uri: Option<&'a str>,
+    /// The request's outcome name (e.g. `cert`, `error`).
+    pub outcome: &'a str,
+}
+
+/// One row of the per-certificate summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertSummary {
+    /// The certificate; `None` for an unknown-certificate group.
+    #[serde(serialize_with = "ser_opt_cert")]
+    pub cert: Option<Arc<CertInfo>>,
+    /// Plain mode: the (size, CRC) of an unknown certificate.
+    pub unknown: Option<UnknownCertKey>,
+    /// Chained mode: unknown certificates of this size (not one
+    /// certificate, see `note`).
+    pub unknown_size: Option<u32>,
+    pub requests: u64,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub pids: Vec<u32>,
+    /// The first distinct URIs (at most [`MAX_SUMMARY_URIS`]).
+    pub uris: Vec<String>,
+    /// More distinct URIs were seen than kept.
+    pub uris_truncated: bool,
+    pub outcomes: BTreeMap<String, u64>,
+    pub identified_by: BTreeMap<String, u64>,
+    /// Requests made while the certificate was expired / not yet valid.
+    pub expired_requests: u64,
+    pub not_yet_valid_requests: u64,
+    pub warnings: Vec<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SummaryKey {
+    Cert(String),
+    Unknown(UnknownCertKey),
+    UnknownChained(Option<u32>),
+}
+
+/// Aggregates identified requests per distinct certificate. Feed requests in
+/// capture order.
+#[derive(Debug, Default)]
+pub struct CertSummaryBuilder {
+    rows: Vec<CertSummary>,
+    index: HashMap<SummaryKey, usize>,
+    pids: Vec<BTreeSet<u32>>,
+}
+
+impl CertSummaryBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one request with its identification. `size` is the request's
+    /// `cert size` (used to group unknown certificates in chained mode).
+    pub fn add(&mut self, ident: &Identification, size: Option<u32>, s: &CertSighting<'_>) {
+        let key = match (&ident.cert, ident.unknown) {
+            (Some(c), _) => SummaryKey::Cert(c.thumbprint_sha1.clone()),
+            (None, Some(k)) => SummaryKey::Unknown(k),
+            (None, None) => SummaryKey::UnknownChained(size),
+        };
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let note = match &key {
+                    SummaryKey::UnknownChained(_) => Some(format!(
+                        "unknown or undecoded certificates grouped by size only: {CHAINED_UNKNOWN_EXPLANATION}"
+                    )),
+                    _ => None,
+                };
+                let warnings = ident
+                    .cert
+                    .as_deref()
+                    .and_then(eku_warning)
+                    .into_iter()
+                    .collect();
+                self.rows.push(CertSummary {
+                    cert: ident.cert.clone(),
+                    unknown: ident.unknown,
+                    unknown_size: match key {
+                        SummaryKey::UnknownChained(n) => n,
+                        _ => None,
+                    },
+                    requests: 0,
+                    first_seen: None,
+                    last_seen: None,
+                    pids: Vec::new(),
+                    uris: Vec::new(),
+                    uris_truncated: false,
+                    outcomes: BTreeMap::new(),
+                    identified_by: BTreeMap::new(),
+                    expired_requests: 0,
+                    not_yet_valid_requests: 0,
+                    warnings,
+                    note,
+                });
+                self.pids.push(BTreeSet::new());
+                self.index.insert(key, self.rows.len() - 1);
+                self.rows.len() - 1
+            }
+        };
+        let row = &mut self.rows[i];
+        row.requests += 1;
+        if let Some(t) = s.time {
+            if row.first_seen.is_none() {
+                row.first_seen = Some(t.to_string());
+            }
+            row.last_seen = Some(t.to_string());
+        }
+        if let Some(p) = s.pid {
+            self.pids[i].insert(p);
+        }
+        if let Some(u) = s.uri
+            && !row.uris.iter().any(|x| x == u)
+        {
+            if row.uris.len() < MAX_SUMMARY_URIS {
+                row.uris.push(u.to_string());
+            } else {
+                row.uris_truncated = true;
+            }
+        }
+        *row.outcomes.entry(s.outcome.to_string()).or_default() += 1;
+        if let Some(by) = ident.identified_by {
+            *row.identified_by
+                .entry(by.as_str().to_string())
+                .or_default() += 1;
+        }
+        if let (Some(c), Some(at)) = (&ident.cert, s.at) {
+            let t = at.timestamp();
+            if t < c.not_before_ts {
+                row.not_yet_valid_requests += 1;
+            } else if t > c.not_after_ts {
+                row.expired_requests += 1;
+            }
+        }
+    }
+
+    /// The rows: identified certificates by request count (descending),
+    /// then unknown groups.
+    pub fn build(self) -> Vec<CertSummary> {
+        let mut rows: Vec<CertSummary> = self
+            .rows
+            .into_iter()
+            .zip(self.pids)
+            .map(|(mut r, p)| {
+                r.pids = p.into_iter().collect();
+                if let Some(c) = &r.cert {
+                    if r.expired_requests > 0 {
+                        r.warnings.push(format!(
+                            "{} request(s) made while {} was expired (valid until {})",
+                            r.expired_requests,
+                            c.display_name(),
+                            c.not_after
+                        ));
+                    }
+                    if r.not_yet_valid_requests > 0 {
+                        r.warnings.push(format!(
+                            "{} request(s) made before {} was valid (valid from {})",
+                            r.not_yet_valid_requests,
+                            c.display_name(),
+                            c.not_before
+                        ));
+                    }
+                }
+                r
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            a.cert
+                .is_none()
+                .cmp(&b.cert.is_none())
+                .then(b.requests.cmp(&a.requests))
+        });
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests;
