@@ -29,6 +29,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
+            [CompletionResult]::new('crc', 'crc', [CompletionResultType]::ParameterValue, 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity')
+            [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)')
+            [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -42,6 +45,8 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
             [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--certs', '--certs', [CompletionResultType]::ParameterName, 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)')
+            [CompletionResult]::new('--crc-mode', '--crc-mode', [CompletionResultType]::ParameterName, 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -56,6 +61,8 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
             [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--certs', '--certs', [CompletionResultType]::ParameterName, 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)')
+            [CompletionResult]::new('--crc-mode', '--crc-mode', [CompletionResultType]::ParameterName, 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -71,6 +78,53 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'certtrace;crc' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'certtrace;certs' {
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
+            [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--certs', '--certs', [CompletionResultType]::ParameterName, 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)')
+            [CompletionResult]::new('--crc-mode', '--crc-mode', [CompletionResultType]::ParameterName, 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
+            [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'certtrace;live' {
+            [CompletionResult]::new('--etw', '--etw', [CompletionResultType]::ParameterName, 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'TraceLogging field holding the message (default: the event''s first string field)')
+            [CompletionResult]::new('--keywords', '--keywords', [CompletionResultType]::ParameterName, 'Match-any keyword mask for the provider (hex with 0x, or decimal)')
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Highest event level enabled (1 critical .. 5 verbose)')
+            [CompletionResult]::new('--process', '--process', [CompletionResultType]::ParameterName, 'Keep only messages of processes with this executable name (case-insensitive; `w3wp` or `w3wp.exe`)')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Also save the capture: FILE.etl records the ETW session itself (with --etw), any other name writes a DebugView-format log. May be given twice (one .etl, one log)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
+            [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--certs', '--certs', [CompletionResultType]::ParameterName, 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)')
+            [CompletionResult]::new('--crc-mode', '--crc-mode', [CompletionResultType]::ParameterName, 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
+            [CompletionResult]::new('--debug-output', '--debug-output', [CompletionResultType]::ParameterName, 'Capture OutputDebugString output (the DBWIN protocol, as DebugView)')
+            [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'With --debug-output: listen on the Global\ objects, where services such as IIS worker processes (session 0) write. Needs administrator rights')
+            [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'certtrace;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -81,6 +135,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
+            [CompletionResult]::new('crc', 'crc', [CompletionResultType]::ParameterValue, 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity')
+            [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)')
+            [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -92,6 +149,15 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;help;etl' {
+            break
+        }
+        'certtrace;help;crc' {
+            break
+        }
+        'certtrace;help;certs' {
+            break
+        }
+        'certtrace;help;live' {
             break
         }
         'certtrace;help;completions' {

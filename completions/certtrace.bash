@@ -16,8 +16,14 @@ _certtrace() {
             ",$1")
                 cmd="certtrace"
                 ;;
+            certtrace,certs)
+                cmd="certtrace__subcmd__certs"
+                ;;
             certtrace,completions)
                 cmd="certtrace__subcmd__completions"
+                ;;
+            certtrace,crc)
+                cmd="certtrace__subcmd__crc"
                 ;;
             certtrace,demo)
                 cmd="certtrace__subcmd__demo"
@@ -28,11 +34,20 @@ _certtrace() {
             certtrace,help)
                 cmd="certtrace__subcmd__help"
                 ;;
+            certtrace,live)
+                cmd="certtrace__subcmd__live"
+                ;;
             certtrace,read)
                 cmd="certtrace__subcmd__read"
                 ;;
+            certtrace__subcmd__help,certs)
+                cmd="certtrace__subcmd__help__subcmd__certs"
+                ;;
             certtrace__subcmd__help,completions)
                 cmd="certtrace__subcmd__help__subcmd__completions"
+                ;;
+            certtrace__subcmd__help,crc)
+                cmd="certtrace__subcmd__help__subcmd__crc"
                 ;;
             certtrace__subcmd__help,demo)
                 cmd="certtrace__subcmd__help__subcmd__demo"
@@ -42,6 +57,9 @@ _certtrace() {
                 ;;
             certtrace__subcmd__help,help)
                 cmd="certtrace__subcmd__help__subcmd__help"
+                ;;
+            certtrace__subcmd__help,live)
+                cmd="certtrace__subcmd__help__subcmd__live"
                 ;;
             certtrace__subcmd__help,read)
                 cmd="certtrace__subcmd__help__subcmd__read"
@@ -53,12 +71,70 @@ _certtrace() {
 
     case "${cmd}" in
         certtrace)
-            opts="-h -V --color --help --version read demo etl completions help"
+            opts="-h -V --color --help --version read demo etl crc certs live completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certtrace__subcmd__certs)
+            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto debugview raw json" -- "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    return 0
+                    ;;
+                --outcome)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crc-mode)
+                    COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -88,8 +164,34 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__crc)
+            opts="-o -h --format --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --color --help"
+            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,6 +223,14 @@ _certtrace() {
                     ;;
                 --uri)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crc-mode)
+                    COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -165,7 +275,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__help)
-            opts="read demo etl completions help"
+            opts="read demo etl crc certs live completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,7 +288,35 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__help__subcmd__certs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certtrace__subcmd__help__subcmd__crc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -234,6 +372,20 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__help__subcmd__live)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__help__subcmd__read)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -248,8 +400,78 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__live)
+            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --etw)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keywords)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --process)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    return 0
+                    ;;
+                --outcome)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crc-mode)
+                    COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__read)
-            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --color --help"
+            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +507,14 @@ _certtrace() {
                     ;;
                 --uri)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crc-mode)
+                    COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
                     return 0
                     ;;
                 --color)

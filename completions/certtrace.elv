@@ -26,6 +26,9 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand read 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
             cand demo 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
             cand etl 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+            cand crc 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
+            cand certs 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
+            cand live 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -38,6 +41,8 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
             cand --outcome 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete'
             cand --uri 'Only report requests whose URI matches this regular expression'
+            cand --certs 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)'
+            cand --crc-mode 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)'
             cand --color 'When to colour table output'
             cand --show-unknown 'Also list lines that are not module messages (other software, unknown module messages)'
             cand -h 'Print help (see more with ''--help'')'
@@ -51,6 +56,8 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
             cand --outcome 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete'
             cand --uri 'Only report requests whose URI matches this regular expression'
+            cand --certs 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)'
+            cand --crc-mode 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)'
             cand --color 'When to colour table output'
             cand --show-unknown 'Also list lines that are not module messages (other software, unknown module messages)'
             cand -h 'Print help (see more with ''--help'')'
@@ -64,6 +71,50 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'certtrace;crc'= {
+            cand -o 'Output format'
+            cand --format 'Output format'
+            cand --color 'When to colour table output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'certtrace;certs'= {
+            cand --input-format 'Input format (auto-detected per file from its first line)'
+            cand --pid 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid'
+            cand --field 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]'
+            cand --provider '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)'
+            cand -o 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --outcome 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete'
+            cand --uri 'Only report requests whose URI matches this regular expression'
+            cand --certs 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)'
+            cand --crc-mode 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)'
+            cand --color 'When to colour table output'
+            cand --show-unknown 'Also list lines that are not module messages (other software, unknown module messages)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'certtrace;live'= {
+            cand --etw 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group'
+            cand --session 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced'
+            cand --field 'TraceLogging field holding the message (default: the event''s first string field)'
+            cand --keywords 'Match-any keyword mask for the provider (hex with 0x, or decimal)'
+            cand --level 'Highest event level enabled (1 critical .. 5 verbose)'
+            cand --process 'Keep only messages of processes with this executable name (case-insensitive; `w3wp` or `w3wp.exe`)'
+            cand --save 'Also save the capture: FILE.etl records the ETW session itself (with --etw), any other name writes a DebugView-format log. May be given twice (one .etl, one log)'
+            cand -o 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --outcome 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete'
+            cand --uri 'Only report requests whose URI matches this regular expression'
+            cand --certs 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)'
+            cand --crc-mode 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)'
+            cand --color 'When to colour table output'
+            cand --debug-output 'Capture OutputDebugString output (the DBWIN protocol, as DebugView)'
+            cand --global 'With --debug-output: listen on the Global\ objects, where services such as IIS worker processes (session 0) write. Needs administrator rights'
+            cand --show-unknown 'Also list lines that are not module messages (other software, unknown module messages)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'certtrace;completions'= {
             cand --color 'When to colour table output'
             cand -h 'Print help (see more with ''--help'')'
@@ -73,6 +124,9 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand read 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
             cand demo 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
             cand etl 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+            cand crc 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
+            cand certs 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
+            cand live 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -81,6 +135,12 @@ set edit:completion:arg-completer[certtrace] = {|@words|
         &'certtrace;help;demo'= {
         }
         &'certtrace;help;etl'= {
+        }
+        &'certtrace;help;crc'= {
+        }
+        &'certtrace;help;certs'= {
+        }
+        &'certtrace;help;live'= {
         }
         &'certtrace;help;completions'= {
         }

@@ -32,6 +32,9 @@ complete -c certtrace -n "__fish_certtrace_needs_command" -s V -l version -d 'Pr
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "crc" -d 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "certs" -d 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "live" -d 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
@@ -46,6 +49,10 @@ ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
+chained\t''
+plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
@@ -59,6 +66,10 @@ ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
+chained\t''
+plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
@@ -71,12 +82,65 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand crc" -s o -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand crc" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand crc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+raw\t'One message per line, nothing else'
+json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+ndjson\t'One JSON object per line (default when piped)'
+json\t'One JSON document'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
+chained\t''
+plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l etw -d 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l session -d 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l field -d 'TraceLogging field holding the message (default: the event\'s first string field)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l keywords -d 'Match-any keyword mask for the provider (hex with 0x, or decimal)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l level -d 'Highest event level enabled (1 critical .. 5 verbose)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l process -d 'Keep only messages of processes with this executable name (case-insensitive; `w3wp` or `w3wp.exe`)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l save -d 'Also save the capture: FILE.etl records the ETW session itself (with --etw), any other name writes a DebugView-format log. May be given twice (one .etl, one log)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+ndjson\t'One JSON object per line (default when piped)'
+json\t'One JSON document'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
+chained\t''
+plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l debug-output -d 'Capture OutputDebugString output (the DBWIN protocol, as DebugView)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l global -d 'With --debug-output: listen on the Global\\ objects, where services such as IIS worker processes (session 0) write. Needs administrator rights'
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "crc" -d 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "certs" -d 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "live" -d 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

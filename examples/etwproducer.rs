@@ -21,7 +21,7 @@
 //! `certtrace live --etw CertTrace.SampleModule` (or
 //! `cargo run --example livecapture -- --etw CertTrace.SampleModule`),
 //! in another: `cargo run --example etwproducer -- --wait-enabled 30`.
-//! See docs/on-the-server.md, "Checking live ETW capture".
+//! See the README, "On the server" → "Checking live ETW capture on a Windows machine".
 
 /// (text, line) of the messages, as the module formats them (`\n` kept).
 const MESSAGES: &[(&str, u32)] = &[

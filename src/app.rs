@@ -24,10 +24,15 @@ use crate::sources::{ItemStream, SourceItem, merge::Merge};
 pub struct RequestFilter {
     pub outcomes: Vec<Outcome>,
     pub uri: Option<Regex>,
+    /// Only the per-certificate records (`certtrace certs`).
+    pub certificates_only: bool,
 }
 
 impl RequestFilter {
     pub fn keeps(&self, r: &Record) -> bool {
+        if self.certificates_only {
+            return matches!(r, Record::Certificate(_) | Record::Problem(_));
+        }
         match r {
             Record::Request(q) => {
                 (self.outcomes.is_empty() || self.outcomes.contains(&q.outcome))

@@ -38,6 +38,13 @@ pub enum Command {
     /// Inspect any `.etl` file: logfile header, record kinds, providers,
     /// lost events, first events.
     Etl(EtlArgs),
+    /// Print what the module would log for certificates: DER size, plain
+    /// CRC-32, and the chained CRCs one worker process would print for
+    /// them in this order, with their identity.
+    Crc(CrcArgs),
+    /// Read captures and list one row per distinct client certificate seen
+    /// (requests, first and last seen, pids, URIs, outcomes).
+    Certs(ReadArgs),
     /// Capture live on Windows (ETW real-time session and/or
     /// OutputDebugString) and report requests as they happen; Ctrl-C stops
     /// the capture, drains it and prints the summary.
@@ -71,6 +78,18 @@ pub struct OutputArgs {
     /// Only report requests whose URI matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub uri: Option<String>,
+
+    /// Certificates to name the client certificates by: DER (.cer, .der,
+    /// .crt) or PEM files, or directories searched recursively
+    /// (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub certs: Vec<PathBuf>,
+
+    /// How the module build logs certificate CRCs: auto (detect per worker
+    /// process), chained (the shipped module: one CRC register per process,
+    /// never reset), plain (a corrected build).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "chained", "plain"])]
+    pub crc_mode: String,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -114,12 +133,12 @@ pub struct EtlArgs {
     pub first: usize,
 
     /// Output format.
-    #[arg(long, short = 'o', value_enum, default_value_t = EtlFormat::Text)]
-    pub format: EtlFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EtlFormat {
+pub enum ReportFormat {
     Text,
     Json,
 }
@@ -150,4 +169,15 @@ pub struct LiveCommandArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CrcArgs {
+    /// Certificate files or directories (DER or PEM), in hashing order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use crate::app::{self, Input, PipelineOptions, RequestFilter, Status};
 use crate::cli::{
-    Cli, Command, DemoArgs, EtlArgs, EtlFormat, LiveCommandArgs, OutputArgs, ReadArgs,
+    Cli, Command, DemoArgs, EtlArgs, LiveCommandArgs, OutputArgs, ReadArgs, ReportFormat,
 };
 use crate::correlate::CorrelateOptions;
 use crate::render::{self, ColorChoice, Format, table::TableOptions};
@@ -18,7 +18,9 @@ use crate::sources::{self, ItemStream, ReadOptions, TextSource};
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Read(args) => read(&args, cli.color),
+        Command::Read(args) => read(&args, cli.color, false),
+        Command::Certs(args) => read(&args, cli.color, true),
+        Command::Crc(args) => crc(&args),
         Command::Demo(args) => demo(&args, cli.color),
         Command::Etl(args) => etl(&args),
         Command::Live(args) => live(&args, cli.color),
@@ -51,6 +53,21 @@ fn stop_flag() -> Arc<AtomicBool> {
     stop
 }
 
+/// Loads `--certs`; problems with single files are warnings, the rest loads.
+fn load_catalog(paths: &[std::path::PathBuf]) -> Option<Arc<crate::certs::Catalog>> {
+    if paths.is_empty() {
+        return None;
+    }
+    let (catalog, warnings) = crate::certs::Catalog::load(paths);
+    for w in &warnings {
+        eprintln!("certtrace: warning: {w}");
+    }
+    if catalog.is_empty() {
+        eprintln!("certtrace: warning: --certs: no certificate could be loaded");
+    }
+    Some(Arc::new(catalog))
+}
+
 fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
     let uri = match &out.uri {
         Some(re) => Some(
@@ -62,6 +79,7 @@ fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
     Ok(RequestFilter {
         outcomes: out.outcome.clone(),
         uri,
+        certificates_only: false,
     })
 }
 
@@ -101,10 +119,17 @@ fn report_until(
         color: color.enabled(is_tty),
         ..TableOptions::default()
     };
+    let certs_only = popts.filter.certificates_only;
     popts.correlate = CorrelateOptions {
         show_unknown: out.show_unknown,
+        certs: popts.correlate.certs.take(),
+        crc_mode: out.crc_mode.parse().unwrap_or_default(),
     };
+    if popts.correlate.certs.is_none() {
+        popts.correlate.certs = load_catalog(&out.certs);
+    }
     popts.filter = filter(out)?;
+    popts.filter.certificates_only = certs_only;
     let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(256 * 1024, stdout));
     let mut renderer = render::renderer(format, writer, topts);
     let mut stderr = io::stderr().lock();
@@ -118,7 +143,7 @@ fn report_until(
     Ok(status.exit_code())
 }
 
-fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
+fn read(args: &ReadArgs, color: ColorChoice, certificates_only: bool) -> io::Result<i32> {
     let ropts = ReadOptions {
         pid: args.pid,
         field: args.field.clone(),
@@ -154,6 +179,7 @@ fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
     }
     let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
     popts.only_pid = args.pid;
+    popts.filter.certificates_only = certificates_only;
     if live {
         popts.batch = 1;
     }
@@ -168,8 +194,8 @@ fn etl(args: &EtlArgs) -> io::Result<i32> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name}: {e}")))?;
     let mut out = io::stdout().lock();
     match args.format {
-        EtlFormat::Text => write!(out, "{}", report.render_text())?,
-        EtlFormat::Json => {
+        ReportFormat::Text => write!(out, "{}", report.render_text())?,
+        ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::other)?;
             writeln!(out)?;
         }
@@ -181,7 +207,6 @@ fn etl(args: &EtlArgs) -> io::Result<i32> {
 /// pipeline through a channel; Ctrl-C stops the capture (not the pipeline),
 /// so what was captured is drained and correlated before the summary.
 fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
-    use std::sync::Mutex;
     use std::sync::mpsc;
 
     use crate::event::TraceEvent;
@@ -199,56 +224,71 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
         });
     }
     let capture_stop = stop_flag();
-    let result: Arc<Mutex<Option<Result<LiveSummary, LiveError>>>> = Arc::new(Mutex::new(None));
     let (tx, rx) = mpsc::sync_channel::<TraceEvent>(4096);
-    let thread_result = result.clone();
-    let thread_stop = capture_stop.clone();
-    let capture = std::thread::Builder::new()
-        .name("certtrace-capture".into())
-        .spawn(move || {
-            let mut sink = |ev: TraceEvent| {
-                // The pipeline ended (output closed): stop capturing.
-                if tx.send(ev).is_err() {
-                    thread_stop.store(true, Ordering::SeqCst);
-                }
-            };
-            let r = crate::live::capture(&opts, thread_stop.clone(), &mut sink);
-            if let Ok(mut slot) = thread_result.lock() {
-                *slot = Some(r);
-            }
-        })?;
-    let stream: ItemStream = Box::new(rx.into_iter().map(sources::SourceItem::Event));
     let name = match (&args.capture.etw, args.capture.debug_output) {
         (Some(p), true) => format!("etw:{},dbwin", p.guid),
         (Some(p), false) => format!("etw:{}", p.guid),
         (None, _) => "dbwin".to_string(),
     };
-    let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
-    popts.batch = 1;
-    // The pipeline itself is never interrupted: it ends when the capture
-    // has drained.
-    let code = report_until(
-        vec![name],
-        vec![Input::Stream(stream)],
-        &args.output,
-        color,
-        popts,
-        Arc::new(AtomicBool::new(false)),
-    )?;
-    capture_stop.store(true, Ordering::SeqCst);
-    let _ = capture.join();
-    let outcome = result.lock().ok().and_then(|mut r| r.take());
+    let output = args.output.clone();
+    let pipeline_stop = capture_stop.clone();
+    // The pipeline runs beside the capture, which keeps the main thread (as
+    // ETW consumers usually do). It is never interrupted itself: it ends
+    // when the capture has stopped and drained.
+    let pipeline = std::thread::Builder::new()
+        .name("certtrace-pipeline".into())
+        .spawn(move || {
+            let stream: ItemStream = Box::new(rx.into_iter().map(sources::SourceItem::Event));
+            let mut popts =
+                PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+            popts.batch = 1;
+            let r = report_until(
+                vec![name],
+                vec![Input::Stream(stream)],
+                &output,
+                color,
+                popts,
+                Arc::new(AtomicBool::new(false)),
+            );
+            // Output gone (closed pipe): stop capturing too.
+            pipeline_stop.store(true, Ordering::SeqCst);
+            r
+        })?;
+    let sink_stop = capture_stop.clone();
+    let mut sink = |ev: TraceEvent| {
+        if tx.send(ev).is_err() {
+            sink_stop.store(true, Ordering::SeqCst);
+        }
+    };
+    let outcome: Result<LiveSummary, LiveError> =
+        crate::live::capture(&opts, capture_stop.clone(), &mut sink);
+    drop(tx);
+    let code = pipeline
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("pipeline thread failed")))?;
     match outcome {
-        Some(Ok(summary)) => {
+        Ok(summary) => {
             eprintln!("{summary}");
             Ok(code)
         }
-        Some(Err(e)) => {
+        Err(e) => {
             eprintln!("certtrace: live capture: {e}");
             Ok(1)
         }
-        None => Ok(code),
     }
+}
+
+fn crc(args: &crate::cli::CrcArgs) -> io::Result<i32> {
+    let report = crate::certs::report::crc_report(&args.files);
+    for w in &report.warnings {
+        eprintln!("certtrace: warning: {w}");
+    }
+    let mut out = io::stdout().lock();
+    match args.format {
+        ReportFormat::Text => writeln!(out, "{}", crate::certs::report::render_table(&report))?,
+        ReportFormat::Json => writeln!(out, "{}", crate::certs::report::render_json(&report))?,
+    }
+    Ok(if report.rows.is_empty() { 1 } else { 0 })
 }
 
 fn describe_open_error(e: &io::Error) -> String {
@@ -281,7 +321,10 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
         "demo.log".into(),
         ReadOptions::default(),
     ));
-    let popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    if args.output.certs.is_empty() {
+        popts.correlate.certs = Some(Arc::new(crate::certs::demo_catalog()));
+    }
     report(
         vec!["demo.log".into()],
         vec![Input::Stream(stream)],

@@ -5,53 +5,33 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::simulate::{SimConfig, Simulation};
+use crate::certs::DEMO_CERTS;
+use crate::simulate::{CrcBuild, SimConfig, Simulation};
 
-/// Client certificates of the demo: real DER certificates shipped with the
-/// crate (`tests/data/certs/demo/`).
+/// Client certificates of the demo: the real DER certificates of the demo
+/// catalog shipped with the crate, plus one that is in no catalog (an
+/// unknown client).
 pub fn demo_certificates() -> Vec<Vec<u8>> {
-    DEMO_CERTS.iter().map(|(_, der)| der.to_vec()).collect()
+    let mut certs: Vec<Vec<u8>> = DEMO_CERTS.iter().map(|(_, der)| der.to_vec()).collect();
+    certs.push(unknown_client_certificate());
+    certs
 }
 
-/// (file name, DER bytes) of the shipped demo certificates.
-pub const DEMO_CERTS: &[(&str, &[u8])] = &[
-    (
-        "alice.der",
-        include_bytes!("../tests/data/certs/demo/alice.der"),
-    ),
-    (
-        "bob.der",
-        include_bytes!("../tests/data/certs/demo/bob.der"),
-    ),
-    (
-        "carol.der",
-        include_bytes!("../tests/data/certs/demo/carol.der"),
-    ),
-    (
-        "dave.der",
-        include_bytes!("../tests/data/certs/demo/dave.der"),
-    ),
-    (
-        "erin.der",
-        include_bytes!("../tests/data/certs/demo/erin.der"),
-    ),
-    (
-        "frank.der",
-        include_bytes!("../tests/data/certs/demo/frank.der"),
-    ),
-    (
-        "kiosk.der",
-        include_bytes!("../tests/data/certs/demo/kiosk.der"),
-    ),
-    (
-        "svc-backup.der",
-        include_bytes!("../tests/data/certs/demo/svc-backup.der"),
-    ),
-];
+/// Bytes standing for a client certificate that no catalog has (its CRC is
+/// all the module logs of it).
+fn unknown_client_certificate() -> Vec<u8> {
+    let mut rng = crate::simulate::Rng::new(0xC0FFEE);
+    (0..913).map(|_| rng.next_u64() as u8).collect()
+}
 
 /// The demo's simulation.
 pub fn simulation(seed: u64, requests: usize) -> (SimConfig, Simulation) {
-    let cfg = SimConfig::realistic(seed, requests, demo_certificates());
+    let mut cfg = SimConfig::realistic(seed, requests, demo_certificates());
+    // One pool runs a corrected module build (plain CRC-32 per
+    // certificate), the others the shipped one (chained CRC).
+    if let Some(api) = cfg.pools.iter_mut().find(|p| p.name == "ApiPool") {
+        api.crc = CrcBuild::Plain;
+    }
     let sim = Simulation::run(&cfg);
     (cfg, sim)
 }
@@ -77,14 +57,15 @@ pub fn write(dir: &Path, sim: &Simulation) -> io::Result<Vec<String>> {
             "uri": r.uri, "outcome": r.outcome,
             "hresult": r.hresult.map(|h| format!("{h:08x}")),
             "cert_size": r.cert_size, "cert_crc": r.cert_crc,
-            "cert_file": r.cert_index.map(|i| DEMO_CERTS[i].0),
+            "cert_file": r.cert_index.and_then(|i| DEMO_CERTS.get(i)).map(|c| c.0),
         });
         truth.push_str(&v.to_string());
         truth.push('\n');
     }
     put("truth.ndjson", truth.as_bytes())?;
     for (name, der) in DEMO_CERTS {
-        put(&format!("certs/{name}"), der)?;
+        let file = name.rsplit('/').next().unwrap_or(name);
+        put(&format!("certs/{file}"), der)?;
     }
     Ok(written)
 }

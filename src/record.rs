@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
+use crate::certs::{CertRecord, CertSummary, Identification};
 use crate::event::{EventTime, Origin};
 use crate::hresult::HResult;
 
@@ -192,6 +193,31 @@ pub struct RequestRecord {
     pub source: Origin,
     /// How many module messages were assigned to this request.
     pub messages: u32,
+    /// The client certificate, when its (size, CRC) identified one of the
+    /// catalog (`--certs`); null otherwise.
+    pub cert: Option<CertRecord>,
+    /// `identified`, `ambiguous` (several catalog certificates fit),
+    /// `unknown` (none fits); null when no `cert crc` was logged.
+    pub cert_status: Option<&'static str>,
+    /// Expired / not yet valid at the request's time, no client-auth EKU.
+    pub cert_warnings: Vec<String>,
+    /// The decoder's full answer, for the per-certificate summary.
+    #[serde(skip)]
+    pub identification: IdentificationSlot,
+}
+
+/// The decoder's answer carried along a request (not part of its JSON).
+#[derive(Debug, Clone, Default)]
+pub struct IdentificationSlot(pub Option<std::sync::Arc<Identification>>);
+
+impl PartialEq for IdentificationSlot {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// Counters that never showed up in an instance.
@@ -298,6 +324,14 @@ pub struct InstanceRecord {
     pub module_errors: u64,
     /// Instances that ended because this pid was recycled/reused.
     pub ended_by_recycle: bool,
+    /// How the module build logs certificate CRCs: `chained` (the shipped
+    /// module), `plain` (a corrected build), `auto` (undecided).
+    pub crc_mode: &'static str,
+    /// Why: the evidence behind `crc_mode`.
+    pub crc_mode_explanation: String,
+    /// `cert crc` values decoded to a catalog certificate / seen.
+    pub certs_identified: u64,
+    pub certs_observed: u64,
 }
 
 /// A problem with the input (also printed on stderr).
@@ -362,6 +396,8 @@ pub enum Record {
     ModuleError(ModuleErrorRecord),
     Recycle(RecycleRecord),
     Instance(InstanceRecord),
+    /// One distinct client certificate (or group of unknown ones) seen.
+    Certificate(CertSummary),
     Problem(ProblemRecord),
     Summary(Summary),
 }
@@ -376,6 +412,7 @@ impl Record {
             Record::ModuleError(_) => "module_error",
             Record::Recycle(_) => "recycle",
             Record::Instance(_) => "instance",
+            Record::Certificate(_) => "certificate",
             Record::Problem(_) => "problem",
             Record::Summary(_) => "summary",
         }

@@ -152,6 +152,25 @@ pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
     display(buf, &mut scratch, &r.source);
     key(buf, "messages");
     uint(buf, u64::from(r.messages));
+    key(buf, "cert");
+    match &r.cert {
+        // Rare enough (one per identified request) to go through serde.
+        Some(c) => {
+            let _ = serde_json::to_writer(&mut *buf, c);
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, "cert_status");
+    opt_str(buf, r.cert_status);
+    key(buf, "cert_warnings");
+    buf.push(b'[');
+    for (i, w) in r.cert_warnings.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        string(buf, w);
+    }
+    buf.push(b']');
     buf.push(b'}');
 }
 
@@ -176,7 +195,7 @@ mod tests {
 
     #[test]
     fn matches_serde_on_simulated_records() {
-        let certs = vec![vec![1u8; 700], vec![2u8; 900]];
+        let certs = crate::demo::demo_certificates();
         let sim = Simulation::run(&SimConfig::realistic(5, 500, certs));
         let log = sim.debugview_log();
         let events: Vec<_> =
@@ -187,13 +206,24 @@ mod tests {
                 })
                 .collect();
         let mut n = 0;
-        for r in correlate_all(&events, CorrelateOptions::default()) {
+        let opts = CorrelateOptions {
+            certs: Some(std::sync::Arc::new(crate::certs::demo_catalog())),
+            ..CorrelateOptions::default()
+        };
+        let mut identified = 0;
+        for r in correlate_all(&events, opts) {
+            if let Record::Request(q) = &r
+                && q.cert.is_some()
+            {
+                identified += 1;
+            }
             if let Record::Request(q) = r {
                 same_as_serde(&q);
                 n += 1;
             }
         }
         assert!(n > 400);
+        assert!(identified > 100, "{identified}");
     }
 
     proptest::proptest! {

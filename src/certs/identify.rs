@@ -1205,7 +1205,7 @@ pub struct CertSighting<'a> {
 }
 
 /// One row of the per-certificate summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CertSummary {
     /// The certificate; `None` for an unknown-certificate group.
     #[serde(serialize_with = "ser_opt_cert")]

@@ -205,6 +205,22 @@ impl Counters {
         self.flush(gaps);
     }
 
+    /// How many values near the top are unseen and not explained by a
+    /// duplicate (requests that may be running with their start line lost).
+    pub fn unseen_recent(&self) -> u32 {
+        let Some(m) = self.max else {
+            return 0;
+        };
+        let low = m.saturating_sub(HOT).max(self.floor);
+        if low >= m {
+            return 0;
+        }
+        let seen = (low..=m).filter(|&v| self.count(v) > 0).count() as u64;
+        let unseen = (m - low + 1).saturating_sub(seen);
+        let dups = self.spare_dups.iter().filter(|&&d| d >= low).count() as u64;
+        unseen.saturating_sub(dups) as u32
+    }
+
     /// Whether a value near the top is still unseen and not explained by a
     /// duplicate: a request may be running whose start line was lost, so a
     /// message cannot be said to belong to the only open request.

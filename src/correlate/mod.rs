@@ -28,13 +28,19 @@ pub mod timing;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use std::sync::Arc;
+
+use crate::certs::{
+    Catalog, CertObservation, CertSighting, CertSummaryBuilder, ChainDecoder, CrcMode,
+    DecoderConfig, Identification, eku_warning, validity_warning,
+};
 use crate::event::{EventTime, Origin, TraceEvent};
 use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
-    Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
-    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord, RequestRecord,
-    Summary, UnknownRecord,
+    Assignment, GapRecord, HResultSummary, IdentificationSlot, InstanceId, InstanceRecord,
+    InstanceStart, ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord,
+    RequestRecord, Summary, UnknownRecord,
 };
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
@@ -57,6 +63,25 @@ const SETTLE_MESSAGES: u64 = 6;
 pub struct CorrelateOptions {
     /// Emit `unknown` records for lines that are not module messages.
     pub show_unknown: bool,
+    /// Certificates to name the requests' client certificates by
+    /// (`--certs`); without it certificates stay unknown, but the CRC mode
+    /// of each instance is still detected.
+    pub certs: Option<Arc<Catalog>>,
+    /// `--crc-mode`: how the module build logs CRCs (default: detect).
+    pub crc_mode: CrcMode,
+}
+
+impl CorrelateOptions {
+    fn decoder(&self) -> ChainDecoder {
+        let catalog = self.certs.clone().unwrap_or_default();
+        ChainDecoder::new(
+            catalog,
+            DecoderConfig {
+                mode: self.crc_mode,
+                ..DecoderConfig::default()
+            },
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,10 +187,17 @@ struct Instance {
     module_errors: u64,
     /// Whether a `RegisterModule` line has been seen in this instance.
     loaded: bool,
+    /// Decodes the instance's `cert crc` values (chained per process).
+    decoder: ChainDecoder,
 }
 
 impl Instance {
-    fn new(id: InstanceId, start: InstanceStart, time: Option<EventTime>) -> Instance {
+    fn new(
+        id: InstanceId,
+        start: InstanceStart,
+        time: Option<EventTime>,
+        decoder: ChainDecoder,
+    ) -> Instance {
         let expect_from = match start {
             InstanceStart::FirstSeen => None,
             _ => Some(1),
@@ -190,6 +222,7 @@ impl Instance {
             inferred: 0,
             module_errors: 0,
             loaded: start == InstanceStart::ModuleLoad,
+            decoder,
         }
     }
 
@@ -235,6 +268,10 @@ pub struct Correlator {
     seq: u64,
     /// Step timing learned from unambiguous requests.
     delays: DelayModel,
+    /// Per-certificate totals of the requests emitted so far.
+    certs: CertSummaryBuilder,
+    /// Records at the front of `out` already added to `certs`.
+    certs_noted: usize,
 }
 
 /// Which open requests a message can go to.
@@ -261,12 +298,38 @@ impl Correlator {
             summary: Summary::default(),
             seq: 0,
             delays: DelayModel::default(),
+            certs: CertSummaryBuilder::new(),
+            certs_noted: 0,
         }
     }
 
     /// Records produced so far (streaming order).
     pub fn drain(&mut self) -> std::vec::Drain<'_, Record> {
+        self.note_certificates();
+        self.certs_noted = 0;
         self.out.drain(..)
+    }
+
+    /// Adds the requests about to leave to the per-certificate totals.
+    fn note_certificates(&mut self) {
+        let from = self.certs_noted.min(self.out.len());
+        self.certs_noted = self.out.len();
+        for r in &self.out[from..] {
+            if let Record::Request(q) = r
+                && q.cert_crc.is_some()
+                && let Some(ident) = &q.identification.0
+            {
+                let time = q.time.map(|t| t.to_string());
+                let sighting = CertSighting {
+                    time: time.as_deref(),
+                    at: q.time.and_then(|t| t.to_utc_lossy()),
+                    pid: q.pid,
+                    uri: Some(&q.uri),
+                    outcome: q.outcome.as_str(),
+                };
+                self.certs.add(ident, q.cert_size, &sighting);
+            }
+        }
     }
 
     pub fn summary(&self) -> &Summary {
@@ -347,6 +410,7 @@ impl Correlator {
             pid: ev.pid,
         };
         let summary = &mut self.summary;
+        let opts = &self.opts;
         self.processes.entry(key).or_insert_with(|| {
             summary.processes += 1;
             summary.instances += 1;
@@ -359,6 +423,7 @@ impl Correlator {
                     },
                     InstanceStart::FirstSeen,
                     ev.time,
+                    opts.decoder(),
                 ),
                 ordinal: 1,
                 threads: FxMap::default(),
@@ -381,7 +446,7 @@ impl Correlator {
             pid: ev.pid,
             ordinal: p.ordinal,
         };
-        let mut new = Instance::new(id.clone(), reason, ev.time);
+        let mut new = Instance::new(id.clone(), reason, ev.time, self.opts.decoder());
         std::mem::swap(&mut p.instance, &mut new);
         p.threads.clear();
         let old = new;
@@ -527,6 +592,10 @@ impl Correlator {
         for p in processes {
             close_instance(p.instance, false, &mut self.out, &mut self.summary);
         }
+        self.note_certificates();
+        let certs = std::mem::take(&mut self.certs).build();
+        self.out.extend(certs.into_iter().map(Record::Certificate));
+        self.certs_noted = self.out.len();
         let mut summary = std::mem::take(&mut self.summary);
         // Per-HRESULT counts: requests and module errors.
         summary.hresults = summary
@@ -560,7 +629,7 @@ impl Correlator {
 
     /// Records produced so far, as a vector.
     pub fn take_records(&mut self) -> Vec<Record> {
-        self.out.drain(..).collect()
+        self.drain().collect()
     }
 }
 
@@ -585,18 +654,46 @@ fn step(
         match idx {
             Some(i) => {
                 let done = apply(&mut inst.open[i], m, ev, seq);
+                if let Message::CertCrc { crc } = m {
+                    observe_crc(inst, Some(i), *crc);
+                }
                 if done {
                     p.threads.remove(&tid);
                     finish(inst, i);
                 }
             }
-            None => orphan(inst, m, ev, out),
+            None => {
+                if let Message::CertCrc { crc } = m {
+                    observe_crc(inst, None, *crc);
+                }
+                orphan(inst, m, ev, out);
+            }
         }
         return;
     }
-    let candidates: Vec<usize> = (0..inst.open.len())
+    let mut candidates: Vec<usize> = (0..inst.open.len())
         .filter(|&i| accepts(&inst.open[i], want))
         .collect();
+    if let (Message::CertCrc { crc }, true) = (m, candidates.len() > 1) {
+        // The certificate behind the value must have the request's size:
+        // keep the requests whose `cert size` a catalog certificate fits.
+        let fits: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                inst.open[i]
+                    .record
+                    .cert_size
+                    .is_some_and(|size| inst.decoder.explains(size, *crc))
+            })
+            .collect();
+        if !fits.is_empty() {
+            for &i in &candidates {
+                inst.open[i].record.assignment = Assignment::Inferred;
+            }
+            candidates = fits;
+        }
+    }
     let (chosen, exact) = match candidates.len() {
         0 => {
             // A line of this request was lost: take the oldest request
@@ -608,6 +705,9 @@ fn step(
             match fallback {
                 Some(i) => (i, false),
                 None => {
+                    if let Message::CertCrc { crc } = m {
+                        observe_crc(inst, None, *crc);
+                    }
                     orphan(inst, m, ev, out);
                     return;
                 }
@@ -631,9 +731,64 @@ fn step(
     if !exact {
         r.record.assignment = Assignment::Inferred;
     }
-    if apply(r, m, ev, seq) {
+    let done = apply(r, m, ev, seq);
+    if let Message::CertCrc { crc } = m {
+        observe_crc(inst, Some(chosen), *crc);
+    }
+    if done {
         finish(inst, chosen);
     }
+}
+
+/// Feeds a `cert crc` value to the instance's decoder (in capture order,
+/// also for values no request could take: they are part of the chain) and
+/// stores the answer on the request it belongs to.
+fn observe_crc(inst: &mut Instance, request: Option<usize>, crc: u32) {
+    let (cnt, size, start) = match request {
+        Some(i) => {
+            let r = &inst.open[i];
+            (r.record.cnt, r.record.cert_size, r.start_index)
+        }
+        None => (0, None, u64::MAX),
+    };
+    // Requests that may have hashed a certificate before this one without
+    // their value being seen: unseen counters, and older requests still
+    // waiting for their `cert crc`.
+    let waiting = inst
+        .open
+        .iter()
+        .filter(|o| o.step == Step::SizeSeen && o.start_index < start)
+        .count() as u32;
+    let obs = CertObservation {
+        cnt,
+        size,
+        logged_crc: crc,
+        preceded_by_gap: (inst.counters.unseen_recent() + waiting).min(8),
+    };
+    let ident = inst.decoder.observe(obs);
+    if let Some(i) = request {
+        set_identification(&mut inst.open[i].record, ident);
+    }
+    for rev in inst.decoder.take_revisions() {
+        let matches = |r: &RequestRecord| r.cnt == rev.cnt && r.cert_crc == Some(rev.logged_crc);
+        if let Some(o) = inst.open.iter_mut().find(|o| matches(&o.record)) {
+            set_identification(&mut o.record, rev.identification);
+        } else if let Some(h) = inst.held.iter_mut().find(|h| matches(&h.record)) {
+            set_identification(&mut h.record, rev.identification);
+        }
+    }
+}
+
+fn set_identification(rec: &mut RequestRecord, ident: Identification) {
+    rec.cert = ident.record();
+    rec.cert_status = Some(if ident.cert.is_some() {
+        "identified"
+    } else if ident.ambiguous {
+        "ambiguous"
+    } else {
+        "unknown"
+    });
+    rec.identification = IdentificationSlot(Some(Arc::new(ident)));
 }
 
 fn step_class(s: Step) -> usize {
@@ -838,6 +993,10 @@ fn start_request(
         duplicate_cnt: seen.duplicate,
         source: ev.origin.clone(),
         messages: 1,
+        cert: None,
+        cert_status: None,
+        cert_warnings: Vec::new(),
+        identification: IdentificationSlot::default(),
     };
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
@@ -885,6 +1044,10 @@ fn push_gaps(
 /// Moves a finished (or abandoned) request to the settle queue.
 fn finish(inst: &mut Instance, i: usize) {
     let r = inst.open.remove(i);
+    if r.step == Step::SizeSeen && r.record.cert_crc.is_none() {
+        // It hashed a certificate, but its value was lost.
+        inst.decoder.note_missing_cert(r.record.cert_size);
+    }
     if r.record.outcome != Outcome::Incomplete {
         for o in inst
             .open
@@ -914,10 +1077,25 @@ fn release_settled(inst: &mut Instance, out: &mut Vec<Record>, summary: &mut Sum
 
 fn emit_request(
     inst: &mut Instance,
-    record: RequestRecord,
+    mut record: RequestRecord,
     out: &mut Vec<Record>,
     summary: &mut Summary,
 ) {
+    if let Some(cert) = record
+        .identification
+        .0
+        .as_ref()
+        .and_then(|i| i.cert.as_ref())
+    {
+        if let Some(at) = record.time.and_then(|t| t.to_utc_lossy())
+            && let Some(w) = validity_warning(cert, at)
+        {
+            record.cert_warnings.push(w);
+        }
+        if let Some(w) = eku_warning(cert) {
+            record.cert_warnings.push(w);
+        }
+    }
     inst.requests += 1;
     summary.requests += 1;
     *inst.outcomes.entry(record.outcome.as_str()).or_insert(0) += 1;
@@ -993,6 +1171,10 @@ fn close_instance(
         inferred_requests: inst.inferred,
         module_errors: inst.module_errors,
         ended_by_recycle: by_recycle,
+        crc_mode: inst.decoder.effective_mode().as_str(),
+        crc_mode_explanation: inst.decoder.mode_explanation(),
+        certs_identified: inst.decoder.counts().1,
+        certs_observed: inst.decoder.counts().0,
     }));
 }
 

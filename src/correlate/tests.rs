@@ -258,7 +258,13 @@ fn module_errors_and_unknown_lines() {
         ev(1, None, 2, "Line: 99 rMsg1638: brand new message"),
         ev(2, None, 3, "some other program"),
     ];
-    let out = correlate_all(&events, CorrelateOptions { show_unknown: true });
+    let out = correlate_all(
+        &events,
+        CorrelateOptions {
+            show_unknown: true,
+            ..Default::default()
+        },
+    );
     assert!(out.iter().any(
         |r| matches!(r, Record::ModuleError(m) if m.hresult_name.as_deref() == Some("E_INVALIDARG"))
     ));

@@ -217,7 +217,7 @@ pub enum LiveError {
     #[error(
         "live capture needs Windows (ETW and OutputDebugString exist only there). On the server, \
          save a DebugView log (Dbgview.exe /l FILE.log) or record an ETW session to an .etl file \
-         (logman, see docs/on-the-server.md), then use `certtrace read FILE.log` or \
+         (logman, see the README section 'On the server'), then use `certtrace read FILE.log` or \
          `certtrace read FILE.etl` here"
     )]
     Unsupported,

@@ -1,5 +1,5 @@
 //! JSON: one document with every record grouped by type, for `jq`:
-//! `{"schema_version":1,"requests":[…],"instances":[…],"gaps":[…],
+//! `{"schema_version":1,"requests":[…],"instances":[…],"certificates":[…],"gaps":[…],
 //! "orphans":[…],"module_errors":[…],"recycles":[…],"unknown":[…],
 //! "problems":[…],"summary":{…}}`. Each element carries the same fields as
 //! its NDJSON line.
@@ -10,9 +10,10 @@ use crate::record::{Record, SCHEMA_VERSION};
 use crate::render::Renderer;
 use crate::render::ndjson::write_record;
 
-const GROUPS: [(&str, &str); 8] = [
+const GROUPS: [(&str, &str); 9] = [
     ("request", "requests"),
     ("instance", "instances"),
+    ("certificate", "certificates"),
     ("gap", "gaps"),
     ("orphan", "orphans"),
     ("module_error", "module_errors"),

@@ -41,6 +41,7 @@ pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
         Record::ModuleError(r) => serde_json::to_writer(&mut *buf, r),
         Record::Recycle(r) => serde_json::to_writer(&mut *buf, r),
         Record::Instance(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Certificate(r) => serde_json::to_writer(&mut *buf, r),
         Record::Problem(r) => serde_json::to_writer(&mut *buf, r),
         Record::Summary(r) => serde_json::to_writer(&mut *buf, r),
     };

@@ -66,6 +66,7 @@ pub struct TableRenderer<W: Write> {
     notable: Vec<(String, String, String)>,
     notable_total: usize,
     unknown: Vec<UnknownRecord>,
+    certificates: Vec<crate::certs::CertSummary>,
     summary: Option<Summary>,
     any_inferred: bool,
 }
@@ -81,6 +82,7 @@ impl<W: Write> TableRenderer<W> {
             notable: Vec::new(),
             notable_total: 0,
             unknown: Vec::new(),
+            certificates: Vec::new(),
             summary: None,
             any_inferred: false,
         }
@@ -121,13 +123,7 @@ impl<W: Write> TableRenderer<W> {
             .set_content_arrangement(ContentArrangement::Disabled);
         if !self.header_done {
             let header = [
-                "TIME",
-                "INSTANCE",
-                "CNT",
-                "OUTCOME",
-                "HRESULT",
-                "CERT SIZE/CRC",
-                "URI",
+                "TIME", "INSTANCE", "CNT", "OUTCOME", "HRESULT", "CERT", "URI",
             ];
             t.set_header(header.iter().map(|h| {
                 let c = Cell::new(*h);
@@ -147,11 +143,25 @@ impl<W: Write> TableRenderer<W> {
             } else {
                 r.cnt.to_string()
             };
-            let cert = match (r.cert_size, r.cert_crc) {
-                (Some(s), Some(c)) => format!("{s} / {c}"),
-                (Some(s), None) => format!("{s} / ?"),
-                (None, Some(c)) => format!("? / {c}"),
-                (None, None) => String::new(),
+            let cert = match (&r.cert, r.cert_size, r.cert_crc) {
+                (Some(c), _, _) => {
+                    let cn = c
+                        .subject
+                        .split(", ")
+                        .find_map(|p| p.strip_prefix("CN="))
+                        .unwrap_or(&c.subject);
+                    if r.cert_warnings.is_empty() {
+                        cn.to_string()
+                    } else {
+                        format!("{cn} (!)")
+                    }
+                }
+                (None, s, c) => match (s, c) {
+                    (Some(s), Some(c)) => format!("{s} / {c}"),
+                    (Some(s), None) => format!("{s} / ?"),
+                    (None, Some(c)) => format!("? / {c}"),
+                    (None, None) => String::new(),
+                },
             };
             let row = vec![
                 self.cell(fit(&short_time(r.time.as_ref()), TIME_W), None),
@@ -206,6 +216,7 @@ impl<W: Write> TableRenderer<W> {
                 "MISSING",
                 "DUP CNT",
                 "~",
+                "CRC",
                 "ENDED",
             ]);
             for i in &self.instances {
@@ -237,11 +248,20 @@ impl<W: Write> TableRenderer<W> {
                     num(i.missing_requests, Color::Magenta),
                     num(i.duplicate_cnts, Color::Reset),
                     num(i.inferred_requests, Color::Reset),
+                    Cell::new(i.crc_mode),
                     Cell::new(if i.ended_by_recycle { "recycled" } else { "" }),
                 ]);
             }
             writeln!(self.out, "\nWorker processes")?;
             writeln!(self.out, "{t}")?;
+        }
+        if !self.certificates.is_empty() {
+            writeln!(self.out, "\nClient certificates")?;
+            writeln!(
+                self.out,
+                "{}",
+                crate::certs::report::render_summary_table(&self.certificates)
+            )?;
         }
         let Some(s) = self.summary.clone() else {
             return Ok(());
@@ -353,6 +373,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 format!("no open request could take it: {}", o.text),
             ),
             Record::Unknown(u) => self.unknown.push(u.clone()),
+            Record::Certificate(c) => self.certificates.push(c.clone()),
             Record::Problem(_) => {}
             Record::Summary(s) => self.summary = Some(s.clone()),
         }
