@@ -606,3 +606,112 @@ fn accuracy_matrix() {
         );
     }
 }
+
+/// Issue 4's check: on a realistic chained-CRC capture, requests with a
+/// catalog certificate whose start, size and CRC lines were captured carry
+/// the right identity; `exact` records never carry a wrong one, and an
+/// unknown certificate never gets a catalog identity.
+#[test]
+fn certificate_identity_on_realistic_chained_capture() {
+    use crate::certs::{CertInfo, demo_catalog};
+    let certs = crate::demo::demo_certificates();
+    let catalog = std::sync::Arc::new(demo_catalog());
+    let thumb: Vec<Option<String>> = certs
+        .iter()
+        .map(|der| {
+            CertInfo::from_der(der, "t")
+                .ok()
+                .map(|c| c.thumbprint_sha1)
+                .filter(|t| catalog.by_thumbprint(t).is_some())
+        })
+        .collect();
+    for seed in [21u64, 22] {
+        let sim = Simulation::run(&SimConfig::realistic(seed, 4000, certs.clone()));
+        let log = sim.debugview_log();
+        let src = TextSource::new(log.as_bytes(), "sim.log".into(), ReadOptions::default());
+        let mut c = Correlator::new(CorrelateOptions {
+            certs: Some(catalog.clone()),
+            ..CorrelateOptions::default()
+        });
+        let mut records = Vec::new();
+        for item in src {
+            if let SourceItem::Event(e) = item {
+                c.push_event(&e);
+            }
+            records.extend(c.take_records());
+        }
+        c.finish();
+        records.extend(c.take_records());
+        let numbers = sim.log_line_numbers();
+        let by_line: HashMap<u64, &RequestRecord> = requests(&records)
+            .into_iter()
+            .filter_map(|r| match r.source.position {
+                Position::Line(n) => Some((n, r)),
+                _ => None,
+            })
+            .collect();
+        let (mut eligible, mut right, mut wrong_exact, mut unknown_named) = (0, 0, 0, 0);
+        for t in &sim.requests {
+            let Some(ci) = t.cert_index else { continue };
+            let lines_captured = t.lines.iter().all(|&l| numbers[l].is_some());
+            let Some(r) = numbers[t.lines[0]].and_then(|n| by_line.get(&n)) else {
+                continue;
+            };
+            let got = r.cert.as_ref().map(|c| c.thumbprint_sha1.clone());
+            match &thumb[ci] {
+                Some(expected) => {
+                    if lines_captured {
+                        eligible += 1;
+                        if got.as_ref() == Some(expected) {
+                            right += 1;
+                        }
+                    }
+                    if r.assignment == Assignment::Exact
+                        && got.is_some()
+                        && got.as_ref() != Some(expected)
+                    {
+                        wrong_exact += 1;
+                        eprintln!(
+                            "WRONG exact: truth pid {} cnt {} size {:?} crc {:?} lines {:?}; got cnt {} size {:?} crc {:?} cert {:?}",
+                            t.pid,
+                            t.cnt,
+                            t.cert_size,
+                            t.cert_crc,
+                            t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>(),
+                            r.cnt,
+                            r.cert_size,
+                            r.cert_crc,
+                            r.cert
+                        );
+                    }
+                }
+                None => {
+                    if got.is_some() && r.assignment == Assignment::Exact {
+                        unknown_named += 1;
+                        eprintln!(
+                            "UNKNOWN named: truth pid {} cnt {} size {:?} crc {:?} lines {:?}; got cnt {} size {:?} crc {:?} {:?} cert {:?}",
+                            t.pid,
+                            t.cnt,
+                            t.cert_size,
+                            t.cert_crc,
+                            t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>(),
+                            r.cnt,
+                            r.cert_size,
+                            r.cert_crc,
+                            r.assignment,
+                            r.cert
+                        );
+                    }
+                }
+            }
+        }
+        let share = right as f64 / eligible as f64;
+        eprintln!(
+            "seed {seed}: {right}/{eligible} identified right ({:.2}%)",
+            share * 100.0
+        );
+        assert!(share >= 0.97, "seed {seed}: {share}");
+        assert_eq!(wrong_exact, 0, "seed {seed}");
+        assert_eq!(unknown_named, 0, "seed {seed}");
+    }
+}
