@@ -195,7 +195,7 @@ pub struct RequestRecord {
     pub messages: u32,
     /// The client certificate, when its (size, CRC) identified one of the
     /// catalog (`--certs`); null otherwise.
-    pub cert: Option<CertRecord>,
+    pub cert: Option<Box<CertRecord>>,
     /// `identified`, `ambiguous` (several catalog certificates fit),
     /// `unknown` (none fits); null when no `cert crc` was logged.
     pub cert_status: Option<&'static str>,
@@ -389,7 +389,8 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    Request(RequestRecord),
+    /// Boxed: records move through queues and threads, and this one is big.
+    Request(Box<RequestRecord>),
     Gap(GapRecord),
     Orphan(OrphanRecord),
     Unknown(UnknownRecord),

@@ -780,7 +780,7 @@ fn observe_crc(inst: &mut Instance, request: Option<usize>, crc: u32) {
 }
 
 fn set_identification(rec: &mut RequestRecord, ident: Identification) {
-    rec.cert = ident.record();
+    rec.cert = ident.record().map(Box::new);
     rec.cert_status = Some(if ident.cert.is_some() {
         "identified"
     } else if ident.ambiguous {
@@ -1110,7 +1110,7 @@ fn emit_request(
             inst.inferred += 1;
         }
     }
-    out.push(Record::Request(record));
+    out.push(Record::Request(Box::new(record)));
 }
 
 fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<Record>) {

@@ -14,7 +14,7 @@ fn requests(records: &[Record]) -> Vec<&RequestRecord> {
     records
         .iter()
         .filter_map(|r| match r {
-            Record::Request(q) => Some(q),
+            Record::Request(q) => Some(q.as_ref()),
             _ => None,
         })
         .collect()

@@ -329,7 +329,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
         match record {
             Record::Request(r) => {
-                self.pending.push(r.clone());
+                self.pending.push((**r).clone());
                 if self.pending.len() >= self.opts.chunk_rows {
                     self.flush_rows()?;
                 }
