@@ -171,19 +171,21 @@ pub fn run(
     // much as correlating them.
     let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(16);
     let outcome: io::Result<()> = thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<()> {
-            for msg in wrx {
-                match msg {
-                    ToWriter::Records(records) => {
-                        for r in &records {
-                            renderer.record(r)?;
+        let writer = thread::Builder::new()
+            .name("certtrace-writer".into())
+            .spawn_scoped(scope, move || -> io::Result<()> {
+                for msg in wrx {
+                    match msg {
+                        ToWriter::Records(records) => {
+                            for r in &records {
+                                renderer.record(r)?;
+                            }
                         }
+                        ToWriter::Idle => renderer.idle()?,
                     }
-                    ToWriter::Idle => renderer.idle()?,
                 }
-            }
-            renderer.finish()
-        });
+                renderer.finish()
+            })?;
         let send = |correlator: &mut Correlator, idle: bool| -> bool {
             let records: Vec<Record> = correlator
                 .drain()
