@@ -642,15 +642,10 @@ mod tests {
         };
         assert!(dups > 0, "the counter read race must show");
         assert!(a.lines.iter().any(|l| l.lost));
-        for o in [
-            "plain_http",
-            "cert_ok",
-            "no_cert",
-            "cert_not_found",
-            "negotiate_failed",
-            "get_cert_failed",
-        ] {
-            assert!(a.requests.iter().any(|r| r.outcome == o), "{o}");
+        for o in crate::record::Outcome::ALL {
+            if o != crate::record::Outcome::Incomplete {
+                assert!(a.requests.iter().any(|r| r.outcome == o.as_str()), "{o:?}");
+            }
         }
         assert!(
             a.requests.iter().any(|r| r.instance_ordinal > 1) || {

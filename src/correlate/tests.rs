@@ -294,15 +294,20 @@ struct Score {
     exact_right: usize,
 }
 
-fn score(sim: &Simulation, records: &[Record]) -> Score {
-    let numbers = sim.log_line_numbers();
-    let by_line: HashMap<u64, &RequestRecord> = requests(records)
+/// Request records by the line number of their first message.
+fn by_start_line(records: &[Record]) -> HashMap<u64, &RequestRecord> {
+    requests(records)
         .into_iter()
         .filter_map(|r| match r.source.position {
             Position::Line(n) => Some((n, r)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+fn score(sim: &Simulation, records: &[Record]) -> Score {
+    let numbers = sim.log_line_numbers();
+    let by_line = by_start_line(records);
     let mut s = Score {
         captured: 0,
         right: 0,
@@ -350,8 +355,13 @@ impl Expect for crate::simulate::TruthRequest {
 }
 
 fn debugview_records(log: &str) -> Vec<Record> {
-    let src = TextSource::new(log.as_bytes(), "sim.log".into(), ReadOptions::default());
-    let mut c = Correlator::new(CorrelateOptions::default());
+    records_of(log, CorrelateOptions::default())
+}
+
+/// Runs a text capture (any format `read` detects) through the correlator.
+fn records_of(capture: &str, opts: CorrelateOptions) -> Vec<Record> {
+    let src = TextSource::new(capture.as_bytes(), "sim.log".into(), ReadOptions::default());
+    let mut c = Correlator::new(opts);
     let mut out = Vec::new();
     for item in src {
         match item {
@@ -461,34 +471,16 @@ fn realistic_debugview_capture_accuracy() {
 #[test]
 fn thread_ids_give_full_accuracy() {
     let sim = Simulation::run(&SimConfig::realistic(9, 4000, test_certs()));
-    let json = sim.json_events();
-    let src = TextSource::new(json.as_bytes(), "sim.json".into(), ReadOptions::default());
-    let events: Vec<TraceEvent> = src
-        .filter_map(|i| match i {
-            SourceItem::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let records = correlate_all(&events, CorrelateOptions::default());
+    let records = records_of(&sim.json_events(), CorrelateOptions::default());
     let s = score(&sim, &records);
     assert_eq!(s.right, s.captured);
     assert_eq!(s.exact, s.captured);
 }
 
-#[test]
-#[ignore = "diagnostic: prints mismatches"]
-fn show_mismatches() {
-    let sim = Simulation::run(&SimConfig::realistic(1, 4000, test_certs()));
-    let log = sim.debugview_log();
-    let records = debugview_records(&log);
+/// Prints the first requests a capture got wrong, with their lines.
+fn print_mismatches(sim: &Simulation, records: &[Record]) {
     let numbers = sim.log_line_numbers();
-    let by_line: HashMap<u64, &RequestRecord> = requests(&records)
-        .into_iter()
-        .filter_map(|r| match r.source.position {
-            Position::Line(n) => Some((n, r)),
-            _ => None,
-        })
-        .collect();
+    let by_line = by_start_line(records);
     let mut shown = 0;
     for t in &sim.requests {
         let Some(line) = numbers[t.lines[0]] else {
@@ -499,58 +491,7 @@ fn show_mismatches() {
             r.cnt == t.cnt
                 && r.uri == t.uri
                 && r.pid == Some(t.pid)
-                && r.outcome.as_str() == t.outcome_if_captured(&sim)
-        });
-        if !ok && shown < 15 {
-            shown += 1;
-            eprintln!(
-                "TRUTH pid {} cnt {} {} {} lines {:?}",
-                t.pid,
-                t.cnt,
-                t.uri,
-                t.outcome_if_captured(&sim),
-                t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>()
-            );
-            eprintln!(
-                "  GOT {:?}",
-                r.map(|r| (r.cnt, r.outcome, r.assignment, r.messages))
-            );
-        }
-    }
-}
-
-#[test]
-#[ignore = "diagnostic: prints mismatches with thread ids"]
-fn show_mismatches_tid() {
-    let sim = Simulation::run(&SimConfig::realistic(9, 4000, test_certs()));
-    let json = sim.json_events();
-    let src = TextSource::new(json.as_bytes(), "sim.json".into(), ReadOptions::default());
-    let events: Vec<TraceEvent> = src
-        .filter_map(|i| match i {
-            SourceItem::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let records = correlate_all(&events, CorrelateOptions::default());
-    let numbers = sim.log_line_numbers();
-    let by_line: HashMap<u64, &RequestRecord> = requests(&records)
-        .into_iter()
-        .filter_map(|r| match r.source.position {
-            Position::Line(n) => Some((n, r)),
-            _ => None,
-        })
-        .collect();
-    let mut shown = 0;
-    for t in &sim.requests {
-        let Some(line) = numbers[t.lines[0]] else {
-            continue;
-        };
-        let r = by_line.get(&line);
-        let ok = r.is_some_and(|r| {
-            r.cnt == t.cnt
-                && r.uri == t.uri
-                && r.pid == Some(t.pid)
-                && r.outcome.as_str() == t.outcome_if_captured(&sim)
+                && r.outcome.as_str() == t.outcome_if_captured(sim)
         });
         if !ok && shown < 15 {
             shown += 1;
@@ -560,23 +501,27 @@ fn show_mismatches_tid() {
                 t.tid,
                 t.cnt,
                 t.uri,
-                t.outcome_if_captured(&sim),
+                t.outcome_if_captured(sim),
                 t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>()
             );
             eprintln!(
                 "  GOT {:?}",
-                r.map(|r| (
-                    r.cnt,
-                    r.outcome,
-                    r.assignment,
-                    r.messages,
-                    r.instance.to_string(),
-                    &r.uri,
-                    r.pid
-                ))
+                r.map(|r| (r.cnt, r.outcome, r.assignment, r.messages, r.tid))
             );
         }
     }
+}
+
+#[test]
+#[ignore = "diagnostic: prints mismatches, without and with thread ids"]
+fn show_mismatches() {
+    let sim = Simulation::run(&SimConfig::realistic(1, 4000, test_certs()));
+    print_mismatches(&sim, &debugview_records(&sim.debugview_log()));
+    let sim = Simulation::run(&SimConfig::realistic(9, 4000, test_certs()));
+    print_mismatches(
+        &sim,
+        &records_of(&sim.json_events(), CorrelateOptions::default()),
+    );
 }
 
 #[test]
@@ -627,29 +572,15 @@ fn certificate_identity_on_realistic_chained_capture() {
         .collect();
     for seed in [21u64, 22] {
         let sim = Simulation::run(&SimConfig::realistic(seed, 4000, certs.clone()));
-        let log = sim.debugview_log();
-        let src = TextSource::new(log.as_bytes(), "sim.log".into(), ReadOptions::default());
-        let mut c = Correlator::new(CorrelateOptions {
-            certs: Some(catalog.clone()),
-            ..CorrelateOptions::default()
-        });
-        let mut records = Vec::new();
-        for item in src {
-            if let SourceItem::Event(e) = item {
-                c.push_event(&e);
-            }
-            records.extend(c.take_records());
-        }
-        c.finish();
-        records.extend(c.take_records());
+        let records = records_of(
+            &sim.debugview_log(),
+            CorrelateOptions {
+                certs: Some(catalog.clone()),
+                ..CorrelateOptions::default()
+            },
+        );
         let numbers = sim.log_line_numbers();
-        let by_line: HashMap<u64, &RequestRecord> = requests(&records)
-            .into_iter()
-            .filter_map(|r| match r.source.position {
-                Position::Line(n) => Some((n, r)),
-                _ => None,
-            })
-            .collect();
+        let by_line = by_start_line(&records);
         let (mut eligible, mut right, mut wrong_exact, mut unknown_named) = (0, 0, 0, 0);
         for t in &sim.requests {
             let Some(ci) = t.cert_index else { continue };
