@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
 use crate::correlate::{CorrelateOptions, Correlator};
+use crate::live::{StopRules, TimeWindow};
 use crate::record::{Outcome, Record};
 use crate::render::Renderer;
 use crate::sources::{ItemStream, SourceItem, merge::Merge};
@@ -24,6 +25,9 @@ use crate::sources::{ItemStream, SourceItem, merge::Merge};
 pub struct RequestFilter {
     pub outcomes: Vec<Outcome>,
     pub uri: Option<Regex>,
+    /// `--since` / `--until-time`: records outside are not shown (records
+    /// without a comparable time are).
+    pub time: TimeWindow,
 }
 
 impl RequestFilter {
@@ -34,6 +38,18 @@ impl RequestFilter {
                     && self.uri.as_ref().is_none_or(|re| re.is_match(&q.uri))
             }
             _ => true,
+        }
+    }
+
+    /// [`RequestFilter::keeps`] with the time window; `None` when the window
+    /// cannot be compared with the record's kind of time (kept).
+    pub fn keeps_in_time(&self, r: &Record) -> Option<bool> {
+        if !self.keeps(r) {
+            return Some(false);
+        }
+        match crate::live::record_time(r) {
+            Some(t) if !self.time.is_empty() => self.time.admits(t),
+            _ => Some(true),
         }
     }
 }
@@ -50,7 +66,18 @@ pub struct PipelineOptions {
     /// At most this many input problems are printed on stderr (all are
     /// counted in the summary).
     pub max_problems_shown: usize,
+    /// Live input (following files, a pipe): finished requests are released
+    /// after [`LIVE_IDLE`] without input or [`LIVE_HOLD`] at most, instead of
+    /// waiting for later messages of their process.
+    pub live: bool,
+    /// `--fail-on`, `--until`, `--duration`, `--summary-every`.
+    pub stop: StopRules,
 }
+
+/// Live input: finished requests go out after this long without input...
+pub const LIVE_IDLE: Duration = Duration::from_millis(10);
+/// ... or after this long at most while input keeps coming.
+pub const LIVE_HOLD: Duration = Duration::from_millis(50);
 
 impl PipelineOptions {
     pub fn new(correlate: CorrelateOptions, filter: RequestFilter) -> Self {
@@ -60,6 +87,8 @@ impl PipelineOptions {
             only_pid: None,
             batch: 1024,
             max_problems_shown: 20,
+            live: false,
+            stop: StopRules::default(),
         }
     }
 }
@@ -74,14 +103,19 @@ pub enum Status {
     OutputClosed,
     /// Ctrl-C.
     Interrupted,
+    /// `--fail-on`: a watched record occurred.
+    Alert,
+    /// `--until` requests reported or `--duration` elapsed.
+    Stopped,
 }
 
 impl Status {
     /// The documented exit code.
     pub fn exit_code(self) -> i32 {
         match self {
-            Status::Ok | Status::OutputClosed => 0,
+            Status::Ok | Status::OutputClosed | Status::Stopped => 0,
             Status::InputError => 1,
+            Status::Alert => 3,
             Status::Interrupted => 130,
         }
     }
@@ -149,13 +183,19 @@ pub fn run(
 
     let mut shown = 0usize;
     let mut hidden = 0usize;
-    let emit = |correlator: &mut Correlator, renderer: &mut dyn Renderer| -> io::Result<()> {
-        for r in correlator.drain() {
-            if opts.filter.keeps(&r) {
-                renderer.record(&r)?;
-            }
-        }
-        Ok(())
+    let mut watch = Watch {
+        rules: &opts.stop,
+        requests: 0,
+        ended: None,
+        time_warned: false,
+    };
+    let started = Instant::now();
+    let mut last_release = started;
+    let mut last_summary = started;
+    let idle = if opts.live {
+        LIVE_IDLE
+    } else {
+        Duration::from_millis(100)
     };
     let mut interrupted = false;
     let outcome: io::Result<()> = (|| {
@@ -164,7 +204,26 @@ pub fn run(
                 interrupted = true;
                 break;
             }
-            match rx.recv_timeout(Duration::from_millis(100)) {
+            if watch.ended.is_some() {
+                break;
+            }
+            let mut wait = idle;
+            if let Some(d) = opts.stop.duration {
+                let left = d.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    watch.ended = Some(Status::Stopped);
+                    break;
+                }
+                wait = wait.min(left);
+            }
+            if let Some(every) = opts.stop.summary_every
+                && last_summary.elapsed() >= every
+            {
+                last_summary = Instant::now();
+                renderer.record(&Record::Summary(correlator.summary_snapshot()))?;
+                renderer.idle()?;
+            }
+            match rx.recv_timeout(wait) {
                 Ok(items) => {
                     for item in items {
                         match item {
@@ -187,26 +246,31 @@ pub fn run(
                             }
                         }
                     }
-                    emit(&mut correlator, renderer)?;
+                    if opts.live && last_release.elapsed() >= LIVE_HOLD {
+                        correlator.flush_settled();
+                        last_release = Instant::now();
+                    }
+                    watch.emit(&mut correlator, renderer, &opts.filter, diag)?;
                     renderer.idle()?;
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     correlator.flush_settled();
-                    emit(&mut correlator, renderer)?;
+                    last_release = Instant::now();
+                    watch.emit(&mut correlator, renderer, &opts.filter, diag)?;
                     renderer.idle()?;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
         correlator.finish();
-        if interrupted {
+        if interrupted || watch.ended.is_some() {
             if let Some(Record::Summary(s)) = correlator.drain().next_back() {
                 let mut s = s.clone();
                 s.interrupted = true;
                 renderer.record(&Record::Summary(s))?;
             }
         } else {
-            emit(&mut correlator, renderer)?;
+            watch.emit(&mut correlator, renderer, &opts.filter, diag)?;
         }
         renderer.finish()
     })();
@@ -230,6 +294,75 @@ pub fn run(
         // The reader may be blocked on stdin: do not wait for it.
         return Ok(Status::Interrupted);
     }
+    if let Some(st) = watch.ended {
+        stop.store(true, Ordering::Relaxed);
+        return Ok(st);
+    }
     let _ = reader.join();
     Ok(status)
+}
+
+/// Emits records through the filter and watches them for `--fail-on` and
+/// `--until`.
+struct Watch<'a> {
+    rules: &'a StopRules,
+    requests: u64,
+    /// Set when a rule ended the run.
+    ended: Option<Status>,
+    time_warned: bool,
+}
+
+impl Watch<'_> {
+    fn emit(
+        &mut self,
+        correlator: &mut Correlator,
+        renderer: &mut dyn Renderer,
+        filter: &RequestFilter,
+        diag: &mut dyn Write,
+    ) -> io::Result<()> {
+        for r in correlator.drain() {
+            if self.ended.is_some() {
+                // Stopped: what follows the alert is not reported.
+                continue;
+            }
+            let keep = match filter.keeps_in_time(&r) {
+                Some(k) => k,
+                None => {
+                    if !self.time_warned {
+                        self.time_warned = true;
+                        let kind = crate::live::record_time(&r)
+                            .map(|t| t.kind().as_str())
+                            .unwrap_or("unknown");
+                        writeln!(
+                            diag,
+                            "certtrace: warning: --since/--until-time cannot be compared with \
+                             this capture's {kind} times; such records are all shown"
+                        )?;
+                    }
+                    true
+                }
+            };
+            if !keep {
+                continue;
+            }
+            renderer.record(&r)?;
+            if matches!(r, Record::Request(_)) {
+                self.requests += 1;
+                if self
+                    .rules
+                    .until_requests
+                    .is_some_and(|n| self.requests >= n)
+                {
+                    self.ended = Some(Status::Stopped);
+                }
+            }
+            if self.rules.alert(&r) {
+                self.ended = Some(Status::Alert);
+            }
+        }
+        if self.ended.is_some() {
+            renderer.idle()?;
+        }
+        Ok(())
+    }
 }

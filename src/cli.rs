@@ -15,8 +15,9 @@ use crate::sources::InputFormat;
 #[command(name = "certtrace", version, about, long_about = None, max_term_width = 100)]
 #[command(
     after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
-summary); 1 an input could not be read or output failed; 2 usage error; 130 interrupted (Ctrl-C). \
-A closed output pipe (| head) ends quietly with 0."
+summary); 1 an input could not be read or output failed; 2 usage error; 3 a --fail-on alert \
+occurred; 130 interrupted (Ctrl-C). A closed output pipe (| head), `q` in the dashboard, --until \
+and --duration end with 0."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,6 +33,9 @@ pub enum Command {
     /// Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin)
     /// and report every request.
     Read(ReadArgs),
+    /// Follow captures as they grow, like `tail -F` (same as `read -f`): a
+    /// live dashboard on a terminal, NDJSON for scripts.
+    Tail(ReadArgs),
     /// Run the pipeline on a built-in realistic capture (several worker
     /// processes, a recycle, concurrency, lost lines, every outcome).
     Demo(DemoArgs),
@@ -67,6 +71,56 @@ pub struct OutputArgs {
     /// Only report requests whose URI matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub uri: Option<String>,
+
+    /// Only report what happened at or after this capture time: RFC 3339
+    /// (2026-06-23T16:23:14Z), a local date and time, a time of day
+    /// (16:23:14) or elapsed seconds (12.5), compared with the capture's own
+    /// kind of time.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<crate::live::TimeBound>,
+
+    /// Only report what happened at or before this capture time (same forms
+    /// as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until_time: Option<crate::live::TimeBound>,
+}
+
+/// Following growing captures, alerts and stop conditions.
+#[derive(Debug, Args, Clone)]
+pub struct LiveArgs {
+    /// Follow the files as they grow, like `tail -F` (survives rotation,
+    /// truncation, files that appear later); `tail` implies it.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+
+    /// Following: read what the files hold already first (default: start
+    /// at their end).
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Following: check the files every 50 ms instead of waiting for OS
+    /// file notifications (network shares, unusual file systems).
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Exit with code 3 as soon as one of these is reported (after
+    /// flushing it): an outcome, `failure` (any failed request), `gap`,
+    /// `recycle`, `module_error`. Comma-separated or repeated.
+    #[arg(long, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<crate::live::Alert>,
+
+    /// Stop (exit 0) after reporting this many requests.
+    #[arg(long, value_name = "N")]
+    pub until: Option<u64>,
+
+    /// Stop (exit 0) after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::live::parse_seconds)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Emit a `summary` record of the totals so far (`"snapshot": true`)
+    /// every SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::live::parse_seconds)]
+    pub summary_every: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -97,6 +151,9 @@ pub struct ReadArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -16,7 +16,8 @@ use crate::sources::{self, ItemStream, ReadOptions, TextSource};
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Read(args) => read(&args, cli.color),
+        Command::Read(args) => read(&args, cli.color, args.live.follow),
+        Command::Tail(args) => read(&args, cli.color, true),
         Command::Demo(args) => demo(&args, cli.color),
         Command::Etl(args) => etl(&args),
         Command::Completions { shell } => {
@@ -59,6 +60,10 @@ fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
     Ok(RequestFilter {
         outcomes: out.outcome.clone(),
         uri,
+        time: crate::live::TimeWindow {
+            since: out.since,
+            until: out.until_time,
+        },
     })
 }
 
@@ -72,11 +77,19 @@ fn report(
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
-    let format = out.format.unwrap_or(if is_tty {
+    let format = out.format.unwrap_or(if is_tty && popts.live {
+        Format::Dashboard
+    } else if is_tty {
         Format::Table
     } else {
         Format::Ndjson
     });
+    if format == Format::Dashboard && !is_tty {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--format dashboard needs a terminal on stdout (use --format ndjson for scripts)",
+        ));
+    }
     let topts = TableOptions {
         width: if is_tty {
             TableOptions::terminal_width()
@@ -91,10 +104,42 @@ fn report(
     };
     popts.filter = filter(out)?;
     let writer: Box<dyn Write> = Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
-    let mut renderer = render::renderer(format, writer, topts);
     let stop = stop_flag();
+    let quit = Arc::new(AtomicBool::new(false));
+    let mut renderer = if format == Format::Dashboard {
+        Box::new(render::dashboard::DashboardRenderer::new(
+            writer,
+            render::dashboard::DashOptions {
+                inputs: names.clone(),
+                color: topts.color,
+                terminal: true,
+                stop: Some(stop.clone()),
+                quit: Some(quit.clone()),
+                ..Default::default()
+            },
+        ))
+    } else {
+        render::renderer(format, writer, topts)
+    };
     let mut stderr = io::stderr().lock();
-    let status = app::run(names, inputs, &popts, renderer.as_mut(), &mut stderr, &stop)?;
+    // The dashboard shows input problems itself: stderr would garble it.
+    let mut sink = io::sink();
+    let diag: &mut dyn Write = if format == Format::Dashboard {
+        &mut sink
+    } else {
+        &mut stderr
+    };
+    let status = app::run(names, inputs, &popts, renderer.as_mut(), diag, &stop)?;
+    drop(renderer);
+    if status == Status::Interrupted && quit.load(Ordering::SeqCst) {
+        return Ok(0);
+    }
+    if status == Status::Alert {
+        let _ = writeln!(
+            stderr,
+            "certtrace: --fail-on: alert raised; stopping (exit 3)"
+        );
+    }
     if status == Status::Interrupted {
         let _ = writeln!(
             stderr,
@@ -104,7 +149,7 @@ fn report(
     Ok(status.exit_code())
 }
 
-fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
+fn read(args: &ReadArgs, color: ColorChoice, follow: bool) -> io::Result<i32> {
     let ropts = ReadOptions {
         pid: args.pid,
         field: args.field.clone(),
@@ -116,6 +161,34 @@ fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
             io::ErrorKind::InvalidInput,
             "stdin (-) can be read only once",
         ));
+    }
+    let live_args = &args.live;
+    let stop_rules = crate::live::StopRules {
+        fail_on: live_args.fail_on.clone(),
+        until_requests: live_args.until,
+        duration: live_args.duration,
+        summary_every: live_args.summary_every,
+    };
+    if follow {
+        let fopts = sources::follow::FollowOptions {
+            from_start: live_args.from_start,
+            poll: live_args.poll,
+            read: ropts,
+            ..Default::default()
+        };
+        let stream: ItemStream = Box::new(sources::follow::follow(&args.inputs, fopts));
+        let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+        popts.only_pid = args.pid;
+        popts.batch = 1;
+        popts.live = true;
+        popts.stop = stop_rules;
+        return report(
+            args.inputs.clone(),
+            vec![Input::Stream(stream)],
+            &args.output,
+            color,
+            popts,
+        );
     }
     if args.inputs == ["-"] && io::stdin().is_terminal() {
         return Err(io::Error::new(
@@ -140,8 +213,10 @@ fn read(args: &ReadArgs, color: ColorChoice) -> io::Result<i32> {
     }
     let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
     popts.only_pid = args.pid;
+    popts.stop = stop_rules;
     if live {
         popts.batch = 1;
+        popts.live = true;
     }
     report(args.inputs.clone(), inputs, &args.output, color, popts)
 }

@@ -16,6 +16,7 @@ pub mod etl;
 pub mod event;
 pub mod generate;
 pub mod hresult;
+pub mod live;
 pub mod parse;
 pub mod provider;
 pub mod record;

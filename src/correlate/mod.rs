@@ -497,28 +497,46 @@ impl Correlator {
             close_instance(p.instance, false, &mut self.out, &mut self.summary);
         }
         let mut summary = std::mem::take(&mut self.summary);
-        // Per-HRESULT counts: requests and module errors.
-        summary.hresults = summary
-            .hresult_counts
-            .iter()
-            .map(|(h, n)| HResultSummary {
-                hresult: h.to_string(),
-                name: h.name(),
-                hint: h.hint(),
-                count: *n,
-            })
-            .collect();
-        summary
-            .hresults
-            .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
+        fill_hresults(&mut summary);
         self.out.push(Record::Summary(summary.clone()));
         self.summary = summary;
+    }
+
+    /// The totals so far without ending the run (`--summary-every`):
+    /// requests still open or settling are not counted yet.
+    pub fn summary_snapshot(&self) -> Summary {
+        let mut s = self.summary.clone();
+        s.orphan_messages += self
+            .processes
+            .values()
+            .map(|p| p.instance.orphans)
+            .sum::<u64>();
+        fill_hresults(&mut s);
+        s.snapshot = true;
+        s
     }
 
     /// Records produced so far, as a vector.
     pub fn take_records(&mut self) -> Vec<Record> {
         self.out.drain(..).collect()
     }
+}
+
+/// Per-HRESULT counts (requests and module errors), most frequent first.
+fn fill_hresults(summary: &mut Summary) {
+    summary.hresults = summary
+        .hresult_counts
+        .iter()
+        .map(|(h, n)| HResultSummary {
+            hresult: h.to_string(),
+            name: h.name(),
+            hint: h.hint(),
+            count: *n,
+        })
+        .collect();
+    summary
+        .hresults
+        .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
 }
 
 /// Routes a request message to the open request it belongs to.

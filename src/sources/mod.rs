@@ -6,6 +6,7 @@
 //! (Windows-1252) or UTF-16 ([`lines`]).
 
 pub mod debugview;
+pub mod follow;
 pub mod jsonl;
 pub mod lines;
 pub mod merge;
@@ -56,6 +57,15 @@ pub enum ProblemKind {
     Binary,
     /// A truncated or corrupt record of a binary input.
     Corrupt,
+    /// Followed file: renamed away and recreated (log rotation).
+    Rotated,
+    /// Followed file: shrank (truncated in place); read again from its start.
+    Truncated,
+    /// Followed file: deleted, or not there yet (waited for).
+    Missing,
+    /// Followed file: an unterminated last line dropped at rotation or
+    /// truncation (never parsed half).
+    PartialLine,
 }
 
 impl ProblemKind {
@@ -67,6 +77,10 @@ impl ProblemKind {
             ProblemKind::Malformed => "malformed",
             ProblemKind::Binary => "binary",
             ProblemKind::Corrupt => "corrupt",
+            ProblemKind::Rotated => "rotated",
+            ProblemKind::Truncated => "truncated",
+            ProblemKind::Missing => "missing",
+            ProblemKind::PartialLine => "partial_line",
         }
     }
 }
@@ -204,6 +218,13 @@ impl<R: Read> TextSource<R> {
             kind,
             detail,
         }));
+    }
+
+    /// For sources that split lines themselves (following a growing file):
+    /// the items of one line.
+    pub fn push_line(&mut self, line: Line) -> std::collections::vec_deque::Drain<'_, SourceItem> {
+        self.handle_line(line);
+        self.pending.drain(..)
     }
 
     fn handle_line(&mut self, line: Line) {
