@@ -241,7 +241,12 @@ impl<R: Read> TextSource<R> {
         if line.text.trim().is_empty() {
             return;
         }
-        let format = *self.format.get_or_insert_with(|| detect(&line.text));
+        // Binary garbage says nothing about the format: decide on the next line.
+        let format = if self.format.is_none() && line.problem == Some(lines::LineProblem::Binary) {
+            InputFormat::Raw
+        } else {
+            *self.format.get_or_insert_with(|| detect(&line.text))
+        };
         let origin = self.origin(line.number);
         let event = match format {
             InputFormat::Debugview => match debugview::parse_line(&line.text) {
