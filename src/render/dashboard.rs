@@ -660,7 +660,11 @@ impl<W: Write> DashboardRenderer<W> {
 
     fn keys(&mut self) -> io::Result<()> {
         let mut redraw = false;
-        while event::poll(Duration::ZERO)? {
+        // Not a zero timeout: crossterm's /dev/tty event source (the
+        // `use-dev-tty` feature, chosen because its mio source can drop a
+        // key that arrives together with a resize) polls only for a
+        // non-zero timeout.
+        while event::poll(Duration::from_millis(1))? {
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
