@@ -77,7 +77,7 @@ pub struct PipelineOptions {
 /// Live input: finished requests go out after this long without input...
 pub const LIVE_IDLE: Duration = Duration::from_millis(10);
 /// ... or after this long at most while input keeps coming.
-pub const LIVE_HOLD: Duration = Duration::from_millis(50);
+pub const LIVE_HOLD: Duration = Duration::from_millis(20);
 
 impl PipelineOptions {
     pub fn new(correlate: CorrelateOptions, filter: RequestFilter) -> Self {
