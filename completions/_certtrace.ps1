@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -42,8 +43,43 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
             [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture''s own kind of time')
+            [CompletionResult]::new('--until-time', '--until-time', [CompletionResultType]::ParameterName, 'Only report what happened at or before this capture time (same forms as --since)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Stop (exit 0) after reporting this many requests')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop (exit 0) after this many seconds')
+            [CompletionResult]::new('--summary-every', '--summary-every', [CompletionResultType]::ParameterName, 'Emit a `summary` record of the totals so far (`"snapshot": true`) every SECS seconds')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it')
+            [CompletionResult]::new('--from-start', '--from-start', [CompletionResultType]::ParameterName, 'Following: read what the files hold already first (default: start at their end)')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'certtrace;tail' {
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
+            [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture''s own kind of time')
+            [CompletionResult]::new('--until-time', '--until-time', [CompletionResultType]::ParameterName, 'Only report what happened at or before this capture time (same forms as --since)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Stop (exit 0) after reporting this many requests')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop (exit 0) after this many seconds')
+            [CompletionResult]::new('--summary-every', '--summary-every', [CompletionResultType]::ParameterName, 'Emit a `summary` record of the totals so far (`"snapshot": true`) every SECS seconds')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
+            [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it')
+            [CompletionResult]::new('--from-start', '--from-start', [CompletionResultType]::ParameterName, 'Following: read what the files hold already first (default: start at their end)')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -56,6 +92,8 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
             [CompletionResult]::new('--outcome', '--outcome', [CompletionResultType]::ParameterName, 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete')
             [CompletionResult]::new('--uri', '--uri', [CompletionResultType]::ParameterName, 'Only report requests whose URI matches this regular expression')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture''s own kind of time')
+            [CompletionResult]::new('--until-time', '--until-time', [CompletionResultType]::ParameterName, 'Only report what happened at or before this capture time (same forms as --since)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour table output')
             [CompletionResult]::new('--show-unknown', '--show-unknown', [CompletionResultType]::ParameterName, 'Also list lines that are not module messages (other software, unknown module messages)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -79,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
         }
         'certtrace;help' {
             [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -86,6 +125,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;help;read' {
+            break
+        }
+        'certtrace;help;tail' {
             break
         }
         'certtrace;help;demo' {

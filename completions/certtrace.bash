@@ -31,6 +31,9 @@ _certtrace() {
             certtrace,read)
                 cmd="certtrace__subcmd__read"
                 ;;
+            certtrace,tail)
+                cmd="certtrace__subcmd__tail"
+                ;;
             certtrace__subcmd__help,completions)
                 cmd="certtrace__subcmd__help__subcmd__completions"
                 ;;
@@ -46,6 +49,9 @@ _certtrace() {
             certtrace__subcmd__help,read)
                 cmd="certtrace__subcmd__help__subcmd__read"
                 ;;
+            certtrace__subcmd__help,tail)
+                cmd="certtrace__subcmd__help__subcmd__tail"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _certtrace() {
 
     case "${cmd}" in
         certtrace)
-            opts="-h -V --color --help --version read demo etl completions help"
+            opts="-h -V --color --help --version read tail demo etl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --color --help"
+            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --since --until-time --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,11 +114,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -120,6 +126,14 @@ _certtrace() {
                     return 0
                     ;;
                 --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -165,7 +179,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__help)
-            opts="read demo etl completions help"
+            opts="read tail demo etl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,8 +262,22 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__read)
-            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,11 +300,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -284,6 +312,104 @@ _certtrace() {
                     return 0
                     ;;
                 --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certtrace__subcmd__tail)
+            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto debugview raw json" -- "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
+                    return 0
+                    ;;
+                --outcome)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary-every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -170,6 +170,13 @@ fn read(args: &ReadArgs, color: ColorChoice, follow: bool) -> io::Result<i32> {
         summary_every: live_args.summary_every,
     };
     if follow {
+        if args.inputs == ["-"] && io::stdin().is_terminal() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no input: name the capture files to follow (`certtrace tail FILE...`), \
+                 or pipe a capture into `certtrace tail -`",
+            ));
+        }
         let fopts = sources::follow::FollowOptions {
             from_start: live_args.from_start,
             poll: live_args.poll,
