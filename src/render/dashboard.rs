@@ -41,7 +41,7 @@ pub struct DashOptions {
     pub terminal: bool,
     /// Set on `q` / Ctrl-C: stops the pipeline.
     pub stop: Option<Arc<AtomicBool>>,
-    /// Set on `q` / Ctrl-C: the user ended the run (exit 0).
+    /// Set on `q` (not Ctrl-C): the user ended the run (exit 0).
     pub quit: Option<Arc<AtomicBool>>,
 }
 
@@ -669,7 +669,13 @@ impl<W: Write> DashboardRenderer<W> {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
                     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
                     match k.code {
-                        KeyCode::Char('c') if ctrl => self.quit(),
+                        // Ctrl-C ends as elsewhere (exit 130); `q` is a
+                        // normal end (exit 0).
+                        KeyCode::Char('c') if ctrl => {
+                            if let Some(s) = &self.opts.stop {
+                                s.store(true, Ordering::SeqCst);
+                            }
+                        }
                         KeyCode::Char('q') | KeyCode::Esc => self.quit(),
                         KeyCode::Char('p') | KeyCode::Char(' ') => {
                             self.state.paused = !self.state.paused;

@@ -136,6 +136,15 @@ wait_for "EXIT=0" "q quits with exit code 0"
 wait_for "requests in" "final summary on the normal screen"
 absent "q quit · p pause" "alternate screen left"
 
+# Ctrl-C: also leaves the dashboard with the summary, exit 130 as documented.
+T kill-session -t dash
+T new-session -d -s dash -x 100 -y 30 \
+  "cd '$DIR' && '$BIN' tail capture.log; echo \"EXIT=\$?\"; sleep 600"
+wait_for "certtrace live · capture.log" "second dashboard starts"
+T send-keys -t dash C-c
+wait_for "EXIT=130" "Ctrl-C quits with exit code 130"
+wait_for "requests in" "summary after Ctrl-C"
+
 [ "$fail" -eq 0 ] || ps -eLo pid,tid,stat,wchan:24,comm | grep -E "certtrace|PID" || true
 echo "dashboard: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
