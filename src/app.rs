@@ -322,7 +322,13 @@ impl Watch<'_> {
     ) -> io::Result<()> {
         for r in correlator.drain() {
             if self.ended.is_some() {
-                // Stopped: what follows the alert is not reported.
+                // Stopped: what follows is not reported, but for the
+                // summary when the input ended meanwhile.
+                if let Record::Summary(s) = &r {
+                    let mut s = s.clone();
+                    s.interrupted = true;
+                    renderer.record(&Record::Summary(s))?;
+                }
                 continue;
             }
             let keep = match filter.keeps_in_time(&r) {

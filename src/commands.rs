@@ -74,10 +74,11 @@ fn report(
     out: &OutputArgs,
     color: ColorChoice,
     mut popts: PipelineOptions,
+    follow: bool,
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
-    let format = out.format.unwrap_or(if is_tty && popts.live {
+    let format = out.format.unwrap_or(if is_tty && follow {
         Format::Dashboard
     } else if is_tty {
         Format::Table
@@ -195,6 +196,7 @@ fn read(args: &ReadArgs, color: ColorChoice, follow: bool) -> io::Result<i32> {
             &args.output,
             color,
             popts,
+            true,
         );
     }
     if args.inputs == ["-"] && io::stdin().is_terminal() {
@@ -225,7 +227,14 @@ fn read(args: &ReadArgs, color: ColorChoice, follow: bool) -> io::Result<i32> {
         popts.batch = 1;
         popts.live = true;
     }
-    report(args.inputs.clone(), inputs, &args.output, color, popts)
+    report(
+        args.inputs.clone(),
+        inputs,
+        &args.output,
+        color,
+        popts,
+        false,
+    )
 }
 
 fn etl(args: &EtlArgs) -> io::Result<i32> {
@@ -282,6 +291,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
         &args.output,
         color,
         popts,
+        false,
     )
 }
 
