@@ -42,7 +42,7 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'
 dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
@@ -69,7 +69,7 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'
 dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
@@ -92,7 +92,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s h -l help -
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l write -d 'Save the capture (DebugView log, certtrace JSON events with thread ids, the truth) to this directory instead of reporting on it' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l requests -d 'Requests to simulate' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l seed -d 'Seed of the simulation (same seed, same capture)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'
 dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"

@@ -53,7 +53,8 @@ pub enum Command {
 /// Options shared by every command that reports requests.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// Output format [default: table on a terminal, ndjson otherwise].
+    /// Output format [default: table on a terminal (dashboard when
+    /// following), ndjson otherwise].
     #[arg(long, short = 'o', value_enum)]
     pub format: Option<Format>,
 
@@ -126,7 +127,8 @@ pub struct LiveArgs {
 #[derive(Debug, Args, Clone)]
 pub struct ReadArgs {
     /// Capture files; `-` reads stdin. Several files are merged in time
-    /// order when their times allow it, else read one after the other.
+    /// order when their times allow it, else read one after the other
+    /// (followed files: in the order lines arrive).
     #[arg(value_name = "FILE", default_value = "-")]
     pub inputs: Vec<String>,
 
