@@ -453,3 +453,17 @@ fn capture_time_window_in_batch_mode() {
         .collect();
     assert_eq!(cnts, [4, 5, 6]);
 }
+
+#[test]
+fn dashboard_needs_a_terminal() {
+    let (d, log) = tmp();
+    append(&log, &start_line(1, 1, 1, "http://x/"));
+    let out = Command::new(env!("CARGO_BIN_EXE_certtrace"))
+        .args(["read", "--format", "dashboard", "capture.log"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
+}

@@ -3,7 +3,8 @@
 //!
 //! `certtrace read` inputs are auto-detected per file: DebugView logs
 //! ([`debugview`]), JSON lines ([`jsonl`]), raw message lines, in UTF-8, ANSI
-//! (Windows-1252) or UTF-16 ([`lines`]).
+//! (Windows-1252) or UTF-16 ([`lines`]). [`follow`] follows growing files
+//! (`read -f`, `tail`) and yields the same items as lines are appended.
 
 pub mod debugview;
 pub mod follow;
