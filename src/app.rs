@@ -78,6 +78,9 @@ pub struct PipelineOptions {
 pub const LIVE_IDLE: Duration = Duration::from_millis(10);
 /// ... or after this long at most while input keeps coming.
 pub const LIVE_HOLD: Duration = Duration::from_millis(20);
+/// Live input: counter gaps are judged this often (a counter missing for
+/// one to two periods while higher ones came is reported).
+pub const LIVE_JUDGE: Duration = Duration::from_secs(1);
 
 impl PipelineOptions {
     pub fn new(correlate: CorrelateOptions, filter: RequestFilter) -> Self {
@@ -192,6 +195,7 @@ pub fn run(
     let started = Instant::now();
     let mut last_release = started;
     let mut last_summary = started;
+    let mut last_judge = started;
     let idle = if opts.live {
         LIVE_IDLE
     } else {
@@ -222,6 +226,10 @@ pub fn run(
                 last_summary = Instant::now();
                 renderer.record(&Record::Summary(correlator.summary_snapshot()))?;
                 renderer.idle()?;
+            }
+            if opts.live && last_judge.elapsed() >= LIVE_JUDGE {
+                last_judge = Instant::now();
+                correlator.judge_counters();
             }
             match rx.recv_timeout(wait) {
                 Ok(items) => {

@@ -111,6 +111,16 @@ impl Counters {
         s
     }
 
+    /// Live input: judges every value below `to`, a value already seen
+    /// (the highest one a while ago: later values had time to arrive), and
+    /// reports the missing ranges below it now.
+    pub fn judge_below(&mut self, to: u64, gaps: &mut Vec<Gap>) {
+        if to > self.floor && self.seen.contains_key(&to) {
+            self.advance(to, gaps);
+            self.flush(gaps);
+        }
+    }
+
     /// Judges every value below `to`.
     fn advance(&mut self, to: u64, gaps: &mut Vec<Gap>) {
         let mut v = self.floor;

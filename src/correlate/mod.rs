@@ -131,6 +131,9 @@ struct Instance {
     module_errors: u64,
     /// Whether a `RegisterModule` line has been seen in this instance.
     loaded: bool,
+    /// Live input: the highest counter at the previous
+    /// [`Correlator::judge_counters`].
+    live_mark: Option<u64>,
 }
 
 impl Instance {
@@ -159,6 +162,7 @@ impl Instance {
             inferred: 0,
             module_errors: 0,
             loaded: start == InstanceStart::ModuleLoad,
+            live_mark: None,
         }
     }
 
@@ -500,6 +504,23 @@ impl Correlator {
         fill_hresults(&mut summary);
         self.out.push(Record::Summary(summary.clone()));
         self.summary = summary;
+    }
+
+    /// Live input: reports counter gaps once the values have had a call
+    /// period to arrive (those below the highest counter seen at the
+    /// previous call), instead of after [`counters::HORIZON`] more
+    /// requests. Call about once a second.
+    pub fn judge_counters(&mut self) {
+        for p in self.processes.values_mut() {
+            let inst = &mut p.instance;
+            if let Some(mark) = inst.live_mark {
+                let mut gaps = Vec::new();
+                inst.counters.judge_below(mark, &mut gaps);
+                let t = inst.last_time;
+                push_gaps(inst, &gaps, t, &mut self.out, &mut self.summary);
+            }
+            inst.live_mark = inst.counters.max();
+        }
     }
 
     /// The totals so far without ending the run (`--summary-every`):
