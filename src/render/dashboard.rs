@@ -80,6 +80,22 @@ impl OutcomeFilter {
     }
 }
 
+/// Width of a rate bucket, seconds.
+const BUCKET: f64 = 0.5;
+
+/// Requests that arrived in one [`BUCKET`].
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    index: i64,
+    total: usize,
+    by_outcome: [usize; Outcome::ALL.len()],
+    by_instance: BTreeMap<String, usize>,
+}
+
+fn outcome_index(o: Outcome) -> usize {
+    Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0)
+}
+
 /// A notable event (gap, recycle, module error, input problem).
 #[derive(Debug, Clone)]
 struct Note {
@@ -101,8 +117,9 @@ pub struct DashState {
     pub inputs: Vec<String>,
     requests: u64,
     outcomes: BTreeMap<Outcome, u64>,
-    /// Arrival (dashboard clock) and instance of recent requests.
-    recent: VecDeque<(f64, Outcome, String)>,
+    /// Requests by arrival time (dashboard clock), in buckets of
+    /// [`BUCKET`] seconds over the rate window.
+    recent: VecDeque<Bucket>,
     per_instance: BTreeMap<String, u64>,
     latest: VecDeque<RequestRecord>,
     failures: VecDeque<RequestRecord>,
@@ -171,8 +188,19 @@ impl DashState {
                 }
                 *self.outcomes.entry(q.outcome).or_insert(0) += 1;
                 let inst = q.instance.to_string();
-                *self.per_instance.entry(inst.clone()).or_insert(0) += 1;
-                self.recent.push_back((now, q.outcome, inst));
+                let index = (now / BUCKET).floor() as i64;
+                if self.recent.back().is_none_or(|b| b.index != index) {
+                    self.recent.push_back(Bucket {
+                        index,
+                        ..Bucket::default()
+                    });
+                }
+                if let Some(b) = self.recent.back_mut() {
+                    b.total += 1;
+                    b.by_outcome[outcome_index(q.outcome)] += 1;
+                    *b.by_instance.entry(inst.clone()).or_insert(0) += 1;
+                }
+                *self.per_instance.entry(inst).or_insert(0) += 1;
                 if let Some(p) = q.pid {
                     self.pids.insert(p);
                 }
@@ -239,7 +267,7 @@ impl DashState {
         while self
             .recent
             .front()
-            .is_some_and(|(t, _, _)| *t < now - RATE_WINDOW)
+            .is_some_and(|b| (b.index as f64 + 1.0) * BUCKET <= now - RATE_WINDOW)
         {
             self.recent.pop_front();
         }
@@ -303,7 +331,7 @@ impl DashState {
             format!(
                 "requests {} · {} · instances {} · recycles {} · gaps {} ({} missing) · module errors {} · problems {}",
                 self.requests,
-                rate(self.recent.len(), span),
+                rate(self.recent.iter().map(|b| b.total).sum(), span),
                 self.per_instance.len(),
                 self.recycles,
                 self.gaps,
@@ -324,7 +352,11 @@ impl DashState {
             if n == 0 {
                 continue;
             }
-            let r = self.recent.iter().filter(|x| x.1 == o).count();
+            let r = self
+                .recent
+                .iter()
+                .map(|b| b.by_outcome[outcome_index(o)])
+                .sum();
             parts.push(format!("{} {n} ({})", o.as_str(), rate(r, span)));
         }
         let outcomes = if parts.is_empty() {
@@ -342,8 +374,10 @@ impl DashState {
             },
         ));
         let mut per: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, _, i) in &self.recent {
-            *per.entry(i.as_str()).or_insert(0) += 1;
+        for b in &self.recent {
+            for (i, n) in &b.by_instance {
+                *per.entry(i.as_str()).or_insert(0) += n;
+            }
         }
         let mut insts: Vec<(&String, &u64)> = self.per_instance.iter().collect();
         insts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
