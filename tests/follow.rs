@@ -467,3 +467,18 @@ fn dashboard_needs_a_terminal() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a terminal"), "{err}");
 }
+
+#[test]
+fn a_line_being_written_at_start_is_read_whole() {
+    let (d, log) = tmp();
+    append(&log, &start_line(1, 10, 1, "http://old.example/"));
+    let line = start_line(2, 10, 2, "http://half.example/abc");
+    append(&log, &line[..40]);
+    let mut run = start(&["tail", "capture.log"], d.path());
+    std::thread::sleep(Duration::from_millis(300));
+    append(&log, &line[40..]);
+    append(&log, &not_ssl(3, 10));
+    let (_, v) = run.expect("request 2", is_request(2));
+    assert_eq!(v["uri"], "http://half.example/abc");
+    assert_eq!(v["outcome"], "plain_http");
+}

@@ -398,10 +398,20 @@ impl Tracked {
             );
         }
         if start_at_end && meta.len() > 0 {
-            g.enc = detect(&head, meta.len() as usize <= head.len()).0;
-            let start = last_line_end(&mut g.file, meta.len(), g.enc).unwrap_or(meta.len());
+            let enc = detect(&head, meta.len() as usize <= head.len()).0;
+            let (start, skip) = match last_line_end(&mut g.file, meta.len(), enc) {
+                Some(s) => (s, false),
+                // No line ends in the file: it is all one line being written.
+                None if meta.len() <= TAIL_SEARCH => (0, false),
+                // An endless line: skip the rest of it.
+                None => (meta.len(), true),
+            };
+            if start > 0 {
+                g.enc = enc;
+            }
             g.pos = start;
             g.pending_at = start;
+            g.skipping = skip;
             g.exact_lines = start == 0;
         }
         if g.file.seek(SeekFrom::Start(g.pos)).is_err() {
@@ -506,10 +516,13 @@ fn detect(head: &[u8], complete: bool) -> (Enc, usize) {
     }
 }
 
+/// How far back from the end a line end is looked for.
+const TAIL_SEARCH: u64 = 64 * 1024;
+
 /// The offset just after the last complete line of a file (where following
-/// starts), looking at its last 64 KiB.
+/// starts), looking at its last [`TAIL_SEARCH`] bytes.
 fn last_line_end(f: &mut File, len: u64, enc: Enc) -> Option<u64> {
-    let back = len.min(64 * 1024);
+    let back = len.min(TAIL_SEARCH);
     let from = len - back;
     f.seek(SeekFrom::Start(from)).ok()?;
     let mut tail = vec![0u8; back as usize];
@@ -706,6 +719,28 @@ mod tests {
                 SourceItem::Problem(p) => format!("problem {} {}", p.origin, p.kind.as_str()),
             })
             .collect()
+    }
+
+    #[test]
+    fn start_at_end_is_after_the_last_complete_line() {
+        use std::io::Write;
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"one\r\ntwo\nthr").unwrap();
+        assert_eq!(last_line_end(&mut f, 12, Enc::Bytes), Some(9));
+        let mut f = tempfile::tempfile().unwrap();
+        let mut b = vec![0xFF, 0xFE];
+        for u in "a\nbc\nd".encode_utf16() {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        f.write_all(&b).unwrap();
+        // BOM (2) + "a\n" (4) + "bc\n" (6): the next line starts at 12.
+        assert_eq!(
+            last_line_end(&mut f, b.len() as u64, Enc::Utf16Le),
+            Some(12)
+        );
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(b"no newline").unwrap();
+        assert_eq!(last_line_end(&mut f, 10, Enc::Bytes), None);
     }
 
     #[test]
