@@ -40,6 +40,9 @@ _certtrace() {
             certtrace,read)
                 cmd="certtrace__subcmd__read"
                 ;;
+            certtrace,tail)
+                cmd="certtrace__subcmd__tail"
+                ;;
             certtrace__subcmd__help,certs)
                 cmd="certtrace__subcmd__help__subcmd__certs"
                 ;;
@@ -64,6 +67,9 @@ _certtrace() {
             certtrace__subcmd__help,read)
                 cmd="certtrace__subcmd__help__subcmd__read"
                 ;;
+            certtrace__subcmd__help,tail)
+                cmd="certtrace__subcmd__help__subcmd__tail"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +77,7 @@ _certtrace() {
 
     case "${cmd}" in
         certtrace)
-            opts="-h -V --color --help --version read demo etl crc certs live completions help"
+            opts="-h -V --color --help --version read tail demo etl crc certs live completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,11 +118,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -133,6 +139,30 @@ _certtrace() {
                     ;;
                 --crc-mode)
                     COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -191,7 +221,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,11 +240,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -231,6 +261,14 @@ _certtrace() {
                     ;;
                 --crc-mode)
                     COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -275,7 +313,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__help)
-            opts="read demo etl crc certs live completions help"
+            opts="read tail demo etl crc certs live completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,8 +438,22 @@ _certtrace() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        certtrace__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         certtrace__subcmd__live)
-            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,11 +488,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -459,6 +511,14 @@ _certtrace() {
                     COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
                     return 0
                     ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -471,7 +531,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,11 +554,11 @@ _certtrace() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table ndjson json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
                     return 0
                     ;;
                 --outcome)
@@ -515,6 +575,112 @@ _certtrace() {
                     ;;
                 --crc-mode)
                     COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        certtrace__subcmd__tail)
+            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto debugview raw json" -- "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table ndjson json dashboard" -- "${cur}"))
+                    return 0
+                    ;;
+                --outcome)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crc-mode)
+                    COMPREPLY=($(compgen -W "auto chained plain" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

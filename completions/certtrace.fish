@@ -30,6 +30,7 @@ never\t''"
 complete -c certtrace -n "__fish_certtrace_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_needs_command" -s V -l version -d 'Print version'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "tail" -d 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "crc" -d 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
@@ -44,32 +45,76 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
-json\t'One JSON document'"
+json\t'One JSON document'
+dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l uri -d 'Only report requests whose URI matches this regular expression' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
 chained\t''
 plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until -d 'Stop (exit 0) after reporting this many requests' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l duration -d 'Stop (exit 0) after this many seconds' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l summary-every -d 'Emit a `summary` record of the totals so far (`"snapshot": true`) every SECS seconds' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l poll -d 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+raw\t'One message per line, nothing else'
+json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+ndjson\t'One JSON object per line (default when piped)'
+json\t'One JSON document'
+dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l uri -d 'Only report requests whose URI matches this regular expression' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
+chained\t''
+plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until -d 'Stop (exit 0) after reporting this many requests' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l duration -d 'Stop (exit 0) after this many seconds' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l summary-every -d 'Emit a `summary` record of the totals so far (`"snapshot": true`) every SECS seconds' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t''
+never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l poll -d 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l write -d 'Save the capture (DebugView log, certtrace JSON events with thread ids, the truth) to this directory instead of reporting on it' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l requests -d 'Requests to simulate' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l seed -d 'Seed of the simulation (same seed, same capture)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
-json\t'One JSON document'"
+json\t'One JSON document'
+dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l uri -d 'Only report requests whose URI matches this regular expression' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
 chained\t''
 plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
@@ -95,19 +140,29 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
-json\t'One JSON document'"
+json\t'One JSON document'
+dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l uri -d 'Only report requests whose URI matches this regular expression' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
 chained\t''
 plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until -d 'Stop (exit 0) after reporting this many requests' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l duration -d 'Stop (exit 0) after this many seconds' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l summary-every -d 'Emit a `summary` record of the totals so far (`"snapshot": true`) every SECS seconds' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l poll -d 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l etw -d 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l session -d 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced' -r
@@ -116,15 +171,18 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l keywords -d
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l level -d 'Highest event level enabled (1 critical .. 5 verbose)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l process -d 'Keep only messages of processes with this executable name (case-insensitive; `w3wp` or `w3wp.exe`)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l save -d 'Also save the capture: FILE.etl records the ETW session itself (with --etw), any other name writes a DebugView-format log. May be given twice (one .etl, one log)' -r -F
-complete -c certtrace -n "__fish_certtrace_using_subcommand live" -s o -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
-json\t'One JSON document'"
+json\t'One JSON document'
+dashboard\t'Live dashboard redrawn in place (default when following on a terminal)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l outcome -d 'Only report requests with this outcome (repeatable): plain_http, cert_ok, no_cert, cert_not_found, negotiate_failed, get_cert_failed, incomplete' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l uri -d 'Only report requests whose URI matches this regular expression' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l certs -d 'Certificates to name the client certificates by: DER (.cer, .der, .crt) or PEM files, or directories searched recursively (repeatable)' -r -F
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l crc-mode -d 'How the module build logs certificate CRCs: auto (detect per worker process), chained (the shipped module: one CRC register per process, never reset), plain (a corrected build)' -r -f -a "auto\t''
 chained\t''
 plain\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
@@ -136,11 +194,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l colo
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "crc" -d 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "certs" -d 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "live" -d 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read demo etl crc certs live completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "tail" -d 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "crc" -d 'Print what the module would log for certificates: DER size, plain CRC-32, and the chained CRCs one worker process would print for them in this order, with their identity'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "certs" -d 'Read captures and list one row per distinct client certificate seen (requests, first and last seen, pids, URIs, outcomes)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "live" -d 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,5 +1,6 @@
-//! The pipeline driver: sources on a reader thread, correlation and
-//! rendering on the calling thread, problems on stderr, exit status.
+//! The pipeline driver: sources on a reader thread, correlation (and the
+//! `--fail-on` / `--until` watch) on the calling thread, rendering on a
+//! writer thread; problems on stderr; the exit status.
 //!
 //! Memory stays bounded: the channel between the threads holds a fixed
 //! number of batches, and the correlator keeps only open requests, the
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
@@ -18,6 +19,7 @@ use crate::correlate::{CorrelateOptions, Correlator};
 use crate::record::{Outcome, Record};
 use crate::render::Renderer;
 use crate::sources::{ItemStream, SourceItem, merge::Merge};
+use crate::watch::{StopRules, TimeWindow};
 
 /// Which request records reach the output.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,9 @@ pub struct RequestFilter {
     pub uri: Option<Regex>,
     /// Only the per-certificate records (`certtrace certs`).
     pub certificates_only: bool,
+    /// `--since` / `--until-time`: records outside are not shown (records
+    /// without a comparable time are).
+    pub time: TimeWindow,
 }
 
 impl RequestFilter {
@@ -39,6 +44,18 @@ impl RequestFilter {
                     && self.uri.as_ref().is_none_or(|re| re.is_match(&q.uri))
             }
             _ => true,
+        }
+    }
+
+    /// [`RequestFilter::keeps`] with the time window; `None` when the window
+    /// cannot be compared with the record's kind of time (kept).
+    pub fn keeps_in_time(&self, r: &Record) -> Option<bool> {
+        if !self.keeps(r) {
+            return Some(false);
+        }
+        match crate::watch::record_time(r) {
+            Some(t) if !self.time.is_empty() => self.time.admits(t),
+            _ => Some(true),
         }
     }
 }
@@ -55,7 +72,21 @@ pub struct PipelineOptions {
     /// At most this many input problems are printed on stderr (all are
     /// counted in the summary).
     pub max_problems_shown: usize,
+    /// Live input (following files, a pipe): finished requests are released
+    /// after [`LIVE_IDLE`] without input or [`LIVE_HOLD`] at most, instead of
+    /// waiting for later messages of their process.
+    pub live: bool,
+    /// `--fail-on`, `--until`, `--duration`, `--summary-every`.
+    pub stop: StopRules,
 }
+
+/// Live input: finished requests go out after this long without input...
+pub const LIVE_IDLE: Duration = Duration::from_millis(10);
+/// ... or after this long at most while input keeps coming.
+pub const LIVE_HOLD: Duration = Duration::from_millis(20);
+/// Live input: counter gaps are judged this often (a counter missing for
+/// one to two periods while higher ones came is reported).
+pub const LIVE_JUDGE: Duration = Duration::from_secs(1);
 
 impl PipelineOptions {
     pub fn new(correlate: CorrelateOptions, filter: RequestFilter) -> Self {
@@ -65,6 +96,8 @@ impl PipelineOptions {
             only_pid: None,
             batch: 1024,
             max_problems_shown: 20,
+            live: false,
+            stop: StopRules::default(),
         }
     }
 }
@@ -79,14 +112,19 @@ pub enum Status {
     OutputClosed,
     /// Ctrl-C.
     Interrupted,
+    /// `--fail-on`: a watched record occurred.
+    Alert,
+    /// `--until` requests reported or `--duration` elapsed.
+    Stopped,
 }
 
 impl Status {
     /// The documented exit code.
     pub fn exit_code(self) -> i32 {
         match self {
-            Status::Ok | Status::OutputClosed => 0,
+            Status::Ok | Status::OutputClosed | Status::Stopped => 0,
             Status::InputError => 1,
+            Status::Alert => 3,
             Status::Interrupted => 130,
         }
     }
@@ -166,6 +204,21 @@ pub fn run(
 
     let mut shown = 0usize;
     let mut hidden = 0usize;
+    let mut watch = Watch {
+        rules: &opts.stop,
+        requests: 0,
+        ended: None,
+        time_warned: false,
+    };
+    let started = Instant::now();
+    let mut last_release = started;
+    let mut last_summary = started;
+    let mut last_judge = started;
+    let idle = if opts.live {
+        LIVE_IDLE
+    } else {
+        Duration::from_millis(100)
+    };
     let mut interrupted = false;
     // Rendering runs on its own thread: serializing records costs about as
     // much as correlating them.
@@ -186,11 +239,8 @@ pub fn run(
                 }
                 renderer.finish()
             })?;
-        let send = |correlator: &mut Correlator, idle: bool| -> bool {
-            let records: Vec<Record> = correlator
-                .drain()
-                .filter(|r| opts.filter.keeps(r))
-                .collect();
+        // Hands records to the writer; false when it is gone (output closed).
+        let send = |records: Vec<Record>, idle: bool| -> bool {
             if !records.is_empty() && wtx.send(ToWriter::Records(records)).is_err() {
                 return false;
             }
@@ -203,7 +253,30 @@ pub fn run(
                     interrupted = true;
                     break;
                 }
-                match rx.recv_timeout(Duration::from_millis(100)) {
+                if watch.ended.is_some() || !writer_alive {
+                    break;
+                }
+                let mut wait = idle;
+                if let Some(d) = opts.stop.duration {
+                    let left = d.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        watch.ended = Some(Status::Stopped);
+                        break;
+                    }
+                    wait = wait.min(left);
+                }
+                if let Some(every) = opts.stop.summary_every
+                    && last_summary.elapsed() >= every
+                {
+                    last_summary = Instant::now();
+                    let snapshot = Record::Summary(correlator.summary_snapshot());
+                    writer_alive = send(vec![snapshot], true);
+                }
+                if opts.live && last_judge.elapsed() >= LIVE_JUDGE {
+                    last_judge = Instant::now();
+                    correlator.judge_counters();
+                }
+                match rx.recv_timeout(wait) {
                     Ok(items) => {
                         for item in items {
                             match item {
@@ -226,25 +299,31 @@ pub fn run(
                                 }
                             }
                         }
-                        // Flush output whenever the input has nothing more
-                        // queued, so streamed records show promptly.
-                        writer_alive = send(&mut correlator, batch_is_small(batch));
+                        if opts.live && last_release.elapsed() >= LIVE_HOLD {
+                            correlator.flush_settled();
+                            last_release = Instant::now();
+                        }
+                        let records = watch.select(&mut correlator, &opts.filter, diag)?;
+                        // Flush whenever the input is line by line (live), so
+                        // streamed records show promptly, and on an alert.
+                        let flush = batch_is_small(batch) || watch.ended.is_some();
+                        writer_alive = send(records, flush);
                     }
                     Err(RecvTimeoutError::Timeout) => {
                         correlator.flush_settled();
-                        writer_alive = send(&mut correlator, true);
+                        last_release = Instant::now();
+                        let records = watch.select(&mut correlator, &opts.filter, diag)?;
+                        writer_alive = send(records, true);
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
-                if !writer_alive {
-                    break;
-                }
             }
             correlator.finish();
-            if interrupted {
+            if interrupted || watch.ended.is_some() {
                 correlator.mark_interrupted();
             }
-            send(&mut correlator, false);
+            let records = watch.select(&mut correlator, &opts.filter, diag)?;
+            send(records, false);
             Ok(())
         })();
         drop(wtx);
@@ -273,6 +352,78 @@ pub fn run(
         // The reader may be blocked on stdin: do not wait for it.
         return Ok(Status::Interrupted);
     }
+    if let Some(st) = watch.ended {
+        stop.store(true, Ordering::Relaxed);
+        return Ok(st);
+    }
     let _ = reader.join();
     Ok(status)
+}
+
+/// Emits records through the filter and watches them for `--fail-on` and
+/// `--until`.
+struct Watch<'a> {
+    rules: &'a StopRules,
+    requests: u64,
+    /// Set when a rule ended the run.
+    ended: Option<Status>,
+    time_warned: bool,
+}
+
+impl Watch<'_> {
+    /// Takes the correlator's records through the filter and watches them
+    /// for `--fail-on` and `--until`; returns what is to be rendered. Once
+    /// a rule has ended the run, only the (final) summary still goes out.
+    fn select(
+        &mut self,
+        correlator: &mut Correlator,
+        filter: &RequestFilter,
+        diag: &mut dyn Write,
+    ) -> io::Result<Vec<Record>> {
+        let mut out = Vec::new();
+        for r in correlator.drain() {
+            if self.ended.is_some() {
+                if let Record::Summary(mut s) = r {
+                    s.interrupted = true;
+                    out.push(Record::Summary(s));
+                }
+                continue;
+            }
+            let keep = match filter.keeps_in_time(&r) {
+                Some(k) => k,
+                None => {
+                    if !self.time_warned {
+                        self.time_warned = true;
+                        let kind = crate::watch::record_time(&r)
+                            .map(|t| t.kind().as_str())
+                            .unwrap_or("unknown");
+                        writeln!(
+                            diag,
+                            "certtrace: warning: --since/--until-time cannot be compared with \
+                             this capture's {kind} times; such records are all shown"
+                        )?;
+                    }
+                    true
+                }
+            };
+            if !keep {
+                continue;
+            }
+            if matches!(r, Record::Request(_)) {
+                self.requests += 1;
+                if self
+                    .rules
+                    .until_requests
+                    .is_some_and(|n| self.requests >= n)
+                {
+                    self.ended = Some(Status::Stopped);
+                }
+            }
+            if self.rules.alert(&r) {
+                self.ended = Some(Status::Alert);
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
 }

@@ -15,8 +15,9 @@ use crate::sources::InputFormat;
 #[command(name = "certtrace", version, about, long_about = None, max_term_width = 100)]
 #[command(
     after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
-summary); 1 an input could not be read or output failed; 2 usage error; 130 interrupted (Ctrl-C). \
-A closed output pipe (| head) ends quietly with 0."
+summary); 1 an input could not be read or output failed; 2 usage error; 3 a --fail-on alert \
+occurred; 130 interrupted (Ctrl-C). A closed output pipe (| head), `q` in the dashboard, --until \
+and --duration end with 0."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,6 +33,9 @@ pub enum Command {
     /// Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin)
     /// and report every request.
     Read(ReadArgs),
+    /// Follow captures as they grow, like `tail -F` (same as `read -f`): a
+    /// live dashboard on a terminal, NDJSON for scripts.
+    Tail(ReadArgs),
     /// Run the pipeline on a built-in realistic capture (several worker
     /// processes, a recycle, concurrency, lost lines, every outcome).
     Demo(DemoArgs),
@@ -60,7 +64,8 @@ pub enum Command {
 /// Options shared by every command that reports requests.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// Output format [default: table on a terminal, ndjson otherwise].
+    /// Output format [default: table on a terminal (dashboard when
+    /// following), ndjson otherwise].
     #[arg(long, short = 'o', value_enum)]
     pub format: Option<Format>,
 
@@ -90,12 +95,63 @@ pub struct OutputArgs {
     /// never reset), plain (a corrected build).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "chained", "plain"])]
     pub crc_mode: String,
+
+    /// Only report what happened at or after this capture time: RFC 3339
+    /// (2026-06-23T16:23:14Z), a local date and time, a time of day
+    /// (16:23:14) or elapsed seconds (12.5), compared with the capture's own
+    /// kind of time.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<crate::watch::TimeBound>,
+
+    /// Only report what happened at or before this capture time (same forms
+    /// as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until_time: Option<crate::watch::TimeBound>,
+}
+
+/// Following growing captures, alerts and stop conditions.
+#[derive(Debug, Args, Clone)]
+pub struct FollowArgs {
+    /// Follow the files as they grow, like `tail -F` (survives rotation,
+    /// truncation, files that appear later); `tail` implies it.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+
+    /// Following: read what the files hold already first (default: start
+    /// at their end).
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Following: check the files every 50 ms instead of waiting for OS
+    /// file notifications (network shares, unusual file systems).
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Exit with code 3 as soon as one of these is reported (after
+    /// flushing it): an outcome, `failure` (any failed request), `gap`,
+    /// `recycle`, `module_error`. Comma-separated or repeated.
+    #[arg(long, value_name = "WHAT", value_delimiter = ',')]
+    pub fail_on: Vec<crate::watch::Alert>,
+
+    /// Stop (exit 0) after reporting this many requests.
+    #[arg(long, value_name = "N")]
+    pub until: Option<u64>,
+
+    /// Stop (exit 0) after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::watch::parse_seconds)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Emit a `summary` record of the totals so far (`"snapshot": true`)
+    /// every SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::watch::parse_seconds)]
+    pub summary_every: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct ReadArgs {
     /// Capture files; `-` reads stdin. Several files are merged in time
-    /// order when their times allow it, else read one after the other.
+    /// order when their times allow it, else read one after the other
+    /// (followed files: in the order lines arrive).
     #[arg(value_name = "FILE", default_value = "-")]
     pub inputs: Vec<String>,
 
@@ -120,6 +176,9 @@ pub struct ReadArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub follow: FollowArgs,
 }
 
 #[derive(Debug, Args, Clone)]

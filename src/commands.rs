@@ -18,8 +18,9 @@ use crate::sources::{self, ItemStream, ReadOptions, TextSource};
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Read(args) => read(&args, cli.color, false),
-        Command::Certs(args) => read(&args, cli.color, true),
+        Command::Read(args) => read(&args, cli.color, args.follow.follow, false),
+        Command::Tail(args) => read(&args, cli.color, true, false),
+        Command::Certs(args) => read(&args, cli.color, args.follow.follow, true),
         Command::Crc(args) => crc(&args),
         Command::Demo(args) => demo(&args, cli.color),
         Command::Etl(args) => etl(&args),
@@ -80,18 +81,25 @@ fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
         outcomes: out.outcome.clone(),
         uri,
         certificates_only: false,
+        time: crate::watch::TimeWindow {
+            since: out.since,
+            until: out.until_time,
+        },
     })
 }
 
 /// Runs the pipeline over opened inputs to stdout in the chosen format.
+/// `follow`: the input keeps growing (the dashboard is the default on a
+/// terminal).
 fn report(
     names: Vec<String>,
     inputs: Vec<Input>,
     out: &OutputArgs,
     color: ColorChoice,
     popts: PipelineOptions,
+    follow: bool,
 ) -> io::Result<i32> {
-    report_until(names, inputs, out, color, popts, stop_flag())
+    report_until(names, inputs, out, color, popts, follow, stop_flag())
 }
 
 /// [`report`] with the flag that interrupts the pipeline.
@@ -101,15 +109,24 @@ fn report_until(
     out: &OutputArgs,
     color: ColorChoice,
     mut popts: PipelineOptions,
+    follow: bool,
     stop: Arc<AtomicBool>,
 ) -> io::Result<i32> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
-    let format = out.format.unwrap_or(if is_tty {
+    let format = out.format.unwrap_or(if is_tty && follow {
+        Format::Dashboard
+    } else if is_tty {
         Format::Table
     } else {
         Format::Ndjson
     });
+    if format == Format::Dashboard && !is_tty {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--format dashboard needs a terminal on stdout (use --format ndjson for scripts)",
+        ));
+    }
     let topts = TableOptions {
         width: if is_tty {
             TableOptions::terminal_width()
@@ -131,9 +148,41 @@ fn report_until(
     popts.filter = filter(out)?;
     popts.filter.certificates_only = certs_only;
     let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(256 * 1024, stdout));
-    let mut renderer = render::renderer(format, writer, topts);
+    let quit = Arc::new(AtomicBool::new(false));
+    let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
+        Box::new(render::dashboard::DashboardRenderer::new(
+            writer,
+            render::dashboard::DashOptions {
+                inputs: names.clone(),
+                color: topts.color,
+                terminal: true,
+                stop: Some(stop.clone()),
+                quit: Some(quit.clone()),
+                ..Default::default()
+            },
+        ))
+    } else {
+        render::renderer(format, writer, topts)
+    };
     let mut stderr = io::stderr().lock();
-    let status = app::run(names, inputs, &popts, renderer.as_mut(), &mut stderr, &stop)?;
+    // The dashboard shows input problems itself: stderr would garble it.
+    let mut sink = io::sink();
+    let diag: &mut dyn Write = if format == Format::Dashboard {
+        &mut sink
+    } else {
+        &mut stderr
+    };
+    let status = app::run(names, inputs, &popts, renderer.as_mut(), diag, &stop)?;
+    drop(renderer);
+    if status == Status::Interrupted && quit.load(Ordering::SeqCst) {
+        return Ok(0);
+    }
+    if status == Status::Alert {
+        let _ = writeln!(
+            stderr,
+            "certtrace: --fail-on: alert raised; stopping (exit 3)"
+        );
+    }
     if status == Status::Interrupted {
         let _ = writeln!(
             stderr,
@@ -143,7 +192,12 @@ fn report_until(
     Ok(status.exit_code())
 }
 
-fn read(args: &ReadArgs, color: ColorChoice, certificates_only: bool) -> io::Result<i32> {
+fn read(
+    args: &ReadArgs,
+    color: ColorChoice,
+    follow: bool,
+    certificates_only: bool,
+) -> io::Result<i32> {
     let ropts = ReadOptions {
         pid: args.pid,
         field: args.field.clone(),
@@ -155,6 +209,43 @@ fn read(args: &ReadArgs, color: ColorChoice, certificates_only: bool) -> io::Res
             io::ErrorKind::InvalidInput,
             "stdin (-) can be read only once",
         ));
+    }
+    let live_args = &args.follow;
+    let stop_rules = crate::watch::StopRules {
+        fail_on: live_args.fail_on.clone(),
+        until_requests: live_args.until,
+        duration: live_args.duration,
+        summary_every: live_args.summary_every,
+    };
+    if follow {
+        if args.inputs == ["-"] && io::stdin().is_terminal() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no input: name the capture files to follow (`certtrace tail FILE...`), \
+                 or pipe a capture into `certtrace tail -`",
+            ));
+        }
+        let fopts = sources::follow::FollowOptions {
+            from_start: live_args.from_start,
+            poll: live_args.poll,
+            read: ropts,
+            ..Default::default()
+        };
+        let stream: ItemStream = Box::new(sources::follow::follow(&args.inputs, fopts));
+        let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+        popts.only_pid = args.pid;
+        popts.batch = 1;
+        popts.live = true;
+        popts.stop = stop_rules;
+        popts.filter.certificates_only = certificates_only;
+        return report(
+            args.inputs.clone(),
+            vec![Input::Stream(stream)],
+            &args.output,
+            color,
+            popts,
+            true,
+        );
     }
     if args.inputs == ["-"] && io::stdin().is_terminal() {
         return Err(io::Error::new(
@@ -180,10 +271,19 @@ fn read(args: &ReadArgs, color: ColorChoice, certificates_only: bool) -> io::Res
     let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
     popts.only_pid = args.pid;
     popts.filter.certificates_only = certificates_only;
+    popts.stop = stop_rules;
     if live {
         popts.batch = 1;
+        popts.live = true;
     }
-    report(args.inputs.clone(), inputs, &args.output, color, popts)
+    report(
+        args.inputs.clone(),
+        inputs,
+        &args.output,
+        color,
+        popts,
+        false,
+    )
 }
 
 fn etl(args: &EtlArgs) -> io::Result<i32> {
@@ -242,12 +342,14 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
             let mut popts =
                 PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
             popts.batch = 1;
+            popts.live = true;
             let r = report_until(
                 vec![name],
                 vec![Input::Stream(stream)],
                 &output,
                 color,
                 popts,
+                true,
                 Arc::new(AtomicBool::new(false)),
             );
             // Output gone (closed pipe): stop capturing too.
@@ -331,6 +433,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
         &args.output,
         color,
         popts,
+        false,
     )
 }
 

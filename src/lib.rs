@@ -25,3 +25,4 @@ pub mod record_json;
 pub mod render;
 pub mod simulate;
 pub mod sources;
+pub mod watch;

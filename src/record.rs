@@ -378,8 +378,12 @@ pub struct Summary {
     pub hresults: Vec<HResultSummary>,
     /// Inputs that could not be opened.
     pub unreadable_inputs: Vec<String>,
-    /// True when the run stopped early (Ctrl-C, `--until`).
+    /// True when the run stopped early (Ctrl-C, `q`, `--until`,
+    /// `--duration`, `--fail-on`).
     pub interrupted: bool,
+    /// True for the periodic summaries of `--summary-every` (totals so far,
+    /// the run goes on); false for the final one.
+    pub snapshot: bool,
     /// Counts behind `hresults`, by code.
     #[serde(skip)]
     pub hresult_counts: BTreeMap<HResult, u64>,

@@ -123,6 +123,16 @@ impl Counters {
         s
     }
 
+    /// Live input: judges every value below `to`, a value already seen
+    /// (the highest one a while ago: later values had time to arrive), and
+    /// reports the missing ranges below it now.
+    pub fn judge_below(&mut self, to: u64, gaps: &mut Vec<Gap>) {
+        if to > self.floor && self.has_seen(to) {
+            self.advance(to, gaps);
+            self.flush(gaps);
+        }
+    }
+
     /// Judges every value below `to`.
     fn advance(&mut self, to: u64, gaps: &mut Vec<Gap>) {
         while self.floor < to {

@@ -189,6 +189,9 @@ struct Instance {
     loaded: bool,
     /// Decodes the instance's `cert crc` values (chained per process).
     decoder: ChainDecoder,
+    /// Live input: the highest counter at the previous
+    /// [`Correlator::judge_counters`].
+    live_mark: Option<u64>,
 }
 
 impl Instance {
@@ -223,6 +226,7 @@ impl Instance {
             module_errors: 0,
             loaded: start == InstanceStart::ModuleLoad,
             decoder,
+            live_mark: None,
         }
     }
 
@@ -597,20 +601,7 @@ impl Correlator {
         self.out.extend(certs.into_iter().map(Record::Certificate));
         self.certs_noted = self.out.len();
         let mut summary = std::mem::take(&mut self.summary);
-        // Per-HRESULT counts: requests and module errors.
-        summary.hresults = summary
-            .hresult_counts
-            .iter()
-            .map(|(h, n)| HResultSummary {
-                hresult: h.to_string(),
-                name: h.name(),
-                hint: h.hint(),
-                count: *n,
-            })
-            .collect();
-        summary
-            .hresults
-            .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
+        fill_hresults(&mut summary);
         self.out.push(Record::Summary(summary.clone()));
         self.summary = summary;
     }
@@ -627,10 +618,58 @@ impl Correlator {
         }
     }
 
+    /// Live input: reports counter gaps once the values have had a call
+    /// period to arrive (those below the highest counter seen at the
+    /// previous call), instead of after [`counters::HORIZON`] more
+    /// requests. Call about once a second.
+    pub fn judge_counters(&mut self) {
+        for p in self.processes.values_mut() {
+            let inst = &mut p.instance;
+            if let Some(mark) = inst.live_mark {
+                let mut gaps = Vec::new();
+                inst.counters.judge_below(mark, &mut gaps);
+                let t = inst.last_time;
+                push_gaps(inst, &gaps, t, &mut self.out, &mut self.summary);
+            }
+            inst.live_mark = inst.counters.max();
+        }
+    }
+
+    /// The totals so far without ending the run (`--summary-every`):
+    /// requests still open or settling are not counted yet.
+    pub fn summary_snapshot(&self) -> Summary {
+        let mut s = self.summary.clone();
+        s.orphan_messages += self
+            .processes
+            .values()
+            .map(|p| p.instance.orphans)
+            .sum::<u64>();
+        fill_hresults(&mut s);
+        s.snapshot = true;
+        s
+    }
+
     /// Records produced so far, as a vector.
     pub fn take_records(&mut self) -> Vec<Record> {
         self.drain().collect()
     }
+}
+
+/// Per-HRESULT counts (requests and module errors), most frequent first.
+fn fill_hresults(summary: &mut Summary) {
+    summary.hresults = summary
+        .hresult_counts
+        .iter()
+        .map(|(h, n)| HResultSummary {
+            hresult: h.to_string(),
+            name: h.name(),
+            hint: h.hint(),
+            count: *n,
+        })
+        .collect();
+    summary
+        .hresults
+        .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
 }
 
 /// Routes a request message to the open request it belongs to.

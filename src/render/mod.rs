@@ -4,7 +4,9 @@
 //!   summary tables.
 //! * [`ndjson`]: one JSON object per record and line, for scripts.
 //! * [`json`]: one JSON document with every record, for `jq`.
+//! * [`dashboard`]: a live view redrawn in place (following on a terminal).
 
+pub mod dashboard;
 pub mod json;
 pub mod ndjson;
 pub mod table;
@@ -22,6 +24,9 @@ pub enum Format {
     Ndjson,
     /// One JSON document.
     Json,
+    /// Live dashboard redrawn in place (default when following on a
+    /// terminal).
+    Dashboard,
 }
 
 /// When to colour output.
@@ -65,5 +70,9 @@ pub fn renderer<'a>(
         Format::Table => Box::new(table::TableRenderer::new(out, opts)),
         Format::Ndjson => Box::new(ndjson::NdjsonRenderer::new(out)),
         Format::Json => Box::new(json::JsonRenderer::new(out)),
+        Format::Dashboard => Box::new(dashboard::DashboardRenderer::new(
+            out,
+            dashboard::DashOptions::default(),
+        )),
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! `certtrace read` inputs are auto-detected per file: DebugView logs
 //! ([`debugview`]), JSON lines ([`jsonl`]), raw message lines, in UTF-8, ANSI
-//! (Windows-1252) or UTF-16 ([`lines`]).
+//! (Windows-1252) or UTF-16 ([`lines`]). [`follow`] follows growing files
+//! (`read -f`, `tail`) and yields the same items as lines are appended.
 
 pub mod debugview;
+pub mod follow;
 pub mod jsonl;
 pub mod lines;
 pub mod merge;
@@ -56,6 +58,15 @@ pub enum ProblemKind {
     Binary,
     /// A truncated or corrupt record of a binary input.
     Corrupt,
+    /// Followed file: renamed away and recreated (log rotation).
+    Rotated,
+    /// Followed file: shrank (truncated in place); read again from its start.
+    Truncated,
+    /// Followed file: deleted, or not there yet (waited for).
+    Missing,
+    /// Followed file: an unterminated last line dropped at rotation or
+    /// truncation (never parsed half).
+    PartialLine,
 }
 
 impl ProblemKind {
@@ -67,6 +78,10 @@ impl ProblemKind {
             ProblemKind::Malformed => "malformed",
             ProblemKind::Binary => "binary",
             ProblemKind::Corrupt => "corrupt",
+            ProblemKind::Rotated => "rotated",
+            ProblemKind::Truncated => "truncated",
+            ProblemKind::Missing => "missing",
+            ProblemKind::PartialLine => "partial_line",
         }
     }
 }
@@ -206,6 +221,13 @@ impl<R: Read> TextSource<R> {
         }));
     }
 
+    /// For sources that split lines themselves (following a growing file):
+    /// the items of one line.
+    pub fn push_line(&mut self, line: Line) -> std::collections::vec_deque::Drain<'_, SourceItem> {
+        self.handle_line(line);
+        self.pending.drain(..)
+    }
+
     fn handle_line(&mut self, line: Line) {
         if let Some(p) = &line.problem {
             let kind = match p {
@@ -220,7 +242,12 @@ impl<R: Read> TextSource<R> {
         if line.text.trim().is_empty() {
             return;
         }
-        let format = *self.format.get_or_insert_with(|| detect(&line.text));
+        // Binary garbage says nothing about the format: decide on the next line.
+        let format = if self.format.is_none() && line.problem == Some(lines::LineProblem::Binary) {
+            InputFormat::Raw
+        } else {
+            *self.format.get_or_insert_with(|| detect(&line.text))
+        };
         let origin = self.origin(line.number);
         let event = match format {
             InputFormat::Debugview => match debugview::parse_line(&line.text) {
