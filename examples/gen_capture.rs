@@ -1,5 +1,7 @@
 //! Writes a realistic multi-process DebugView capture for benchmarks:
-//! `cargo run --release --example gen_capture -- <requests> <out.log> [seed]`.
+//! `cargo run --release --example gen_capture -- <requests> <out.log> [seed] [cert-dir]`.
+//! With a directory of DER certificates, clients present those (else the
+//! demo certificates).
 //! Large captures are written in slices of 50,000 simulated requests so
 //! memory stays small whatever the size.
 
@@ -17,7 +19,20 @@ fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let certs = certtrace::demo::demo_certificates();
+    let certs = match args.get(4) {
+        Some(dir) => {
+            let mut certs = Vec::new();
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "der") {
+                    certs.push(std::fs::read(path)?);
+                }
+            }
+            certs.sort();
+            certs
+        }
+        None => certtrace::demo::demo_certificates(),
+    };
     let mut w = BufWriter::new(std::fs::File::create(out)?);
     let slice = 50_000;
     let mut done = 0;

@@ -226,17 +226,31 @@ impl Identification {
 }
 
 /// The `cert` object of a request record (issue 4 output): identity plus
-/// how it was verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// how it was verified. Holds the catalog entry itself (no copies per
+/// request); serializes as `thumbprint_sha1`, `subject`, `issuer`, `serial`,
+/// `not_before`, `not_after`, `identified_by`, `search_depth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertRecord {
-    pub thumbprint_sha1: String,
-    pub subject: String,
-    pub issuer: String,
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
+    pub cert: Arc<CertInfo>,
     pub identified_by: IdentifiedBy,
     pub search_depth: u32,
+}
+
+impl Serialize for CertRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = &self.cert;
+        let mut st = s.serialize_struct("CertRecord", 8)?;
+        st.serialize_field("thumbprint_sha1", &c.thumbprint_sha1)?;
+        st.serialize_field("subject", &c.subject)?;
+        st.serialize_field("issuer", &c.issuer)?;
+        st.serialize_field("serial", &c.serial)?;
+        st.serialize_field("not_before", &c.not_before)?;
+        st.serialize_field("not_after", &c.not_after)?;
+        st.serialize_field("identified_by", &self.identified_by)?;
+        st.serialize_field("search_depth", &self.search_depth)?;
+        st.end()
+    }
 }
 
 impl Identification {
@@ -245,12 +259,7 @@ impl Identification {
     pub fn record(&self) -> Option<CertRecord> {
         let c = self.cert.as_ref()?;
         Some(CertRecord {
-            thumbprint_sha1: c.thumbprint_sha1.clone(),
-            subject: c.subject.clone(),
-            issuer: c.issuer.clone(),
-            serial: c.serial.clone(),
-            not_before: c.not_before.clone(),
-            not_after: c.not_after.clone(),
+            cert: c.clone(),
             identified_by: self.identified_by?,
             search_depth: self.search_depth,
         })
@@ -1239,12 +1248,25 @@ enum SummaryKey {
     UnknownChained(Option<u32>),
 }
 
+/// Adds one to a count by name, allocating the name only the first time.
+fn bump(counts: &mut BTreeMap<String, u64>, name: &str) {
+    match counts.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(name.to_string(), 1);
+        }
+    }
+}
+
 /// Aggregates identified requests per distinct certificate. Feed requests in
 /// capture order.
 #[derive(Debug, Default)]
 pub struct CertSummaryBuilder {
     rows: Vec<CertSummary>,
+    /// Rows of unknown-certificate groups.
     index: HashMap<SummaryKey, usize>,
+    /// Rows of identified certificates (looked up without allocating).
+    by_thumbprint: HashMap<String, usize>,
     pids: Vec<BTreeSet<u32>>,
 }
 
@@ -1256,14 +1278,19 @@ impl CertSummaryBuilder {
     /// Adds one request with its identification. `size` is the request's
     /// `cert size` (used to group unknown certificates in chained mode).
     pub fn add(&mut self, ident: &Identification, size: Option<u32>, s: &CertSighting<'_>) {
-        let key = match (&ident.cert, ident.unknown) {
-            (Some(c), _) => SummaryKey::Cert(c.thumbprint_sha1.clone()),
-            (None, Some(k)) => SummaryKey::Unknown(k),
-            (None, None) => SummaryKey::UnknownChained(size),
+        let found = match (&ident.cert, ident.unknown) {
+            (Some(c), _) => self.by_thumbprint.get(c.thumbprint_sha1.as_str()).copied(),
+            (None, Some(k)) => self.index.get(&SummaryKey::Unknown(k)).copied(),
+            (None, None) => self.index.get(&SummaryKey::UnknownChained(size)).copied(),
         };
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
+        let i = match found {
+            Some(i) => i,
             None => {
+                let key = match (&ident.cert, ident.unknown) {
+                    (Some(c), _) => SummaryKey::Cert(c.thumbprint_sha1.clone()),
+                    (None, Some(k)) => SummaryKey::Unknown(k),
+                    (None, None) => SummaryKey::UnknownChained(size),
+                };
                 let note = match &key {
                     SummaryKey::UnknownChained(_) => Some(format!(
                         "unknown or undecoded certificates grouped by size only: {CHAINED_UNKNOWN_EXPLANATION}"
@@ -1297,8 +1324,16 @@ impl CertSummaryBuilder {
                     note,
                 });
                 self.pids.push(BTreeSet::new());
-                self.index.insert(key, self.rows.len() - 1);
-                self.rows.len() - 1
+                let i = self.rows.len() - 1;
+                match key {
+                    SummaryKey::Cert(t) => {
+                        self.by_thumbprint.insert(t, i);
+                    }
+                    other => {
+                        self.index.insert(other, i);
+                    }
+                }
+                i
             }
         };
         let row = &mut self.rows[i];
@@ -1307,7 +1342,10 @@ impl CertSummaryBuilder {
             if row.first_seen.is_none() {
                 row.first_seen = Some(t.to_string());
             }
-            row.last_seen = Some(t.to_string());
+            // Reuse the string: this runs once per request.
+            let last = row.last_seen.get_or_insert_with(String::new);
+            last.clear();
+            last.push_str(t);
         }
         if let Some(p) = s.pid {
             self.pids[i].insert(p);
@@ -1321,11 +1359,9 @@ impl CertSummaryBuilder {
                 row.uris_truncated = true;
             }
         }
-        *row.outcomes.entry(s.outcome.to_string()).or_default() += 1;
+        bump(&mut row.outcomes, s.outcome);
         if let Some(by) = ident.identified_by {
-            *row.identified_by
-                .entry(by.as_str().to_string())
-                .or_default() += 1;
+            bump(&mut row.identified_by, by.as_str());
         }
         if let (Some(c), Some(at)) = (&ident.cert, s.at) {
             let t = at.timestamp();

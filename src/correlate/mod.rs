@@ -276,6 +276,8 @@ pub struct Correlator {
     certs: CertSummaryBuilder,
     /// Records at the front of `out` already added to `certs`.
     certs_noted: usize,
+    /// Scratch for formatting times without allocating per request.
+    scratch: String,
 }
 
 /// Which open requests a message can go to.
@@ -304,6 +306,7 @@ impl Correlator {
             delays: DelayModel::default(),
             certs: CertSummaryBuilder::new(),
             certs_noted: 0,
+            scratch: String::new(),
         }
     }
 
@@ -323,9 +326,13 @@ impl Correlator {
                 && q.cert_crc.is_some()
                 && let Some(ident) = &q.identification.0
             {
-                let time = q.time.map(|t| t.to_string());
+                self.scratch.clear();
+                if let Some(t) = q.time {
+                    use std::fmt::Write as _;
+                    let _ = write!(self.scratch, "{t}");
+                }
                 let sighting = CertSighting {
-                    time: time.as_deref(),
+                    time: q.time.map(|_| self.scratch.as_str()),
                     at: q.time.and_then(|t| t.to_utc_lossy()),
                     pid: q.pid,
                     uri: Some(&q.uri),

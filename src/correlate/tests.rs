@@ -588,7 +588,7 @@ fn certificate_identity_on_realistic_chained_capture() {
             let Some(r) = numbers[t.lines[0]].and_then(|n| by_line.get(&n)) else {
                 continue;
             };
-            let got = r.cert.as_ref().map(|c| c.thumbprint_sha1.clone());
+            let got = r.cert.as_ref().map(|c| c.cert.thumbprint_sha1.clone());
             match &thumb[ci] {
                 Some(expected) => {
                     if lines_captured {

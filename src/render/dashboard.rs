@@ -207,13 +207,7 @@ impl DashState {
                     self.pids.insert(p);
                 }
                 let label = match (&q.cert, q.cert_size) {
-                    (Some(c), _) => Some(
-                        c.subject
-                            .split(", ")
-                            .find_map(|p| p.strip_prefix("CN="))
-                            .unwrap_or(&c.subject)
-                            .to_string(),
-                    ),
+                    (Some(c), _) => Some(c.cert.display_name().to_string()),
                     (None, Some(size)) => Some(format!("unidentified, {size} bytes")),
                     (None, None) => None,
                 };

@@ -145,11 +145,7 @@ impl<W: Write> TableRenderer<W> {
             };
             let cert = match (&r.cert, r.cert_size, r.cert_crc) {
                 (Some(c), _, _) => {
-                    let cn = c
-                        .subject
-                        .split(", ")
-                        .find_map(|p| p.strip_prefix("CN="))
-                        .unwrap_or(&c.subject);
+                    let cn = c.cert.display_name();
                     if r.cert_warnings.is_empty() {
                         cn.to_string()
                     } else {
