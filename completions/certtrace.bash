@@ -95,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +115,10 @@ _certtrace() {
                     ;;
                 --provider)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etl-backend)
+                    COMPREPLY=($(compgen -W "portable ferrisetw" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -531,7 +535,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -551,6 +555,10 @@ _certtrace() {
                     ;;
                 --provider)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etl-backend)
+                    COMPREPLY=($(compgen -W "portable ferrisetw" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -613,7 +621,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__tail)
-            opts="-o -f -h --input-format --pid --field --provider --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,6 +641,10 @@ _certtrace() {
                     ;;
                 --provider)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etl-backend)
+                    COMPREPLY=($(compgen -W "portable ferrisetw" -- "${cur}"))
                     return 0
                     ;;
                 --format)

@@ -45,6 +45,8 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l etl-backend -d '`.etl` files: which reader turns them into events' -r -f -a "portable\t'certtrace\'s own reader, on every OS (the same results everywhere)'
+ferrisetw\t'Windows\' ETW consumer API through ferrisetw\'s FileTrace, to cross-check (Windows only)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'
@@ -76,6 +78,8 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l etl-backend -d '`.etl` files: which reader turns them into events' -r -f -a "portable\t'certtrace\'s own reader, on every OS (the same results everywhere)'
+ferrisetw\t'Windows\' ETW consumer API through ferrisetw\'s FileTrace, to cross-check (Windows only)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'
@@ -140,6 +144,8 @@ json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l etl-backend -d '`.etl` files: which reader turns them into events' -r -f -a "portable\t'certtrace\'s own reader, on every OS (the same results everywhere)'
+ferrisetw\t'Windows\' ETW consumer API through ferrisetw\'s FileTrace, to cross-check (Windows only)'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s o -l format -d 'Output format [default: table on a terminal (dashboard when following), ndjson otherwise]' -r -f -a "table\t'Tables for people (default on a terminal)'
 ndjson\t'One JSON object per line (default when piped)'
 json\t'One JSON document'

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::{ColorChoice, Format};
-use crate::sources::InputFormat;
+use crate::sources::{EtlBackend, InputFormat};
 
 /// Correlate the client-certificate trace of an IIS native module: which
 /// request got which client certificate, which failed and why, which
@@ -173,6 +173,10 @@ pub struct ReadArgs {
     /// TraceLogging provider name, hashed to its GUID as Windows does).
     #[arg(long, value_name = "GUID|NAME")]
     pub provider: Option<crate::provider::ProviderSpec>,
+
+    /// `.etl` files: which reader turns them into events.
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = EtlBackend::Portable)]
+    pub etl_backend: EtlBackend,
 
     #[command(flatten)]
     pub output: OutputArgs,

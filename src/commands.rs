@@ -198,11 +198,16 @@ fn read(
     follow: bool,
     certificates_only: bool,
 ) -> io::Result<i32> {
+    if let Err(e) = args.etl_backend.check() {
+        eprintln!("certtrace: {e}");
+        return Ok(2);
+    }
     let ropts = ReadOptions {
         pid: args.pid,
         field: args.field.clone(),
         format: Some(args.input_format),
         provider: args.provider.clone(),
+        etl_backend: args.etl_backend,
     };
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
         return Err(io::Error::new(

@@ -422,6 +422,43 @@ fn etl_files_are_detected_and_inspected() {
 }
 
 #[test]
+fn etl_backend_option() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/etl/perfview_SelfDescribingSingleEvent.etl");
+    let run = |extra: &[&str]| {
+        let out = certtrace()
+            .args(["read", "--show-unknown", "--format", "ndjson"])
+            .args(extra)
+            .arg(&fixture)
+            .assert()
+            .success();
+        out.get_output().stdout.clone()
+    };
+    // The portable reader is the default.
+    assert_eq!(run(&[]), run(&["--etl-backend", "portable"]));
+    certtrace()
+        .args(["read", "--etl-backend", "bogus"])
+        .arg(&fixture)
+        .assert()
+        .code(2);
+    #[cfg(not(windows))]
+    for cmd in ["read", "tail", "certs"] {
+        let out = certtrace()
+            .args([cmd, "--etl-backend", "ferrisetw"])
+            .arg(&fixture)
+            .assert()
+            .code(2);
+        let o = out.get_output();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("--etl-backend ferrisetw needs Windows"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
 fn usage_errors_exit_2_and_help_names_exit_codes() {
     certtrace().arg("frobnicate").assert().code(2);
     let out = certtrace().arg("--help").assert().success();

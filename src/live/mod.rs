@@ -30,6 +30,10 @@ pub mod tlg;
 
 #[cfg(windows)]
 mod windows;
+/// ferrisetw records to certtrace's pieces, shared with `.etl` files read
+/// through ferrisetw (`read --etl-backend ferrisetw`).
+#[cfg(windows)]
+pub(crate) use windows::record as etw_record;
 
 pub use args::LiveArgs;
 pub use session::DEFAULT_SESSION;

@@ -7,6 +7,8 @@
 //! (`read -f`, `tail`) and yields the same items as lines are appended.
 
 pub mod debugview;
+#[cfg(windows)]
+pub mod etl_ferrisetw;
 pub mod follow;
 pub mod jsonl;
 pub mod lines;
@@ -99,6 +101,32 @@ pub enum InputFormat {
     Json,
 }
 
+/// Which reader turns `.etl` files into events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EtlBackend {
+    /// certtrace's own reader, on every OS (the same results everywhere).
+    #[default]
+    Portable,
+    /// Windows' ETW consumer API through ferrisetw's FileTrace, to
+    /// cross-check (Windows only).
+    Ferrisetw,
+}
+
+impl EtlBackend {
+    /// Whether this backend can run here; the usage error when not.
+    pub fn check(self) -> Result<(), String> {
+        if self == EtlBackend::Ferrisetw && !cfg!(windows) {
+            return Err(
+                "--etl-backend ferrisetw needs Windows (it reads .etl files through the \
+                        Windows ETW API); the default, --etl-backend portable, reads them on \
+                        every OS"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Options that shape how inputs become events.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -109,6 +137,8 @@ pub struct ReadOptions {
     pub format: Option<InputFormat>,
     /// ETW provider whose events carry the module's messages (`.etl`).
     pub provider: Option<crate::provider::ProviderSpec>,
+    /// Reader for `.etl` files.
+    pub etl_backend: EtlBackend,
 }
 
 /// A boxed stream of source items.
@@ -152,12 +182,35 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
             provider: opts.provider.clone(),
             field: opts.field.clone(),
         };
+        if opts.etl_backend == EtlBackend::Ferrisetw {
+            drop(reader);
+            return ferrisetw_etl(name, eopts);
+        }
         return Ok(Box::new(etl_items(
             crate::etl::EtlEvents::new(reader, input.clone(), eopts),
             input,
         )));
     }
     Ok(Box::new(TextSource::new(reader, input, opts.clone())))
+}
+
+/// An `.etl` file through ferrisetw's `FileTrace`, which reads by path.
+#[cfg(windows)]
+fn ferrisetw_etl(name: &str, eopts: crate::etl::EtlOptions) -> io::Result<ItemStream> {
+    if name == "-" {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--etl-backend ferrisetw reads .etl files by name, not from stdin (save it to a \
+             file, or use --etl-backend portable)",
+        ));
+    }
+    etl_ferrisetw::open(std::path::Path::new(name), name.into(), eopts)
+}
+
+#[cfg(not(windows))]
+fn ferrisetw_etl(_name: &str, _eopts: crate::etl::EtlOptions) -> io::Result<ItemStream> {
+    let why = EtlBackend::Ferrisetw.check().err().unwrap_or_default();
+    Err(io::Error::new(io::ErrorKind::Unsupported, why))
 }
 
 /// Bytes needed to recognise an `.etl` file.
@@ -389,6 +442,65 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(&it[2], SourceItem::Event(e) if e.text == "garbage here"));
+    }
+
+    #[test]
+    fn etl_backend_parses_and_defaults_to_portable() {
+        use clap::Parser;
+        let parse = |args: &[&str]| -> Result<EtlBackend, clap::Error> {
+            let cli = crate::cli::Cli::try_parse_from(args)?;
+            match cli.command {
+                crate::cli::Command::Read(a) | crate::cli::Command::Tail(a) => Ok(a.etl_backend),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            parse(&["certtrace", "read", "t.etl"]).unwrap(),
+            EtlBackend::Portable
+        );
+        assert_eq!(
+            parse(&["certtrace", "read", "--etl-backend", "ferrisetw", "t.etl"]).unwrap(),
+            EtlBackend::Ferrisetw
+        );
+        assert_eq!(
+            parse(&["certtrace", "tail", "--etl-backend=portable", "t.etl"]).unwrap(),
+            EtlBackend::Portable
+        );
+        let e = parse(&["certtrace", "read", "--etl-backend", "tdh"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(ReadOptions::default().etl_backend, EtlBackend::Portable);
+    }
+
+    #[test]
+    fn etl_backend_availability() {
+        assert_eq!(EtlBackend::Portable.check(), Ok(()));
+        let ferris = EtlBackend::Ferrisetw.check();
+        if cfg!(windows) {
+            assert_eq!(ferris, Ok(()));
+        } else {
+            assert!(ferris.unwrap_err().contains("needs Windows"));
+        }
+    }
+
+    #[cfg(not(windows))]
+    #[test]
+    fn ferrisetw_backend_elsewhere_is_an_error_for_etl_files_only() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let etl = format!("{dir}/tests/data/etl/perfview_SelfDescribingSingleEvent.etl");
+        let opts = ReadOptions {
+            etl_backend: EtlBackend::Ferrisetw,
+            ..Default::default()
+        };
+        let e = open(&etl, &opts).err().expect("an error");
+        assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        assert!(e.to_string().contains("needs Windows"), "{e}");
+        // Text inputs do not use an .etl backend.
+        let text = std::env::temp_dir().join(format!("certtrace-etlb-{}.log", std::process::id()));
+        std::fs::write(&text, "Line: 32 rMsg1638: connection is not using SSL\n").unwrap();
+        let items: Vec<SourceItem> = open(text.to_str().unwrap(), &opts).unwrap().collect();
+        let _ = std::fs::remove_file(&text);
+        assert!(matches!(&items[..], [SourceItem::Event(e)] if e.text.contains("not using SSL")));
     }
 
     #[test]

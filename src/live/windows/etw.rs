@@ -10,24 +10,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 
-use ferrisetw::native::EvntraceNativeError;
 use ferrisetw::provider::Provider;
-use ferrisetw::trace::{DumpFileLoggingMode, DumpFileParams, TraceError, TraceTrait, UserTrace};
-use ferrisetw::{EventRecord, EventSerializer, EventSerializerOptions, GUID, SchemaLocator};
+use ferrisetw::trace::{DumpFileLoggingMode, DumpFileParams, TraceTrait, UserTrace};
+use ferrisetw::{EventRecord, SchemaLocator};
 use windows_sys::Win32::System::Diagnostics::Etw::{
-    CONTROLTRACE_HANDLE, ControlTraceW, EVENT_RECORD, EVENT_TRACE_CONTROL,
-    EVENT_TRACE_CONTROL_FLUSH, EVENT_TRACE_CONTROL_QUERY, EVENT_TRACE_CONTROL_STOP,
-    EVENT_TRACE_PROPERTIES,
+    CONTROLTRACE_HANDLE, ControlTraceW, EVENT_TRACE_CONTROL, EVENT_TRACE_CONTROL_FLUSH,
+    EVENT_TRACE_CONTROL_QUERY, EVENT_TRACE_CONTROL_STOP, EVENT_TRACE_PROPERTIES,
 };
 
-use super::{Counters, Msg, ProcessNames, wide};
-use crate::live::payload::{
-    EVENT_HEADER_FLAG_STRING_ONLY, activity_text, decode_utf16le_payload, filetime_to_utc,
+use super::record::{
+    RecordText, describe_trace_error, record_meta, record_text, to_ferris_guid, trace_error_code,
 };
-use crate::live::session::{code, describe_code, validate_etl_path, win32_code};
-use crate::live::tlg::{FieldChoice, fields_from_serialized, select_field};
+use super::{Counters, Msg, ProcessNames, wide};
+use crate::live::session::{code, describe_code, validate_etl_path};
+use crate::live::tlg::FieldChoice;
 use crate::live::{Captured, EtwSessionStats, LiveError, LiveOptions};
-use crate::provider::{Guid, ProviderSpec};
+use crate::provider::ProviderSpec;
 
 pub(super) struct EtwCapture {
     trace: Option<UserTrace>,
@@ -47,43 +45,6 @@ struct CallbackCtx {
     counters: Arc<Counters>,
     names: Arc<ProcessNames>,
     warned_fallback: AtomicBool,
-}
-
-fn to_ferris_guid(g: Guid) -> GUID {
-    GUID::from_values(g.data1, g.data2, g.data3, g.data4)
-}
-
-fn from_ferris_guid(g: GUID) -> Guid {
-    Guid {
-        data1: g.data1,
-        data2: g.data2,
-        data3: g.data3,
-        data4: g.data4,
-    }
-}
-
-/// The Win32 code inside a ferrisetw error, when there is one.
-fn trace_error_code(e: &TraceError) -> Option<u32> {
-    match e {
-        TraceError::EtwNativeError(EvntraceNativeError::IoError(io)) => {
-            io.raw_os_error().map(win32_code)
-        }
-        TraceError::EtwNativeError(EvntraceNativeError::AlreadyExist) => {
-            Some(code::ERROR_ALREADY_EXISTS)
-        }
-        _ => None,
-    }
-}
-
-fn describe_trace_error(e: &TraceError) -> String {
-    match (e, trace_error_code(e)) {
-        (_, Some(c)) => describe_code(c),
-        (TraceError::InvalidTraceName, _) => "invalid session name".into(),
-        (TraceError::EtwNativeError(EvntraceNativeError::InvalidHandle), _) => {
-            "Windows returned an invalid handle".into()
-        }
-        (other, None) => format!("{other:?}"),
-    }
 }
 
 /// `ControlTraceW` by session name (query, flush, stop); returns the
@@ -140,89 +101,45 @@ fn denied(session: &str, what: &str) -> LiveError {
     }
 }
 
-/// The payload bytes of an event.
-fn user_data(record: &EventRecord) -> &[u8] {
-    // SAFETY: ferrisetw's `EventRecord` is `#[repr(transparent)]` over the
-    // `windows` crate's EVENT_RECORD, which has the same C layout as
-    // windows-sys' EVENT_RECORD (both generated from the Win32 metadata).
-    // `UserData`/`UserDataLength` describe a buffer that ETW keeps valid for
-    // the duration of the callback, which bounds the returned lifetime.
-    unsafe {
-        let raw = &*(record as *const EventRecord).cast::<EVENT_RECORD>();
-        if raw.UserData.is_null() || raw.UserDataLength == 0 {
-            return &[];
-        }
-        std::slice::from_raw_parts(raw.UserData.cast::<u8>(), raw.UserDataLength as usize)
-    }
-}
-
 fn on_event(record: &EventRecord, locator: &SchemaLocator, ctx: &CallbackCtx) {
-    let text = if record.event_flags() & EVENT_HEADER_FLAG_STRING_ONLY != 0 {
-        let d = decode_utf16le_payload(user_data(record));
-        ctx.counters
-            .replaced_chars
-            .fetch_add(d.replaced as u64, Ordering::Relaxed);
-        d.text
-    } else {
-        match locator.event_schema(record) {
-            Ok(schema) => {
-                let ser = EventSerializer::new(
-                    record,
-                    &schema,
-                    EventSerializerOptions {
-                        include_schema: false,
-                        include_header: false,
-                        include_extended_data: false,
-                        fail_unimplemented: false,
-                    },
+    let text = match record_text(record, locator, ctx.field.as_deref()) {
+        RecordText::StringOnly(d) => {
+            ctx.counters
+                .replaced_chars
+                .fetch_add(d.replaced as u64, Ordering::Relaxed);
+            d.text
+        }
+        RecordText::Fields(FieldChoice::Found { text, .. }) => text,
+        RecordText::Fields(FieldChoice::Fallback { text, why }) => {
+            ctx.counters.field_fallbacks.fetch_add(1, Ordering::Relaxed);
+            if !ctx.warned_fallback.swap(true, Ordering::Relaxed) {
+                send(
+                    ctx,
+                    Msg::Notice(format!(
+                        "ETW event {} ({}): {why}; showing all its fields \
+                         (use --field NAME to pick the message field)",
+                        record.event_id(),
+                        record.event_name()
+                    )),
                 );
-                match serde_json::to_string(&ser)
-                    .map_err(|e| e.to_string())
-                    .and_then(|j| fields_from_serialized(&j))
-                {
-                    Ok(fields) => match select_field(&fields, ctx.field.as_deref()) {
-                        FieldChoice::Found { text, .. } => text,
-                        FieldChoice::Fallback { text, why } => {
-                            ctx.counters.field_fallbacks.fetch_add(1, Ordering::Relaxed);
-                            if !ctx.warned_fallback.swap(true, Ordering::Relaxed) {
-                                send(
-                                    ctx,
-                                    Msg::Notice(format!(
-                                        "ETW event {} ({}): {why}; showing all its fields \
-                                         (use --field NAME to pick the message field)",
-                                        record.event_id(),
-                                        record.event_name()
-                                    )),
-                                );
-                            }
-                            text
-                        }
-                    },
-                    Err(e) => {
-                        ctx.counters.undecodable.fetch_add(1, Ordering::Relaxed);
-                        format!("<undecodable ETW event {}: {e}>", record.event_id())
-                    }
-                }
             }
-            Err(e) => {
-                ctx.counters.undecodable.fetch_add(1, Ordering::Relaxed);
-                format!(
-                    "<undecodable ETW event {}: no schema ({e:?})>",
-                    record.event_id()
-                )
-            }
+            text
+        }
+        RecordText::Undecodable(why) => {
+            ctx.counters.undecodable.fetch_add(1, Ordering::Relaxed);
+            format!("<undecodable ETW event {}: {why}>", record.event_id())
         }
     };
-    let pid = record.process_id();
-    let time = filetime_to_utc(record.raw_timestamp()).unwrap_or_else(chrono::Utc::now);
+    let meta = record_meta(record);
+    let pid = meta.pid;
     send(
         ctx,
         Msg::Event(Captured {
-            time,
+            time: meta.time.unwrap_or_else(chrono::Utc::now),
             pid: Some(pid),
-            tid: Some(record.thread_id()),
+            tid: Some(meta.tid),
             provider: Some(ctx.provider_label.clone()),
-            activity_id: activity_text(from_ferris_guid(record.activity_id())),
+            activity_id: meta.activity_id,
             text,
             process: ctx.names.lookup(pid),
             input: ctx.input.clone(),

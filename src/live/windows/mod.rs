@@ -19,6 +19,7 @@ use crate::event::TraceEvent;
 
 mod dbwin;
 mod etw;
+pub(crate) mod record;
 
 /// What source threads send to the capture thread.
 pub(super) enum Msg {
