@@ -416,8 +416,9 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
         }
         writeln!(
             out,
-            "\ntry:\n  certtrace read {}\n  certtrace read {} --format ndjson | jq 'select(.type == \"request\" and .outcome != \"cert_ok\")'",
+            "\ntry:\n  certtrace read {} --certs {}\n  certtrace read {} --format ndjson | jq 'select(.type == \"request\" and .outcome != \"cert_ok\")'",
             dir.join("capture.log").display(),
+            dir.join("certs").display(),
             dir.join("capture.ndjson").display()
         )?;
         return Ok(0);
