@@ -582,6 +582,21 @@ fn certificate_identity_on_realistic_chained_capture() {
         let numbers = sim.log_line_numbers();
         let by_line = by_start_line(&records);
         let (mut eligible, mut right, mut wrong_exact, mut unknown_named) = (0, 0, 0, 0);
+        let describe = |t: &crate::simulate::TruthRequest, r: &RequestRecord| {
+            format!(
+                "truth pid {} cnt {} size {:?} crc {:?} lines {:?}; got cnt {} size {:?} crc {:?} {:?} cert {:?}",
+                t.pid,
+                t.cnt,
+                t.cert_size,
+                t.cert_crc,
+                t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>(),
+                r.cnt,
+                r.cert_size,
+                r.cert_crc,
+                r.assignment,
+                r.cert.as_ref().map(|c| c.cert.display_name())
+            )
+        };
         for t in &sim.requests {
             let Some(ci) = t.cert_index else { continue };
             let lines_captured = t.lines.iter().all(|&l| numbers[l].is_some());
@@ -602,36 +617,13 @@ fn certificate_identity_on_realistic_chained_capture() {
                         && got.as_ref() != Some(expected)
                     {
                         wrong_exact += 1;
-                        eprintln!(
-                            "WRONG exact: truth pid {} cnt {} size {:?} crc {:?} lines {:?}; got cnt {} size {:?} crc {:?} cert {:?}",
-                            t.pid,
-                            t.cnt,
-                            t.cert_size,
-                            t.cert_crc,
-                            t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>(),
-                            r.cnt,
-                            r.cert_size,
-                            r.cert_crc,
-                            r.cert
-                        );
+                        eprintln!("WRONG exact: {}", describe(t, r));
                     }
                 }
                 None => {
                     if got.is_some() && r.assignment == Assignment::Exact {
                         unknown_named += 1;
-                        eprintln!(
-                            "UNKNOWN named: truth pid {} cnt {} size {:?} crc {:?} lines {:?}; got cnt {} size {:?} crc {:?} {:?} cert {:?}",
-                            t.pid,
-                            t.cnt,
-                            t.cert_size,
-                            t.cert_crc,
-                            t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>(),
-                            r.cnt,
-                            r.cert_size,
-                            r.cert_crc,
-                            r.assignment,
-                            r.cert
-                        );
+                        eprintln!("UNKNOWN named: {}", describe(t, r));
                     }
                 }
             }

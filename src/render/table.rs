@@ -105,6 +105,16 @@ impl<W: Write> TableRenderer<W> {
         t
     }
 
+    /// A boxed summary table fitted to the output width, with a header.
+    fn summary_table(&self, header: Vec<&str>) -> Table {
+        let mut t = self.table();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(self.opts.width)
+            .set_header(header);
+        t
+    }
+
     fn cell(&self, text: impl Into<String>, color: Option<Color>) -> Cell {
         let c = Cell::new(text.into());
         match (self.opts.color, color) {
@@ -195,11 +205,7 @@ impl<W: Write> TableRenderer<W> {
 
     fn summary_tables(&mut self) -> io::Result<()> {
         if !self.instances.is_empty() {
-            let mut t = self.table();
-            t.load_style(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(self.opts.width);
-            t.set_header(vec![
+            let mut t = self.summary_table(vec![
                 "INSTANCE",
                 "START",
                 "REQUESTS",
@@ -263,11 +269,7 @@ impl<W: Write> TableRenderer<W> {
             return Ok(());
         };
         if !s.hresults.is_empty() {
-            let mut t = self.table();
-            t.load_style(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(self.opts.width);
-            t.set_header(vec!["HRESULT", "NAME", "COUNT", "WHAT TO CHECK"]);
+            let mut t = self.summary_table(vec!["HRESULT", "NAME", "COUNT", "WHAT TO CHECK"]);
             for h in &s.hresults {
                 t.add_row(vec![
                     self.cell(h.hresult.clone(), Some(Color::Red)),
@@ -280,11 +282,7 @@ impl<W: Write> TableRenderer<W> {
             writeln!(self.out, "{t}")?;
         }
         if !self.notable.is_empty() {
-            let mut t = self.table();
-            t.load_style(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(self.opts.width);
-            t.set_header(vec!["EVENT", "WHERE", "WHAT"]);
+            let mut t = self.summary_table(vec!["EVENT", "WHERE", "WHAT"]);
             for (k, p, x) in &self.notable {
                 t.add_row(vec![Cell::new(k), Cell::new(p), Cell::new(x)]);
             }
@@ -299,11 +297,7 @@ impl<W: Write> TableRenderer<W> {
             }
         }
         if !self.unknown.is_empty() {
-            let mut t = self.table();
-            t.load_style(presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(self.opts.width);
-            t.set_header(vec!["SOURCE", "PID", "KIND", "TEXT"]);
+            let mut t = self.summary_table(vec!["SOURCE", "PID", "KIND", "TEXT"]);
             for u in &self.unknown {
                 t.add_row(vec![
                     Cell::new(u.source.to_string()),
