@@ -102,6 +102,17 @@ pub enum InstanceStart {
     CounterRestart,
 }
 
+impl InstanceStart {
+    /// How people read it: `module loaded`, `request counter restarted`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            InstanceStart::FirstSeen => "first seen in the capture",
+            InstanceStart::ModuleLoad => "module loaded",
+            InstanceStart::CounterRestart => "request counter restarted",
+        }
+    }
+}
+
 /// A worker-process instance: a pid from one start to the next.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InstanceId {

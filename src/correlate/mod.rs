@@ -516,9 +516,13 @@ impl Correlator {
             Message::RequestStart { cnt, .. } => {
                 let cnt = *cnt;
                 let p = self.process(ev);
-                let restart = p.instance.counters.max().is_some_and(|max| {
-                    cnt + RESTART_DROP < max || (cnt == 1 && p.instance.counters.has_seen(1))
-                });
+                // Without a pid the messages of several processes may be
+                // mixed: a lower counter then says nothing about a restart
+                // (only the RegisterModule lines do).
+                let restart = ev.pid.is_some()
+                    && p.instance.counters.max().is_some_and(|max| {
+                        cnt + RESTART_DROP < max || (cnt == 1 && p.instance.counters.has_seen(1))
+                    });
                 if restart {
                     self.restart(ev, InstanceStart::CounterRestart);
                 }

@@ -240,7 +240,7 @@ impl DashState {
             Record::Recycle(r) => {
                 self.recycles += 1;
                 let text = match &r.previous {
-                    Some(p) => format!("{} replaces {p} ({:?})", r.instance, r.reason),
+                    Some(p) => format!("{} replaces {p} ({})", r.instance, r.reason.describe()),
                     None => format!("{} module loaded", r.instance),
                 };
                 self.note(now, "recycle", text.to_lowercase());

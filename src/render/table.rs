@@ -311,6 +311,14 @@ impl<W: Write> TableRenderer<W> {
         }
         writeln!(self.out)?;
         writeln!(self.out, "{}", verdict(&s, self.any_inferred))?;
+        if self.instances.iter().any(|i| i.pid.is_none()) {
+            writeln!(
+                self.out,
+                "Some messages have no pid: if they come from several worker processes, their \
+                 counters mix (turn on DebugView's Options > Show Process ID, or name one \
+                 process with --pid)."
+            )?;
+        }
         Ok(())
     }
 }
@@ -341,7 +349,15 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 "worker start",
                 r.instance.to_string(),
                 match &r.previous {
-                    Some(p) => format!("replaces {p} ({:?})", r.reason).to_lowercase(),
+                    Some(p) => format!(
+                        "replaces {p} ({})",
+                        match r.reason {
+                            crate::record::InstanceStart::ModuleLoad => "module loaded",
+                            crate::record::InstanceStart::CounterRestart =>
+                                "request counter restarted",
+                            crate::record::InstanceStart::FirstSeen => "first seen",
+                        }
+                    ),
                     None => "module loaded (RegisterModule)".to_string(),
                 },
             ),
