@@ -137,9 +137,34 @@ enum ToWriter {
     Idle,
 }
 
-/// Live inputs are read line by line: flush the output after each batch.
-fn batch_is_small(batch: usize) -> bool {
-    batch <= 16
+thread_local! {
+    /// The reader thread's batch under construction and the channel it
+    /// goes to. Set only on that thread.
+    static READER_BATCH: std::cell::RefCell<Option<(Vec<SourceItem>, mpsc::SyncSender<Vec<SourceItem>>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sends a batch from the reader thread; false when the pipeline is gone.
+fn send_batch(items: Vec<SourceItem>) -> bool {
+    READER_BATCH.with(|b| match b.borrow().as_ref() {
+        Some((_, tx)) => tx.send(items).is_ok(),
+        None => false,
+    })
+}
+
+/// Called by text sources just before they read more input (which may
+/// block, e.g. on a pipe): hands the partial batch on, so what was read is
+/// correlated and shown now instead of when the batch fills. A no-op on
+/// other threads.
+pub fn input_may_block() {
+    let partial = READER_BATCH.with(|b| {
+        let mut b = b.borrow_mut();
+        let (buf, _) = b.as_mut()?;
+        (!buf.is_empty()).then(|| std::mem::take(buf))
+    });
+    if let Some(items) = partial {
+        send_batch(items);
+    }
 }
 
 /// An opened input or the reason it could not be opened.
@@ -179,27 +204,26 @@ pub fn run(
         .name("certtrace-reader".into())
         .spawn(move || {
             let mut merged = Merge::new(streams);
-            let mut buf = Vec::with_capacity(batch);
+            READER_BATCH.with(|b| *b.borrow_mut() = Some((Vec::with_capacity(batch), tx)));
             loop {
                 if reader_stop.load(Ordering::Relaxed) {
                     break;
                 }
-                match merged.next() {
-                    Some(item) => {
-                        buf.push(item);
-                        if buf.len() >= batch {
-                            let full = std::mem::replace(&mut buf, Vec::with_capacity(batch));
-                            if tx.send(full).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    None => break,
+                let Some(item) = merged.next() else { break };
+                let full = READER_BATCH.with(|b| {
+                    let mut b = b.borrow_mut();
+                    let (buf, _) = b.as_mut()?;
+                    buf.push(item);
+                    (buf.len() >= batch).then(|| std::mem::take(buf))
+                });
+                if let Some(full) = full
+                    && !send_batch(full)
+                {
+                    return;
                 }
             }
-            if !buf.is_empty() {
-                let _ = tx.send(buf);
-            }
+            input_may_block();
+            READER_BATCH.with(|b| b.borrow_mut().take());
         })?;
 
     let mut shown = 0usize;
@@ -247,6 +271,9 @@ pub fn run(
             !idle || wtx.send(ToWriter::Idle).is_ok()
         };
         let mut writer_alive = true;
+        // A batch taken from the reader ahead of time (to see whether more
+        // input is queued).
+        let mut pending: Option<Vec<SourceItem>> = None;
         let res: io::Result<()> = (|| {
             loop {
                 if stop.load(Ordering::Relaxed) {
@@ -276,7 +303,11 @@ pub fn run(
                     last_judge = Instant::now();
                     correlator.judge_counters();
                 }
-                match rx.recv_timeout(wait) {
+                let next = match pending.take() {
+                    Some(items) => Ok(items),
+                    None => rx.recv_timeout(wait),
+                };
+                match next {
                     Ok(items) => {
                         for item in items {
                             match item {
@@ -304,9 +335,18 @@ pub fn run(
                             last_release = Instant::now();
                         }
                         let records = watch.select(&mut correlator, &opts.filter, diag)?;
-                        // Flush whenever the input is line by line (live), so
-                        // streamed records show promptly, and on an alert.
-                        let flush = batch_is_small(batch) || watch.ended.is_some();
+                        // Live input (line by line): flush when nothing more
+                        // is queued, so streamed records show promptly but a
+                        // fast pipe is not written record by record. And on
+                        // an alert.
+                        let more_queued = match rx.try_recv() {
+                            Ok(items) => {
+                                pending = Some(items);
+                                true
+                            }
+                            Err(_) => false,
+                        };
+                        let flush = (opts.live && !more_queued) || watch.ended.is_some();
                         writer_alive = send(records, flush);
                     }
                     Err(RecvTimeoutError::Timeout) => {

@@ -278,7 +278,9 @@ fn read(
     popts.filter.certificates_only = certificates_only;
     popts.stop = stop_rules;
     if live {
-        popts.batch = 1;
+        // Text sources hand on their partial batch before each read that
+        // may block, so big batches keep a fast pipe fast and a slow one
+        // prompt.
         popts.live = true;
     }
     report(

@@ -102,6 +102,9 @@ impl<R: Read> LineReader<R> {
         }
         let old = self.buf.len();
         self.buf.resize(old + CHUNK, 0);
+        // The read may block (a pipe, a terminal): let the pipeline take
+        // what was read so far first.
+        crate::app::input_may_block();
         let n = loop {
             match self.inner.read(&mut self.buf[old..]) {
                 Ok(n) => break n,
