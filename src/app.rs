@@ -137,10 +137,12 @@ enum ToWriter {
     Idle,
 }
 
+/// A batch of source items under construction and the channel it goes to.
+type PendingBatch = (Vec<SourceItem>, mpsc::SyncSender<Vec<SourceItem>>);
+
 thread_local! {
-    /// The reader thread's batch under construction and the channel it
-    /// goes to. Set only on that thread.
-    static READER_BATCH: std::cell::RefCell<Option<(Vec<SourceItem>, mpsc::SyncSender<Vec<SourceItem>>)>> =
+    /// The reader thread's batch. Set only on that thread.
+    static READER_BATCH: std::cell::RefCell<Option<PendingBatch>> =
         const { std::cell::RefCell::new(None) };
 }
 
