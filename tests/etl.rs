@@ -150,7 +150,11 @@ fn tracelogging_strings_decode() {
         assert_eq!(texts(&p, opts(None, Some("a"))), ["{b: Hello, c: World!}"]);
         assert_eq!(texts(&p, opts(Some("MySource"), None)), ["Hello"]);
         assert!(texts(&p, opts(Some("OtherSource"), None)).is_empty());
-        assert!(texts(&p, opts(None, Some("nope"))).is_empty());
+        // No such field: the event is kept, every field as `name=value`.
+        let fallback = texts(&p, opts(None, Some("nope")));
+        assert_eq!(fallback.len(), 1);
+        assert!(fallback[0].starts_with("a="), "{fallback:?}");
+        assert!(fallback[0].contains("World!"), "{fallback:?}");
     }
     if let Some(p) = fixture("airbus_AMSITrace.etl") {
         let engine = "PowerShell_C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe_10.0.18362.1";

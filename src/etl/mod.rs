@@ -65,7 +65,8 @@ pub struct EtlOptions {
     pub provider: Option<ProviderSpec>,
     /// The TraceLogging field holding the message (`msg`, or a dotted path
     /// into structs; non-string values are rendered as text); default: the
-    /// first string field. Events without it are skipped. String-only
+    /// first string field. Events without it give their fields as
+    /// `name=value` text (kept and counted, never dropped). String-only
     /// events have a single string and ignore this option.
     pub field: Option<String>,
 }
@@ -250,10 +251,9 @@ fn message(rec: &Record<'_>, opts: &EtlOptions) -> Result<Option<Message>, EtlIs
             Some(f) => find_field(&fields, f).map(|v| v.to_string()),
             None => first_string(&fields).map(str::to_string),
         };
-        match text {
-            Some(t) => t,
-            None => return Ok(None),
-        }
+        // No such field: every field as `name=value`, as live capture does,
+        // so the event is still seen (and counted) rather than dropped.
+        text.unwrap_or_else(|| fields_text(&fields))
     };
     Ok(Some(Message {
         pid: eh.pid,
@@ -263,6 +263,18 @@ fn message(rec: &Record<'_>, opts: &EtlOptions) -> Result<Option<Message>, EtlIs
         activity_id: eh.activity_id,
         text,
     }))
+}
+
+/// TraceLogging fields as `name=value name=value …`.
+fn fields_text(fields: &[(String, Value)]) -> String {
+    let mut t = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            t.push(' ');
+        }
+        let _ = write!(t, "{k}={v}");
+    }
+    t
 }
 
 /// One provider seen in the file.
@@ -392,16 +404,7 @@ pub fn inspect<R: Read>(reader: R, input_name: &str, first: usize) -> Result<Etl
                     (None, Some(utf16z(eh.user_data)))
                 }
                 Some(eh) => match decode_tl(&rec, eh) {
-                    Some(Ok((name, fields))) => {
-                        let mut t = String::new();
-                        for (i, (k, v)) in fields.iter().enumerate() {
-                            if i > 0 {
-                                t.push(' ');
-                            }
-                            let _ = write!(t, "{k}={v}");
-                        }
-                        (Some(name), Some(t))
-                    }
+                    Some(Ok((name, fields))) => (Some(name), Some(fields_text(&fields))),
                     Some(Err(e)) => (None, Some(format!("({e})"))),
                     None => (Some(format!("event id {}", eh.id)), None),
                 },

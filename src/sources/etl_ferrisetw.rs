@@ -10,8 +10,9 @@
 //! events: only string-only and TraceLogging events; `--provider` matches
 //! the GUID or the TraceLogging provider name; the provider shown is the
 //! TraceLogging name when the event carries it, else the GUID; events
-//! without the `--field` field (default: the first string field) are
-//! skipped; an event that cannot be decoded is an input problem. What
+//! without the `--field` field (default: the first string field) give all
+//! their fields as `name=value`; an event that cannot be decoded is an
+//! input problem. What
 //! differs: the place of an event is its sequence number in the file
 //! (`trace.etl#17`, counting every record ProcessTrace delivers) rather
 //! than its byte offset, `--field` names a top-level string field (no
@@ -172,7 +173,9 @@ fn convert(
     let text = match record_text(record, locator, opts.field.as_deref()) {
         RecordText::StringOnly(d) => d.text,
         RecordText::Fields(FieldChoice::Found { text, .. }) => text,
-        RecordText::Fields(FieldChoice::Fallback { .. }) => return None,
+        // As the portable reader and live capture: every field as
+        // `name=value`, so the event is kept and counted.
+        RecordText::Fields(FieldChoice::Fallback { text, .. }) => text,
         RecordText::Undecodable(why) => {
             return Some(SourceItem::Problem(InputProblem {
                 origin,

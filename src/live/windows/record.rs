@@ -109,7 +109,7 @@ pub(crate) fn is_string_only(record: &EventRecord) -> bool {
 }
 
 /// The message text of an event, before the caller's policy (live capture
-/// shows fallbacks and undecodable events; file reading skips them).
+/// and file reading both show fallbacks as `name=value`).
 pub(crate) enum RecordText {
     /// A string-only event's payload.
     StringOnly(DecodedText),
