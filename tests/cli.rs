@@ -13,6 +13,18 @@ fn certtrace() -> Command {
     c
 }
 
+/// Runs certtrace with `stdin`, expects success, returns stdout.
+fn stdout_of(args: &[&str], stdin: impl Into<Vec<u8>>) -> Vec<u8> {
+    certtrace()
+        .args(args)
+        .write_stdin(stdin.into())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
 fn ndjson(out: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(out)
         .lines()
@@ -71,14 +83,7 @@ fn spec_capture_as_ndjson() {
 
 #[test]
 fn json_document_for_jq() {
-    let out = certtrace()
-        .args(["read", "-", "--format", "json"])
-        .write_stdin(CAPTURE)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["read", "-", "--format", "json"], CAPTURE);
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["requests"].as_array().unwrap().len(), 3);
@@ -88,28 +93,20 @@ fn json_document_for_jq() {
 
 #[test]
 fn table_shows_requests_and_verdict() {
-    let out = certtrace()
-        .args(["read", "-", "--format", "table", "--color", "never"])
-        .write_stdin(CAPTURE)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        &["read", "-", "--format", "table", "--color", "never"],
+        CAPTURE,
+    );
     let text = String::from_utf8(out).unwrap();
     insta::assert_snapshot!("spec_capture_table", text);
 }
 
 #[test]
 fn colour_only_when_asked_and_no_color_honoured() {
-    let out = certtrace()
-        .args(["read", "-", "--format", "table", "--color", "always"])
-        .write_stdin(CAPTURE)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        &["read", "-", "--format", "table", "--color", "always"],
+        CAPTURE,
+    );
     assert!(out.contains(&0x1b), "--color always colours");
     let out = certtrace()
         .args(["read", "-", "--format", "table"])

@@ -785,11 +785,7 @@ impl Loader {
 mod tests {
     use super::*;
 
-    fn data(p: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/certs")
-            .join(p)
-    }
+    use crate::certs::test_data as data;
 
     #[test]
     fn certs_catalog_der_fields() {

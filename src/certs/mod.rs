@@ -109,6 +109,14 @@ pub fn demo_catalog() -> Catalog {
     cat
 }
 
+/// A file of the certificate test data (`tests/data/certs/`).
+#[cfg(test)]
+pub(crate) fn test_data(p: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/certs")
+        .join(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -237,13 +237,8 @@ pub fn render_json(report: &CrcReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
-    fn data(p: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/certs")
-            .join(p)
-    }
+    use crate::certs::test_data as data;
 
     fn expected() -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(data("expected.json")).unwrap()).unwrap()
