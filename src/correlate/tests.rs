@@ -638,3 +638,39 @@ fn certificate_identity_on_realistic_chained_capture() {
         assert_eq!(unknown_named, 0, "seed {seed}");
     }
 }
+
+/// DebugView's clock-time mode keeps only milliseconds: step timing is then
+/// mostly ties, and the order of the steps has to carry the assignment.
+#[test]
+fn accuracy_with_millisecond_clock_times() {
+    for seed in [1u64, 2] {
+        let sim = Simulation::run(&SimConfig::realistic(seed, 4000, test_certs()));
+        // Same capture, DebugView "clock time" with milliseconds.
+        let mut log = String::new();
+        let mut index = 0;
+        for l in sim.lines.iter().filter(|l| !l.lost) {
+            index += 1;
+            let ms = (l.time * 1000.0) as u64 + 12 * 3_600_000;
+            log.push_str(&format!(
+                "{index}\t{:02}:{:02}:{:02}.{:03}\t[{}] {}\t\r\n",
+                ms / 3_600_000,
+                ms / 60_000 % 60,
+                ms / 1000 % 60,
+                ms % 1000,
+                l.pid,
+                l.text
+            ));
+        }
+        let s = score(&sim, &debugview_records(&log));
+        let acc = s.right as f64 / s.captured as f64;
+        let exact_acc = s.exact_right as f64 / s.exact.max(1) as f64;
+        eprintln!(
+            "seed {seed} clock ms: {:.2}% right, exact {:.1}% of records, {:.3}% right",
+            acc * 100.0,
+            s.exact as f64 * 100.0 / s.captured as f64,
+            exact_acc * 100.0
+        );
+        assert!(acc >= 0.985, "seed {seed}: {acc}");
+        assert!(exact_acc >= 0.999, "seed {seed}: {exact_acc}");
+    }
+}
