@@ -145,7 +145,8 @@ enum Step {
 
 #[derive(Debug)]
 struct OpenRequest {
-    record: RequestRecord,
+    /// Boxed: it moves from open to settling to the output queue.
+    record: Box<RequestRecord>,
     scheme: Scheme,
     step: Step,
     /// Message sequence number when the request entered its step (FIFO).
@@ -160,7 +161,7 @@ struct OpenRequest {
 
 #[derive(Debug)]
 struct Held {
-    record: RequestRecord,
+    record: Box<RequestRecord>,
     release_at: u64,
 }
 
@@ -1052,7 +1053,7 @@ fn start_request(
         record.assignment = Assignment::Inferred;
     }
     inst.open.push(OpenRequest {
-        record,
+        record: Box::new(record),
         scheme: scheme_of(uri),
         step: Step::Started,
         step_seq: seq,
@@ -1127,7 +1128,7 @@ fn release_settled(inst: &mut Instance, out: &mut Vec<Record>, summary: &mut Sum
 
 fn emit_request(
     inst: &mut Instance,
-    mut record: RequestRecord,
+    mut record: Box<RequestRecord>,
     out: &mut Vec<Record>,
     summary: &mut Summary,
 ) {
@@ -1160,7 +1161,7 @@ fn emit_request(
             inst.inferred += 1;
         }
     }
-    out.push(Record::Request(Box::new(record)));
+    out.push(Record::Request(record));
 }
 
 fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<Record>) {

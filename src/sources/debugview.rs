@@ -69,6 +69,9 @@ pub fn parse_time(s: &str) -> Option<EventTime> {
     let s = s.trim();
     if !s.contains(':') {
         // Elapsed seconds: digits with an optional fraction.
+        if let Some(v) = fast_decimal(s) {
+            return Some(EventTime::Elapsed(v));
+        }
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return s.parse::<f64>().ok().map(EventTime::Elapsed);
         }
@@ -109,6 +112,27 @@ pub fn parse_time(s: &str) -> Option<EventTime> {
         Some(d) => EventTime::Local(d.and_time(t)),
         None => EventTime::TimeOfDay(t),
     })
+}
+
+/// `digits[.digits]` as f64 by one exact integer division, which IEEE
+/// rounds correctly, so the result equals `str::parse` (None when the
+/// digits do not fit the exact range; the caller then parses).
+fn fast_decimal(s: &str) -> Option<f64> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    if int.is_empty() || int.len() + frac.len() > 15 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n as f64 / 10f64.powi(frac.len() as i32))
 }
 
 /// `H:MM:SS`, `H:MM:SS.fff…` (up to nanoseconds), `H:MM`.
@@ -202,6 +226,24 @@ mod tests {
         assert!(parse_time("25:00:00").is_none());
         assert!(parse_time("abc").is_none());
         assert!(parse_time("1:2:3:4").is_none());
+    }
+
+    #[test]
+    fn fast_decimal_equals_parse() {
+        for t in [
+            "0.00000000",
+            "0.00004120",
+            "12.5",
+            "7",
+            "123456.12345678",
+            "0.1",
+            "99999.99999999",
+        ] {
+            assert_eq!(fast_decimal(t), t.parse::<f64>().ok(), "{t}");
+        }
+        assert_eq!(fast_decimal("1.2.3"), None);
+        assert_eq!(fast_decimal(".5"), None);
+        assert_eq!(fast_decimal("1234567890.1234567"), None);
     }
 
     #[test]
