@@ -164,7 +164,9 @@ fn report_until(
     } else {
         render::renderer(format, writer, topts)
     };
-    let mut stderr = io::stderr().lock();
+    // Not locked for the whole run: `live` capture prints its notices on
+    // stderr from another thread meanwhile.
+    let mut stderr = io::stderr();
     // The dashboard shows input problems itself: stderr would garble it.
     let mut sink = io::sink();
     let diag: &mut dyn Write = if format == Format::Dashboard {
