@@ -37,6 +37,12 @@ pub enum TimeKind {
     Utc,
 }
 
+impl serde::Serialize for TimeKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl TimeKind {
     /// The stable name used in JSON output (`time_kind`).
     pub fn as_str(self) -> &'static str {

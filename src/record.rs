@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use crate::certs::{CertRecord, CertSummary, Identification};
-use crate::event::{EventTime, Origin};
+use crate::event::{EventTime, Origin, TimeKind};
 use crate::hresult::HResult;
 
 /// Version of the JSON records. Bumped only when a field changes meaning or
@@ -148,13 +148,6 @@ pub fn ser_time<S: Serializer>(t: &Option<EventTime>, s: S) -> Result<S::Ok, S::
     }
 }
 
-pub fn ser_time_kind<S: Serializer>(t: &Option<EventTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(t.kind().as_str()),
-        None => s.serialize_none(),
-    }
-}
-
 pub fn ser_hresult<S: Serializer>(h: &Option<HResult>, s: S) -> Result<S::Ok, S::Error> {
     match h {
         Some(h) => s.collect_str(h),
@@ -178,8 +171,8 @@ pub struct RequestRecord {
     /// Time of the request's first message.
     #[serde(serialize_with = "ser_time")]
     pub time: Option<EventTime>,
-    #[serde(serialize_with = "ser_time_kind")]
-    pub time_kind: Option<EventTime>,
+    /// Which kind `time` is (`elapsed`, `time_of_day`, `local`, `utc`).
+    pub time_kind: Option<TimeKind>,
     /// Time of its last message.
     #[serde(serialize_with = "ser_time")]
     pub end_time: Option<EventTime>,

@@ -102,6 +102,13 @@ fn display(buf: &mut Vec<u8>, scratch: &mut String, v: &dyn std::fmt::Display) {
     string(buf, scratch);
 }
 
+fn opt_display<T: std::fmt::Display>(buf: &mut Vec<u8>, scratch: &mut String, v: Option<&T>) {
+    match v {
+        Some(v) => display(buf, scratch, v),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
 /// The record's fields, starting with a comma (the caller has written
 /// `{"type":"request","schema_version":1`), and the closing brace.
 pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
@@ -119,24 +126,15 @@ pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
     key(buf, "uri");
     string(buf, &r.uri);
     key(buf, "time");
-    match &r.time {
-        Some(t) => display(buf, &mut scratch, t),
-        None => buf.extend_from_slice(b"null"),
-    }
+    opt_display(buf, &mut scratch, r.time.as_ref());
     key(buf, "time_kind");
-    opt_str(buf, r.time_kind.map(|t| t.kind().as_str()));
+    opt_str(buf, r.time_kind.map(crate::event::TimeKind::as_str));
     key(buf, "end_time");
-    match &r.end_time {
-        Some(t) => display(buf, &mut scratch, t),
-        None => buf.extend_from_slice(b"null"),
-    }
+    opt_display(buf, &mut scratch, r.end_time.as_ref());
     key(buf, "outcome");
     string(buf, r.outcome.as_str());
     key(buf, "hresult");
-    match &r.hresult {
-        Some(h) => display(buf, &mut scratch, h),
-        None => buf.extend_from_slice(b"null"),
-    }
+    opt_display(buf, &mut scratch, r.hresult.as_ref());
     key(buf, "hresult_name");
     opt_str(buf, r.hresult_name.as_deref());
     key(buf, "hresult_hint");

@@ -491,7 +491,6 @@ impl Simulation {
                 });
             }
             requests.push(truth);
-            let _ = pool;
         }
         finished.extend(procs);
 

@@ -30,8 +30,6 @@ pub struct Gap {
 pub struct Seen {
     pub duplicate: bool,
     pub out_of_order: bool,
-    /// Below the tracked window: arrived very late.
-    pub late: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +97,7 @@ impl Counters {
             self.out_of_order += 1;
         }
         if cnt < self.floor {
-            s.late = true;
+            // Below the tracked window: arrived very late, already judged.
             return s;
         }
         if self.max.is_none_or(|m| cnt > m) {

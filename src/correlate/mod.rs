@@ -417,30 +417,7 @@ impl Correlator {
     }
 
     fn process(&mut self, ev: &TraceEvent) -> &mut Process {
-        let key = ProcessKey {
-            host: ev.host.clone(),
-            pid: ev.pid,
-        };
-        let summary = &mut self.summary;
-        let opts = &self.opts;
-        self.processes.entry(key).or_insert_with(|| {
-            summary.processes += 1;
-            summary.instances += 1;
-            Process {
-                instance: Instance::new(
-                    InstanceId {
-                        host: ev.host.clone(),
-                        pid: ev.pid,
-                        ordinal: 1,
-                    },
-                    InstanceStart::FirstSeen,
-                    ev.time,
-                    opts.decoder(),
-                ),
-                ordinal: 1,
-                threads: FxMap::default(),
-            }
-        })
+        process_entry(&mut self.processes, &mut self.summary, &self.opts, ev)
     }
 
     /// Ends the process's current instance and starts a new one.
@@ -531,21 +508,15 @@ impl Correlator {
             _ => {}
         }
         let seq = self.seq;
-        self.process(ev);
-        let key = ProcessKey {
-            host: ev.host.clone(),
-            pid: ev.pid,
-        };
         let Correlator {
             processes,
             summary,
             out,
             delays,
+            opts,
             ..
         } = self;
-        let Some(p) = processes.get_mut(&key) else {
-            return;
-        };
+        let p = process_entry(processes, summary, opts, ev);
         p.instance.messages += 1;
         if ev.time.is_some() {
             p.instance.last_time = ev.time;
@@ -682,6 +653,38 @@ fn fill_hresults(summary: &mut Summary) {
     summary
         .hresults
         .sort_by(|a, b| b.count.cmp(&a.count).then(a.hresult.cmp(&b.hresult)));
+}
+
+/// The process an event belongs to, created (with its first instance) when
+/// it is new.
+fn process_entry<'a>(
+    processes: &'a mut FxMap<ProcessKey, Process>,
+    summary: &mut Summary,
+    opts: &CorrelateOptions,
+    ev: &TraceEvent,
+) -> &'a mut Process {
+    let key = ProcessKey {
+        host: ev.host.clone(),
+        pid: ev.pid,
+    };
+    processes.entry(key).or_insert_with(|| {
+        summary.processes += 1;
+        summary.instances += 1;
+        Process {
+            instance: Instance::new(
+                InstanceId {
+                    host: ev.host.clone(),
+                    pid: ev.pid,
+                    ordinal: 1,
+                },
+                InstanceStart::FirstSeen,
+                ev.time,
+                opts.decoder(),
+            ),
+            ordinal: 1,
+            threads: FxMap::default(),
+        }
+    })
 }
 
 /// Routes a request message to the open request it belongs to.
@@ -1029,7 +1032,7 @@ fn start_request(
         cnt,
         uri: uri.to_string(),
         time: ev.time,
-        time_kind: ev.time,
+        time_kind: ev.time.map(|t| t.kind()),
         end_time: ev.time,
         outcome: Outcome::Incomplete,
         hresult: None,
