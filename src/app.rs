@@ -18,7 +18,7 @@ use regex::Regex;
 use crate::correlate::{CorrelateOptions, Correlator};
 use crate::record::{Outcome, Record};
 use crate::render::Renderer;
-use crate::sources::{ItemStream, SourceItem, merge::Merge};
+use crate::sources::{ItemStream, SourceItem, handoff, merge::Merge};
 use crate::watch::{StopRules, TimeWindow};
 
 /// Which request records reach the output.
@@ -137,38 +137,6 @@ enum ToWriter {
     Idle,
 }
 
-/// A batch of source items under construction and the channel it goes to.
-type PendingBatch = (Vec<SourceItem>, mpsc::SyncSender<Vec<SourceItem>>);
-
-thread_local! {
-    /// The reader thread's batch. Set only on that thread.
-    static READER_BATCH: std::cell::RefCell<Option<PendingBatch>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Sends a batch from the reader thread; false when the pipeline is gone.
-fn send_batch(items: Vec<SourceItem>) -> bool {
-    READER_BATCH.with(|b| match b.borrow().as_ref() {
-        Some((_, tx)) => tx.send(items).is_ok(),
-        None => false,
-    })
-}
-
-/// Called by text sources just before they read more input (which may
-/// block, e.g. on a pipe): hands the partial batch on, so what was read is
-/// correlated and shown now instead of when the batch fills. A no-op on
-/// other threads.
-pub fn input_may_block() {
-    let partial = READER_BATCH.with(|b| {
-        let mut b = b.borrow_mut();
-        let (buf, _) = b.as_mut()?;
-        (!buf.is_empty()).then(|| std::mem::take(buf))
-    });
-    if let Some(items) = partial {
-        send_batch(items);
-    }
-}
-
 /// An opened input or the reason it could not be opened.
 pub enum Input {
     Stream(ItemStream),
@@ -206,26 +174,17 @@ pub fn run(
         .name("certtrace-reader".into())
         .spawn(move || {
             let mut merged = Merge::new(streams);
-            READER_BATCH.with(|b| *b.borrow_mut() = Some((Vec::with_capacity(batch), tx)));
+            handoff::begin(batch, tx);
             loop {
                 if reader_stop.load(Ordering::Relaxed) {
                     break;
                 }
                 let Some(item) = merged.next() else { break };
-                let full = READER_BATCH.with(|b| {
-                    let mut b = b.borrow_mut();
-                    let (buf, _) = b.as_mut()?;
-                    buf.push(item);
-                    (buf.len() >= batch).then(|| std::mem::take(buf))
-                });
-                if let Some(full) = full
-                    && !send_batch(full)
-                {
+                if !handoff::push(item) {
                     return;
                 }
             }
-            input_may_block();
-            READER_BATCH.with(|b| b.borrow_mut().take());
+            handoff::end();
         })?;
 
     let mut shown = 0usize;

@@ -104,7 +104,7 @@ impl<R: Read> LineReader<R> {
         self.buf.resize(old + CHUNK, 0);
         // The read may block (a pipe, a terminal): let the pipeline take
         // what was read so far first.
-        crate::app::input_may_block();
+        super::handoff::input_may_block();
         let n = loop {
             match self.inner.read(&mut self.buf[old..]) {
                 Ok(n) => break n,

@@ -10,6 +10,7 @@ pub mod debugview;
 #[cfg(windows)]
 pub mod etl_ferrisetw;
 pub mod follow;
+pub mod handoff;
 pub mod jsonl;
 pub mod lines;
 pub mod merge;
