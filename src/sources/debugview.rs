@@ -19,14 +19,14 @@ pub struct Entry<'a> {
 
 /// Splits a DebugView log line; `None` when the line is not an entry.
 pub fn parse_line(line: &str) -> Option<Entry<'_>> {
-    let (index, rest) = line.split_once('\t')?;
-    let index = index.trim();
-    if index.is_empty() || index.len() > 20 || !index.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let index = index.parse::<u64>().ok()?;
-    let (time_text, message) = match rest.split_once('\t') {
-        Some((t, m)) => (t, m),
+    // Byte-level: this runs once per input line. Tabs are ASCII, so every
+    // split below falls on a character boundary.
+    let b = line.as_bytes();
+    let tab = memchr::memchr(b'\t', b)?;
+    let index = parse_index(&b[..tab])?;
+    let rest = &line[tab + 1..];
+    let (time_text, message) = match memchr::memchr(b'\t', rest.as_bytes()) {
+        Some(t) => (&rest[..t], &rest[t + 1..]),
         None => (rest, ""),
     };
     let time_text = time_text.trim();
@@ -46,19 +46,37 @@ pub fn parse_line(line: &str) -> Option<Entry<'_>> {
     })
 }
 
+/// The index column: 1 to 20 digits, blanks around them allowed.
+fn parse_index(b: &[u8]) -> Option<u64> {
+    let b = b.trim_ascii();
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in b {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(n)
+}
+
 /// `[5120] text` → (Some(5120), `text`).
 pub fn split_pid(message: &str) -> (Option<u32>, &str) {
-    if let Some(rest) = message.strip_prefix('[')
-        && let Some(close) = rest.find(']')
+    let b = message.as_bytes();
+    if b.first() == Some(&b'[')
+        && let Some(close) = memchr::memchr(b']', &b[1..b.len().min(12)])
     {
-        let digits = &rest[..close];
-        if !digits.is_empty()
-            && digits.len() <= 10
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && let Ok(pid) = digits.parse::<u32>()
-        {
-            let text = &rest[close + 1..];
-            return (Some(pid), text.strip_prefix(' ').unwrap_or(text));
+        let digits = &b[1..1 + close];
+        if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+            let pid = digits.iter().try_fold(0u32, |n, &d| {
+                n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+            });
+            if let Some(pid) = pid {
+                let text = &message[close + 2..];
+                return (Some(pid), text.strip_prefix(' ').unwrap_or(text));
+            }
         }
     }
     (None, message)
@@ -67,7 +85,7 @@ pub fn split_pid(message: &str) -> (Option<u32>, &str) {
 /// Elapsed seconds or a clock time, with optional date and AM/PM.
 pub fn parse_time(s: &str) -> Option<EventTime> {
     let s = s.trim();
-    if !s.contains(':') {
+    if memchr::memchr(b':', s.as_bytes()).is_none() {
         // Elapsed seconds: digits with an optional fraction.
         if let Some(v) = fast_decimal(s) {
             return Some(EventTime::Elapsed(v));
@@ -118,21 +136,32 @@ pub fn parse_time(s: &str) -> Option<EventTime> {
 /// rounds correctly, so the result equals `str::parse` (None when the
 /// digits do not fit the exact range; the caller then parses).
 fn fast_decimal(s: &str) -> Option<f64> {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (s, ""),
-    };
-    if int.is_empty() || int.len() + frac.len() > 15 {
+    /// Powers of ten, all exact in f64.
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 16 {
         return None;
     }
     let mut n: u64 = 0;
-    for b in int.bytes().chain(frac.bytes()) {
-        if !b.is_ascii_digit() {
+    let mut digits = 0;
+    let mut point = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            n = n * 10 + u64::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && point.is_none() && i > 0 {
+            point = Some(i);
+        } else {
             return None;
         }
-        n = n * 10 + u64::from(b - b'0');
     }
-    Some(n as f64 / 10f64.powi(frac.len() as i32))
+    if digits > 15 {
+        return None;
+    }
+    let frac = point.map_or(0, |p| b.len() - p - 1);
+    Some(n as f64 / POW10[frac])
 }
 
 /// `H:MM:SS`, `H:MM:SS.fff…` (up to nanoseconds), `H:MM`.
@@ -244,6 +273,9 @@ mod tests {
         assert_eq!(fast_decimal("1.2.3"), None);
         assert_eq!(fast_decimal(".5"), None);
         assert_eq!(fast_decimal("1234567890.1234567"), None);
+        assert_eq!(fast_decimal("5."), Some(5.0));
+        assert_eq!(fast_decimal(""), None);
+        assert_eq!(fast_decimal("1e5"), None);
     }
 
     #[test]
@@ -253,5 +285,16 @@ mod tests {
         assert!(parse_line("1\tnot a time\tmsg").is_none());
         assert_eq!(split_pid("[abc] x"), (None, "[abc] x"));
         assert_eq!(split_pid("[99999999999] x").0, None);
+        assert_eq!(split_pid("[4294967296] x").0, None);
+        assert_eq!(split_pid("[4294967295] x"), (Some(u32::MAX), "x"));
+        assert_eq!(split_pid("[] x").0, None);
+        assert_eq!(split_pid("[12]x"), (Some(12), "x"));
+        assert_eq!(split_pid("[12"), (None, "[12"));
+        assert!(parse_line("123456789012345678901\t0.1\tmsg").is_none());
+        assert!(
+            parse_line("99999999999999999999\t0.1\tmsg").is_none(),
+            "overflows u64"
+        );
+        assert_eq!(parse_line(" 7 \t0.1\tmsg").unwrap().index, 7);
     }
 }

@@ -2,6 +2,7 @@
 //! UTF-16LE/BE with a BOM), CRLF/LF, a cap on line length, and problems
 //! reported with the line number instead of failing.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 /// Longest line kept whole. Longer lines are cut here (the rest is skipped and
@@ -19,6 +20,26 @@ pub struct Line {
     /// What was wrong with the line's bytes, if anything (the text is still
     /// the best decoding of them).
     pub problem: Option<LineProblem>,
+}
+
+/// One decoded line, borrowed from the reader's buffer when its bytes were
+/// valid UTF-8 (the common case: no copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRef<'a> {
+    /// 1-based line number.
+    pub number: u64,
+    pub text: Cow<'a, str>,
+    pub problem: Option<LineProblem>,
+}
+
+impl LineRef<'_> {
+    pub fn into_owned(self) -> Line {
+        Line {
+            number: self.number,
+            text: self.text.into_owned(),
+            problem: self.problem,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,16 +166,25 @@ impl<R: Read> LineReader<R> {
 
     /// The next line, `None` at end of input.
     pub fn next_line(&mut self) -> io::Result<Option<Line>> {
+        Ok(self.next_line_ref()?.map(LineRef::into_owned))
+    }
+
+    /// The next line, borrowed from the buffer when it can be.
+    pub fn next_line_ref(&mut self) -> io::Result<Option<LineRef<'_>>> {
         if self.encoding == Encoding::Unknown {
             self.detect_encoding()?;
         }
         match self.encoding {
-            Encoding::Utf16Le | Encoding::Utf16Be => self.next_line_utf16(),
+            Encoding::Utf16Le | Encoding::Utf16Be => Ok(self.next_line_utf16()?.map(|l| LineRef {
+                number: l.number,
+                text: Cow::Owned(l.text),
+                problem: l.problem,
+            })),
             _ => self.next_line_bytes(),
         }
     }
 
-    fn next_line_bytes(&mut self) -> io::Result<Option<Line>> {
+    fn next_line_bytes(&mut self) -> io::Result<Option<LineRef<'_>>> {
         // Bytes of the pending line already searched for a newline (relative
         // to `self.start`, which `fill` may move).
         let mut searched = 0;
@@ -162,9 +192,8 @@ impl<R: Read> LineReader<R> {
             let search_from = self.start + searched;
             if let Some(i) = memchr::memchr(b'\n', &self.buf[search_from..]) {
                 let end = search_from + i;
-                let line = self.take_bytes_line(end);
-                self.start = end + 1;
-                return Ok(Some(line));
+                let begin = std::mem::replace(&mut self.start, end + 1);
+                return Ok(Some(self.bytes_line(begin, end)));
             }
             searched = self.buf.len() - self.start;
             if searched > MAX_LINE {
@@ -187,32 +216,30 @@ impl<R: Read> LineReader<R> {
                 }
                 self.number += 1;
                 let (text, _) = decode_bytes(&kept);
-                return Ok(Some(Line {
+                return Ok(Some(LineRef {
                     number: self.number,
-                    text,
+                    text: Cow::Owned(text),
                     problem: Some(LineProblem::TooLong { total }),
                 }));
             }
             if !self.fill()? {
                 if self.start < self.buf.len() {
                     let end = self.buf.len();
-                    let line = self.take_bytes_line(end);
-                    self.start = end;
-                    return Ok(Some(line));
+                    let begin = std::mem::replace(&mut self.start, end);
+                    return Ok(Some(self.bytes_line(begin, end)));
                 }
                 return Ok(None);
             }
         }
     }
 
-    fn take_bytes_line(&mut self, end: usize) -> Line {
-        let mut bytes = &self.buf[self.start..end];
-        if let Some(b) = bytes.strip_suffix(b"\r") {
-            bytes = b;
-        }
+    /// The line in `buf[begin..end]` (without its `\n`).
+    fn bytes_line(&mut self, begin: usize, end: usize) -> LineRef<'_> {
         self.number += 1;
-        let (text, problem) = decode_bytes(bytes);
-        Line {
+        let bytes = &self.buf[begin..end];
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let (text, problem) = decode_bytes_ref(bytes);
+        LineRef {
             number: self.number,
             text,
             problem,
@@ -292,13 +319,19 @@ impl<R: Read> LineReader<R> {
 
 /// UTF-8 when valid, else Windows-1252 (every byte maps to a character).
 pub fn decode_bytes(bytes: &[u8]) -> (String, Option<LineProblem>) {
+    let (text, problem) = decode_bytes_ref(bytes);
+    (text.into_owned(), problem)
+}
+
+/// [`decode_bytes`], borrowing valid UTF-8.
+pub fn decode_bytes_ref(bytes: &[u8]) -> (Cow<'_, str>, Option<LineProblem>) {
     match std::str::from_utf8(bytes) {
         Ok(s) => {
             let problem = memchr::memchr(0, bytes).map(|_| LineProblem::Binary);
-            (s.to_string(), problem)
+            (Cow::Borrowed(s), problem)
         }
         Err(_) => (
-            bytes.iter().map(|&b| cp1252(b)).collect(),
+            Cow::Owned(bytes.iter().map(|&b| cp1252(b)).collect()),
             Some(if memchr::memchr(0, bytes).is_some() {
                 LineProblem::Binary
             } else {

@@ -22,7 +22,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 use crate::event::{Origin, Position, TraceEvent};
-use lines::{Line, LineReader};
+use lines::{Line, LineReader, LineRef};
 
 /// What a source yields: an event, or a problem with the input (counted in
 /// the summary, reported with its place; reading goes on).
@@ -239,11 +239,18 @@ fn etl_items<R: Read + Send + 'static>(
 /// Reads lines of a text input and turns them into events.
 pub struct TextSource<R> {
     lines: LineReader<R>,
+    events: LineEvents,
+    done: bool,
+}
+
+/// Turns the lines of one text input into items (the format is detected
+/// on the first non-empty line unless given).
+struct LineEvents {
     input: Arc<str>,
     opts: ReadOptions,
     format: Option<InputFormat>,
+    /// Items waiting to go out (a line's problem goes before its event).
     pending: VecDeque<SourceItem>,
-    done: bool,
 }
 
 impl<R: Read> TextSource<R> {
@@ -251,14 +258,32 @@ impl<R: Read> TextSource<R> {
         let format = opts.format.filter(|f| *f != InputFormat::Auto);
         TextSource {
             lines: LineReader::new(reader),
-            input,
-            opts,
-            format,
-            pending: VecDeque::new(),
+            events: LineEvents {
+                input,
+                opts,
+                format,
+                pending: VecDeque::new(),
+            },
             done: false,
         }
     }
 
+    /// For sources that split lines themselves (following a growing file):
+    /// the items of one line.
+    pub fn push_line(&mut self, line: Line) -> std::collections::vec_deque::Drain<'_, SourceItem> {
+        let line = LineRef {
+            number: line.number,
+            text: line.text.into(),
+            problem: line.problem,
+        };
+        if let Some(ev) = self.events.handle_line(line) {
+            self.events.pending.push_back(SourceItem::Event(ev));
+        }
+        self.events.pending.drain(..)
+    }
+}
+
+impl LineEvents {
     fn origin(&self, line: u64) -> Origin {
         Origin {
             input: self.input.clone(),
@@ -275,14 +300,9 @@ impl<R: Read> TextSource<R> {
         }));
     }
 
-    /// For sources that split lines themselves (following a growing file):
-    /// the items of one line.
-    pub fn push_line(&mut self, line: Line) -> std::collections::vec_deque::Drain<'_, SourceItem> {
-        self.handle_line(line);
-        self.pending.drain(..)
-    }
-
-    fn handle_line(&mut self, line: Line) {
+    /// The event of one line (none for a blank line); problems go to
+    /// `pending`.
+    fn handle_line(&mut self, line: LineRef<'_>) -> Option<TraceEvent> {
         if let Some(p) = &line.problem {
             let kind = match p {
                 lines::LineProblem::NotUtf8 | lines::LineProblem::BadUtf16 { .. } => {
@@ -293,29 +313,23 @@ impl<R: Read> TextSource<R> {
             };
             self.problem(line.number, kind, p.to_string());
         }
-        if line.text.trim().is_empty() {
-            return;
+        let text: &str = &line.text;
+        if text.trim().is_empty() {
+            return None;
         }
         // Binary garbage says nothing about the format: decide on the next line.
         let format = if self.format.is_none() && line.problem == Some(lines::LineProblem::Binary) {
             InputFormat::Raw
         } else {
-            *self.format.get_or_insert_with(|| detect(&line.text))
+            *self.format.get_or_insert_with(|| detect(text))
         };
         let origin = self.origin(line.number);
-        let event = match format {
-            InputFormat::Debugview => match debugview::parse_line(&line.text) {
+        Some(match format {
+            InputFormat::Debugview => match debugview::parse_line(text) {
                 Some(entry) => {
-                    let (time, pid) = (entry.time, entry.pid);
-                    // Reuse the line's allocation for the message text.
-                    let start = entry.message.as_ptr() as usize - line.text.as_ptr() as usize;
-                    let len = entry.message.len();
-                    let mut text = line.text;
-                    text.truncate(start + len);
-                    text.replace_range(..start, "");
-                    let mut ev = TraceEvent::new(text, origin);
-                    ev.time = time;
-                    ev.pid = pid.or(self.opts.pid);
+                    let mut ev = TraceEvent::new(handoff::text(entry.message), origin);
+                    ev.time = entry.time;
+                    ev.pid = entry.pid.or(self.opts.pid);
                     ev
                 }
                 None => {
@@ -325,11 +339,11 @@ impl<R: Read> TextSource<R> {
                         "not a DebugView entry (index<TAB>time<TAB>message); kept as a raw message"
                             .into(),
                     );
-                    self.raw_event(&line.text, origin)
+                    self.raw_event(text, origin)
                 }
             },
             InputFormat::Json => {
-                match jsonl::parse_line(&line.text, origin.clone(), self.opts.field.as_deref()) {
+                match jsonl::parse_line(text, origin.clone(), self.opts.field.as_deref()) {
                     Ok(mut ev) => {
                         ev.pid = ev.pid.or(self.opts.pid);
                         ev
@@ -340,13 +354,12 @@ impl<R: Read> TextSource<R> {
                             ProblemKind::Malformed,
                             format!("{e}; kept as a raw message"),
                         );
-                        self.raw_event(&line.text, origin)
+                        self.raw_event(text, origin)
                     }
                 }
             }
-            InputFormat::Raw | InputFormat::Auto => self.raw_event(&line.text, origin),
-        };
-        self.pending.push_back(SourceItem::Event(event));
+            InputFormat::Raw | InputFormat::Auto => self.raw_event(text, origin),
+        })
     }
 
     fn raw_event(&self, text: &str, origin: Origin) -> TraceEvent {
@@ -373,34 +386,37 @@ impl<R: Read> Iterator for TextSource<R> {
 
     fn next(&mut self) -> Option<SourceItem> {
         loop {
-            if let Some(item) = self.pending.pop_front() {
+            if let Some(item) = self.events.pending.pop_front() {
                 return Some(item);
             }
             if self.done {
                 return None;
             }
-            match self.lines.next_line() {
-                Ok(Some(line)) => self.handle_line(line),
+            match self.lines.next_line_ref() {
+                Ok(Some(line)) => {
+                    let Some(ev) = self.events.handle_line(line) else {
+                        continue;
+                    };
+                    if self.events.pending.is_empty() {
+                        return Some(SourceItem::Event(ev));
+                    }
+                    self.events.pending.push_back(SourceItem::Event(ev));
+                }
                 Ok(None) => self.done = true,
                 Err(e) => {
                     // A read error ends this input, but not the run.
                     self.done = true;
-                    let n = self.lines_read() + 1;
+                    let n = self.lines.lines_read() + 1;
                     let kind = if e.kind() == io::ErrorKind::InvalidData {
                         ProblemKind::Corrupt
                     } else {
                         ProblemKind::Unreadable
                     };
-                    self.problem(n, kind, format!("read error: {e}; rest of input skipped"));
+                    self.events
+                        .problem(n, kind, format!("read error: {e}; rest of input skipped"));
                 }
             }
         }
-    }
-}
-
-impl<R: Read> TextSource<R> {
-    fn lines_read(&self) -> u64 {
-        self.lines.lines_read()
     }
 }
 
