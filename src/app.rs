@@ -168,13 +168,15 @@ pub fn run(
     }
 
     let (tx, rx) = mpsc::sync_channel::<Vec<SourceItem>>(16);
+    // Batches go back to the reader once correlated, for reuse.
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<SourceItem>>(32);
     let batch = opts.batch.max(1);
     let reader_stop = stop.clone();
     let reader = thread::Builder::new()
         .name("certtrace-reader".into())
         .spawn(move || {
             let mut merged = Merge::new(streams);
-            handoff::begin(batch, tx);
+            handoff::begin(batch, tx, back_rx);
             loop {
                 if reader_stop.load(Ordering::Relaxed) {
                     break;
@@ -257,7 +259,7 @@ pub fn run(
                     && last_summary.elapsed() >= every
                 {
                     last_summary = Instant::now();
-                    let snapshot = Record::Summary(correlator.summary_snapshot());
+                    let snapshot = Record::Summary(Box::new(correlator.summary_snapshot()));
                     writer_alive = send(vec![snapshot], true);
                 }
                 if opts.live && last_judge.elapsed() >= LIVE_JUDGE {
@@ -270,7 +272,12 @@ pub fn run(
                 };
                 match next {
                     Ok(items) => {
-                        for item in items {
+                        for (i, item) in items.iter().enumerate() {
+                            // The reader wrote these texts on another core:
+                            // ask for them ahead of use.
+                            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD) {
+                                prefetch(next.text.as_bytes());
+                            }
                             match item {
                                 SourceItem::Event(ev) => {
                                     if let Some(p) = opts.only_pid
@@ -278,7 +285,7 @@ pub fn run(
                                     {
                                         continue;
                                     }
-                                    correlator.push_event(&ev);
+                                    correlator.push_event(ev);
                                 }
                                 SourceItem::Problem(p) => {
                                     if shown < opts.max_problems_shown {
@@ -287,10 +294,12 @@ pub fn run(
                                     } else {
                                         hidden += 1;
                                     }
-                                    correlator.push_problem(&p);
+                                    correlator.push_problem(p);
                                 }
                             }
                         }
+                        // Back to the reader (dropped if it is not keeping up).
+                        let _ = back_tx.try_send(items);
                         if opts.live && last_release.elapsed() >= LIVE_HOLD {
                             correlator.flush_settled();
                             last_release = Instant::now();
@@ -359,6 +368,29 @@ pub fn run(
     }
     let _ = reader.join();
     Ok(status)
+}
+
+/// How many events ahead of the one being correlated its text is fetched.
+const PREFETCH_AHEAD: usize = 6;
+
+/// Hints the CPU to bring `bytes` (the last cache line, which the message
+/// parser reads first, and the first) into cache.
+#[inline]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        if let Some(last) = bytes.last() {
+            // SAFETY: SSE is part of x86_64; a prefetch is a hint that
+            // never faults and reads nothing the program sees.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(last).cast());
+                _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().cast());
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Emits records through the filter and watches them for `--fail-on` and
