@@ -108,21 +108,24 @@ impl fmt::Display for EventTime {
     /// day and decimal seconds (`12.00004120`) for elapsed time.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EventTime::Elapsed(s) => {
-                // Fixed-point: much faster than float formatting on the hot
-                // path (one call per request record).
-                if s.is_finite() && *s >= 0.0 && *s < 1e10 {
-                    let units = (s * 1e8).round() as u64;
-                    write!(f, "{}.{:08}", units / 100_000_000, units % 100_000_000)
-                } else {
-                    write!(f, "{s:.8}")
-                }
-            }
+            EventTime::Elapsed(s) => match elapsed_units(*s) {
+                // Fixed-point: much faster than float formatting.
+                Some(units) => write!(f, "{}.{:08}", units / 100_000_000, units % 100_000_000),
+                None => write!(f, "{s:.8}"),
+            },
             EventTime::TimeOfDay(t) => write!(f, "{}", t.format("%H:%M:%S%.6f")),
             EventTime::Local(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6f")),
             EventTime::Utc(dt) => write!(f, "{}", dt.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
         }
     }
+}
+
+/// Elapsed seconds as a count of the 10 ns units their text shows (eight
+/// decimals), when in the range written as fixed-point.
+pub fn elapsed_units(seconds: f64) -> Option<u64> {
+    (0.0..1e10)
+        .contains(&seconds)
+        .then(|| (seconds * 1e8).round() as u64)
 }
 
 /// Where in the input an event came from: the input's name and a position

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::record::RequestRecord;
+use crate::event::{EventTime, Origin, Position, elapsed_units};
+use crate::hresult::HResult;
+use crate::record::{InstanceId, RequestRecord};
 
 /// Bytes that JSON strings must escape (control characters, `"`, `\\`).
 const NEEDS_ESCAPE: [bool; 256] = {
@@ -52,13 +54,6 @@ pub fn string(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
 }
 
-fn key(buf: &mut Vec<u8>, k: &str) {
-    buf.push(b',');
-    buf.push(b'"');
-    buf.extend_from_slice(k.as_bytes());
-    buf.extend_from_slice(b"\":");
-}
-
 fn uint(buf: &mut Vec<u8>, mut n: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
@@ -71,6 +66,16 @@ fn uint(buf: &mut Vec<u8>, mut n: u64) {
         }
     }
     buf.extend_from_slice(&tmp[i..]);
+}
+
+/// `n` as exactly `width` digits, zero-padded (`n` must fit).
+fn padded(buf: &mut Vec<u8>, mut n: u64, width: usize) {
+    let mut tmp = [b'0'; 20];
+    for i in (20 - width..20).rev() {
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    buf.extend_from_slice(&tmp[20 - width..]);
 }
 
 fn opt_uint(buf: &mut Vec<u8>, n: Option<u64>) {
@@ -96,74 +101,122 @@ fn opt_bool(buf: &mut Vec<u8>, b: Option<bool>) {
 }
 
 /// Appends a `Display` value as a JSON string.
-fn display(buf: &mut Vec<u8>, scratch: &mut String, v: &dyn std::fmt::Display) {
-    scratch.clear();
-    let _ = write!(scratch, "{v}");
-    string(buf, scratch);
+fn display(buf: &mut Vec<u8>, v: &dyn std::fmt::Display) {
+    let mut text = String::new();
+    let _ = write!(text, "{v}");
+    string(buf, &text);
 }
 
-fn opt_display<T: std::fmt::Display>(buf: &mut Vec<u8>, scratch: &mut String, v: Option<&T>) {
-    match v {
-        Some(v) => display(buf, scratch, v),
+/// `"5120#1"`: [`InstanceId`]'s `Display` without the formatter.
+fn instance(buf: &mut Vec<u8>, id: &InstanceId) {
+    if id.host.is_some() {
+        return display(buf, id);
+    }
+    buf.push(b'"');
+    match id.pid {
+        Some(p) => uint(buf, u64::from(p)),
+        None => buf.push(b'?'),
+    }
+    buf.push(b'#');
+    uint(buf, u64::from(id.ordinal));
+    buf.push(b'"');
+}
+
+/// A time as [`EventTime`]'s `Display` writes it, elapsed seconds directly.
+fn time(buf: &mut Vec<u8>, t: Option<&EventTime>) {
+    match t {
+        Some(&EventTime::Elapsed(s)) if let Some(units) = elapsed_units(s) => {
+            buf.push(b'"');
+            uint(buf, units / 100_000_000);
+            buf.push(b'.');
+            padded(buf, units % 100_000_000, 8);
+            buf.push(b'"');
+        }
+        Some(t) => display(buf, t),
         None => buf.extend_from_slice(b"null"),
     }
+}
+
+/// `"file:line"`: [`Origin`]'s `Display` for text inputs, directly.
+fn origin(buf: &mut Vec<u8>, o: &Origin) {
+    let Position::Line(n) = o.position else {
+        return display(buf, o);
+    };
+    string(buf, &o.input);
+    // Replace the closing quote by `:<line>"`.
+    buf.pop();
+    buf.push(b':');
+    uint(buf, n);
+    buf.push(b'"');
+}
+
+/// `"8007000e"`: eight lowercase hex digits, or null.
+fn hresult(buf: &mut Vec<u8>, h: Option<HResult>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let Some(h) = h else {
+        return buf.extend_from_slice(b"null");
+    };
+    buf.push(b'"');
+    for shift in (0..8).rev() {
+        buf.push(HEX[((h.0 >> (shift * 4)) & 0xf) as usize]);
+    }
+    buf.push(b'"');
 }
 
 /// The record's fields, starting with a comma (the caller has written
 /// `{"type":"request","schema_version":1`), and the closing brace.
 pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
-    let mut scratch = String::new();
-    key(buf, "instance");
-    display(buf, &mut scratch, &r.instance);
-    key(buf, "host");
+    buf.reserve(640 + 2 * r.uri.len());
+    buf.extend_from_slice(b",\"instance\":");
+    instance(buf, &r.instance);
+    buf.extend_from_slice(b",\"host\":");
     opt_str(buf, r.host.as_deref());
-    key(buf, "pid");
+    buf.extend_from_slice(b",\"pid\":");
     opt_uint(buf, r.pid.map(u64::from));
-    key(buf, "tid");
+    buf.extend_from_slice(b",\"tid\":");
     opt_uint(buf, r.tid.map(u64::from));
-    key(buf, "cnt");
+    buf.extend_from_slice(b",\"cnt\":");
     uint(buf, r.cnt);
-    key(buf, "uri");
+    buf.extend_from_slice(b",\"uri\":");
     string(buf, &r.uri);
-    key(buf, "time");
-    opt_display(buf, &mut scratch, r.time.as_ref());
-    key(buf, "time_kind");
+    buf.extend_from_slice(b",\"time\":");
+    time(buf, r.time.as_ref());
+    buf.extend_from_slice(b",\"time_kind\":");
     opt_str(buf, r.time_kind.map(crate::event::TimeKind::as_str));
-    key(buf, "end_time");
-    opt_display(buf, &mut scratch, r.end_time.as_ref());
-    key(buf, "outcome");
-    string(buf, r.outcome.as_str());
-    key(buf, "hresult");
-    opt_display(buf, &mut scratch, r.hresult.as_ref());
-    key(buf, "hresult_name");
+    buf.extend_from_slice(b",\"end_time\":");
+    time(buf, r.end_time.as_ref());
+    buf.extend_from_slice(b",\"outcome\":\"");
+    buf.extend_from_slice(r.outcome.as_str().as_bytes());
+    buf.extend_from_slice(b"\",\"hresult\":");
+    hresult(buf, r.hresult);
+    buf.extend_from_slice(b",\"hresult_name\":");
     opt_str(buf, r.hresult_name.as_deref());
-    key(buf, "hresult_hint");
+    buf.extend_from_slice(b",\"hresult_hint\":");
     opt_str(buf, r.hresult_hint.as_deref());
-    key(buf, "cert_size");
+    buf.extend_from_slice(b",\"cert_size\":");
     opt_uint(buf, r.cert_size.map(u64::from));
-    key(buf, "cert_crc");
+    buf.extend_from_slice(b",\"cert_crc\":");
     opt_uint(buf, r.cert_crc.map(u64::from));
-    key(buf, "previously_negotiated");
+    buf.extend_from_slice(b",\"previously_negotiated\":");
     opt_bool(buf, r.previously_negotiated);
-    key(buf, "fcc_neg");
+    buf.extend_from_slice(b",\"fcc_neg\":");
     opt_bool(buf, r.fcc_neg);
-    key(buf, "forced_negotiation");
+    buf.extend_from_slice(b",\"forced_negotiation\":");
     opt_bool(buf, r.forced_negotiation);
-    key(buf, "assignment");
-    string(
-        buf,
-        match r.assignment {
-            crate::record::Assignment::Exact => "exact",
-            crate::record::Assignment::Inferred => "inferred",
-        },
-    );
-    key(buf, "duplicate_cnt");
-    buf.extend_from_slice(if r.duplicate_cnt { b"true" } else { b"false" });
-    key(buf, "source");
-    display(buf, &mut scratch, &r.source);
-    key(buf, "messages");
+    buf.extend_from_slice(match r.assignment {
+        crate::record::Assignment::Exact => b",\"assignment\":\"exact\"",
+        crate::record::Assignment::Inferred => b",\"assignment\":\"inferred\"",
+    });
+    buf.extend_from_slice(if r.duplicate_cnt {
+        b",\"duplicate_cnt\":true"
+    } else {
+        b",\"duplicate_cnt\":false"
+    });
+    buf.extend_from_slice(b",\"source\":");
+    origin(buf, &r.source);
+    buf.extend_from_slice(b",\"messages\":");
     uint(buf, u64::from(r.messages));
-    key(buf, "cert");
+    buf.extend_from_slice(b",\"cert\":");
     match &r.cert {
         // Rare enough (one per identified request) to go through serde.
         Some(c) => {
@@ -171,18 +224,16 @@ pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
         }
         None => buf.extend_from_slice(b"null"),
     }
-    key(buf, "cert_status");
+    buf.extend_from_slice(b",\"cert_status\":");
     opt_str(buf, r.cert_status);
-    key(buf, "cert_warnings");
-    buf.push(b'[');
+    buf.extend_from_slice(b",\"cert_warnings\":[");
     for (i, w) in r.cert_warnings.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
         string(buf, w);
     }
-    buf.push(b']');
-    buf.push(b'}');
+    buf.extend_from_slice(b"]}");
 }
 
 #[cfg(test)]
@@ -235,6 +286,59 @@ mod tests {
         }
         assert!(n > 400);
         assert!(identified > 100, "{identified}");
+    }
+
+    #[test]
+    fn matches_serde_on_unusual_fields() {
+        use chrono::{NaiveDate, NaiveTime};
+        let certs = crate::demo::demo_certificates();
+        let sim = Simulation::run(&SimConfig::realistic(1, 50, certs));
+        let events: Vec<_> = TextSource::new(
+            sim.debugview_log().as_bytes(),
+            "x.log".into(),
+            ReadOptions::default(),
+        )
+        .filter_map(|i| match i {
+            SourceItem::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+        let mut base = correlate_all(&events, CorrelateOptions::default())
+            .into_iter()
+            .find_map(|r| match r {
+                Record::Request(q) => Some(q),
+                _ => None,
+            })
+            .unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 6, 23).unwrap();
+        let clock = NaiveTime::from_hms_micro_opt(16, 23, 14, 120_500).unwrap();
+        let times = [
+            None,
+            Some(EventTime::Elapsed(0.0)),
+            Some(EventTime::Elapsed(12.345_678_915)),
+            Some(EventTime::Elapsed(9_999_999_999.5)),
+            Some(EventTime::Elapsed(1e12)),
+            Some(EventTime::TimeOfDay(clock)),
+            Some(EventTime::Local(day.and_time(clock))),
+            Some(EventTime::Utc(day.and_time(clock).and_utc())),
+        ];
+        for (i, t) in times.into_iter().enumerate() {
+            base.time = t;
+            base.end_time = t;
+            base.host = (i % 2 == 1).then(|| "web\"01".to_string());
+            base.instance.host = base.host.clone();
+            base.pid = (i % 3 != 0).then_some(4_294_967_295);
+            base.instance.pid = base.pid;
+            base.tid = Some(i as u32);
+            base.hresult = Some(HResult([0, 0x8007_0490, 0xffff_ffff, 0xe][i % 4]));
+            base.source.position = [
+                Position::Line(i as u64),
+                Position::Offset(77),
+                Position::Sequence(3),
+            ][i % 3];
+            base.cert_warnings = vec!["expired".into(); i % 3];
+            same_as_serde(&base);
+        }
     }
 
     proptest::proptest! {

@@ -16,7 +16,7 @@ impl<W: Write> NdjsonRenderer<W> {
     pub fn new(out: W) -> Self {
         NdjsonRenderer {
             out,
-            buf: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(BLOCK + 4096),
         }
     }
 }
@@ -84,19 +84,39 @@ fn itoa_u32(mut n: u32) -> Digits {
     }
 }
 
+/// Records are gathered into one buffer and written in blocks of about
+/// this size (and whenever the input pauses).
+const BLOCK: usize = 64 * 1024;
+
+impl<W: Write> NdjsonRenderer<W> {
+    fn write_out(&mut self) -> io::Result<()> {
+        let res = self.out.write_all(&self.buf);
+        self.buf.clear();
+        res
+    }
+}
+
 impl<W: Write> Renderer for NdjsonRenderer<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
-        self.buf.clear();
-        write_record(&mut self.buf, record)?;
+        let start = self.buf.len();
+        if let Err(e) = write_record(&mut self.buf, record) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
         self.buf.push(b'\n');
-        self.out.write_all(&self.buf)
+        if self.buf.len() >= BLOCK {
+            self.write_out()?;
+        }
+        Ok(())
     }
 
     fn idle(&mut self) -> io::Result<()> {
+        self.write_out()?;
         self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        self.write_out()?;
         self.out.flush()
     }
 }
@@ -104,12 +124,11 @@ impl<W: Write> Renderer for NdjsonRenderer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Summary;
 
     #[test]
     fn type_and_version_come_first() {
         let mut buf = Vec::new();
-        write_record(&mut buf, &Record::Summary(Summary::default())).unwrap();
+        write_record(&mut buf, &Record::Summary(Box::default())).unwrap();
         let s = String::from_utf8(buf).unwrap();
         assert!(
             s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#),
