@@ -125,8 +125,18 @@ impl Message<'_> {
 
 /// Parses one message (trailing newline, CR and tabs are ignored).
 pub fn parse(text: &str) -> Parsed<'_> {
-    let text = text.trim_end_matches(['\n', '\r', '\t', '\0', ' ']);
-    let trimmed = text.trim_start();
+    // Byte-level trims (ASCII only, so the cuts are character boundaries):
+    // this runs once per line.
+    let end = text
+        .bytes()
+        .rposition(|b| !matches!(b, b'\n' | b'\r' | b'\t' | b'\0' | b' '))
+        .map_or(0, |i| i + 1);
+    let text = &text[..end];
+    let trimmed = if text.as_bytes().first().is_some_and(u8::is_ascii_graphic) {
+        text
+    } else {
+        text.trim_start()
+    };
     if let Some((prefix, body)) = split_prefix(trimmed) {
         let message = parse_body(body).unwrap_or(Message::UnknownModule { body });
         return Parsed {
@@ -239,7 +249,15 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
         LazyLock::new(|| memchr::memmem::FinderRev::new(b" FILE = "));
     static BUILD: LazyLock<memchr::memmem::FinderRev<'static>> =
         LazyLock::new(|| memchr::memmem::FinderRev::new(b" Build "));
-    if let Some(idx) = FILE.rfind(body.as_bytes()) {
+    // Usually the last `=` of the body is the suffix's (a path with `=`
+    // in it takes the full search).
+    let bytes = body.as_bytes();
+    let found = match memchr::memrchr(b'=', bytes) {
+        Some(eq) if eq >= 6 && bytes[eq - 6..].starts_with(b" FILE = ") => Some(eq - 6),
+        Some(_) => FILE.rfind(bytes),
+        None => None,
+    };
+    if let Some(idx) = found {
         let tail = &body[idx + " FILE = ".len()..];
         if let Some(b) = BUILD.rfind(tail.as_bytes()) {
             let info = BuildInfo {

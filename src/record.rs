@@ -404,11 +404,12 @@ pub enum Record {
     Unknown(UnknownRecord),
     ModuleError(ModuleErrorRecord),
     Recycle(RecycleRecord),
-    Instance(InstanceRecord),
+    /// Big and rare ones are boxed, to keep the common records small.
+    Instance(Box<InstanceRecord>),
     /// One distinct client certificate (or group of unknown ones) seen.
-    Certificate(CertSummary),
+    Certificate(Box<CertSummary>),
     Problem(ProblemRecord),
-    Summary(Summary),
+    Summary(Box<Summary>),
 }
 
 impl Record {

@@ -896,13 +896,14 @@ impl ChainDecoder {
     /// Checks the recent unexplained observations against the state `v`
     /// just logged: one hypothesis each.
     fn revisit(&mut self, cat: &Catalog, v: u32) {
-        let mut keep = VecDeque::new();
-        while let Some((o, age)) = self.unresolved.pop_front() {
+        // In place: this runs for every `cert crc` line.
+        let mut queue = std::mem::take(&mut self.unresolved);
+        queue.retain_mut(|(o, age)| {
             let hits = chained_hits(cat, v, o.size, o.logged_crc);
             let mut uniq = hits.to_vec();
             uniq.sort_unstable();
             uniq.dedup();
-            let tested = u64::from(age + 1) * o.size.map_or(0, |n| cat.count_of_size(n) as u64);
+            let tested = u64::from(*age + 1) * o.size.map_or(0, |n| cat.count_of_size(n) as u64);
             if uniq.len() == 1 {
                 let c = Arc::clone(cat.cert(uniq[0]));
                 self.identified += 1;
@@ -923,11 +924,13 @@ impl ChainDecoder {
                         unknown: None,
                     },
                 });
-            } else if age + 1 < REVISIT_AGE {
-                keep.push_back((o, age + 1));
+                false
+            } else {
+                *age += 1;
+                *age < REVISIT_AGE
             }
-        }
-        self.unresolved = keep;
+        });
+        self.unresolved = queue;
     }
 
     /// Identifications found after the fact: an observation nothing

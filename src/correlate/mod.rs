@@ -581,11 +581,12 @@ impl Correlator {
         }
         self.note_certificates();
         let certs = std::mem::take(&mut self.certs).build();
-        self.out.extend(certs.into_iter().map(Record::Certificate));
+        self.out
+            .extend(certs.into_iter().map(|c| Record::Certificate(Box::new(c))));
         self.certs_noted = self.out.len();
         let mut summary = std::mem::take(&mut self.summary);
         fill_hresults(&mut summary);
-        self.out.push(Record::Summary(summary.clone()));
+        self.out.push(Record::Summary(Box::new(summary.clone())));
         self.summary = summary;
     }
 
@@ -1204,7 +1205,7 @@ fn close_instance(
     let t = inst.last_time;
     push_gaps(&mut inst, &gaps, t, out, summary);
     summary.orphan_messages += inst.orphans;
-    out.push(Record::Instance(InstanceRecord {
+    out.push(Record::Instance(Box::new(InstanceRecord {
         instance: inst.id.clone(),
         host: inst.id.host.clone(),
         pid: inst.id.pid,
@@ -1229,7 +1230,7 @@ fn close_instance(
         crc_mode_explanation: inst.decoder.mode_explanation(),
         certs_identified: inst.decoder.counts().1,
         certs_observed: inst.decoder.counts().0,
-    }));
+    })));
 }
 
 /// Convenience for tests and small inputs: correlates a list of events.

@@ -254,10 +254,10 @@ impl DashState {
                 self.problems += 1;
                 self.note(now, "input", format!("{}: {}", p.source, p.detail));
             }
-            Record::Instance(i) => self.instances.push(i.clone()),
+            Record::Instance(i) => self.instances.push((**i).clone()),
             Record::Summary(s) => {
                 if !s.snapshot {
-                    self.summary = Some(s.clone());
+                    self.summary = Some((**s).clone());
                 }
             }
             Record::Orphan(_) | Record::Unknown(_) | Record::Certificate(_) => {}
@@ -837,10 +837,10 @@ impl<W: Write> Renderer for DashboardRenderer<W> {
             },
         );
         for i in &self.state.instances {
-            t.record(&Record::Instance(i.clone()))?;
+            t.record(&Record::Instance(Box::new(i.clone())))?;
         }
         if let Some(s) = &self.state.summary {
-            t.record(&Record::Summary(s.clone()))?;
+            t.record(&Record::Summary(Box::new(s.clone())))?;
         }
         t.finish()?;
         self.out.flush()

@@ -85,14 +85,13 @@ impl<W: Write> Renderer for JsonRenderer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Summary;
 
     #[test]
     fn document_is_valid_json_with_groups() {
         let mut out = Vec::new();
         {
             let mut r = JsonRenderer::new(&mut out);
-            r.record(&Record::Summary(Summary::default())).unwrap();
+            r.record(&Record::Summary(Box::default())).unwrap();
             r.finish().unwrap();
         }
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();

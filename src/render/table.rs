@@ -332,7 +332,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
                     self.flush_rows()?;
                 }
             }
-            Record::Instance(i) => self.instances.push(i.clone()),
+            Record::Instance(i) => self.instances.push((**i).clone()),
             Record::Gap(g) => self.note(
                 "missing requests",
                 g.instance.to_string(),
@@ -379,9 +379,9 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 format!("no open request could take it: {}", o.text),
             ),
             Record::Unknown(u) => self.unknown.push(u.clone()),
-            Record::Certificate(c) => self.certificates.push(c.clone()),
+            Record::Certificate(c) => self.certificates.push((**c).clone()),
             Record::Problem(_) => {}
-            Record::Summary(s) => self.summary = Some(s.clone()),
+            Record::Summary(s) => self.summary = Some((**s).clone()),
         }
         Ok(())
     }
