@@ -57,8 +57,8 @@ fn main() {
             "time": e.time.map(|t| t.to_string()),
             "pid": e.pid,
             "tid": e.tid,
-            "provider": e.provider,
-            "activity_id": e.activity_id,
+            "provider": e.provider(),
+            "activity_id": e.activity_id(),
             "text": e.text,
         });
         println!("{line}");

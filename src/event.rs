@@ -67,6 +67,7 @@ impl EventTime {
 
     /// A number that orders events of the same [`TimeKind`]: seconds since the
     /// capture start, since midnight, or since the Unix epoch.
+    #[inline]
     pub fn sort_key(&self) -> f64 {
         match self {
             EventTime::Elapsed(s) => *s,
@@ -160,18 +161,27 @@ impl fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceEvent {
     pub time: Option<EventTime>,
-    /// Machine name, when the source records it (ETW collectors do).
-    pub host: Option<String>,
     pub pid: Option<u32>,
     /// Thread id: known for ETW and collector JSON, unknown for DebugView.
     pub tid: Option<u32>,
-    /// Provider GUID or name for ETW-based sources.
-    pub provider: Option<String>,
-    /// ETW activity id, when the source has one (lowercase GUID text).
-    pub activity_id: Option<String>,
     /// The message text, without the trailing newline the module appends.
     pub text: String,
     pub origin: Origin,
+    /// Host, provider and activity id, which only ETW-based sources have:
+    /// boxed, so the events of other sources stay small (they move through
+    /// queues by the million).
+    pub context: Option<Box<EventContext>>,
+}
+
+/// What ETW-based sources add to an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventContext {
+    /// Machine name, when the source records it (ETW collectors do).
+    pub host: Option<String>,
+    /// Provider GUID or name.
+    pub provider: Option<String>,
+    /// ETW activity id, when the source has one (lowercase GUID text).
+    pub activity_id: Option<String>,
 }
 
 impl TraceEvent {
@@ -179,14 +189,44 @@ impl TraceEvent {
     pub fn new(text: impl Into<String>, origin: Origin) -> Self {
         TraceEvent {
             time: None,
-            host: None,
             pid: None,
             tid: None,
-            provider: None,
-            activity_id: None,
             text: text.into(),
             origin,
+            context: None,
         }
+    }
+
+    /// Machine name, when the source records it.
+    pub fn host(&self) -> Option<&str> {
+        self.context.as_ref()?.host.as_deref()
+    }
+
+    /// Provider GUID or name (ETW-based sources).
+    pub fn provider(&self) -> Option<&str> {
+        self.context.as_ref()?.provider.as_deref()
+    }
+
+    /// ETW activity id (lowercase GUID text).
+    pub fn activity_id(&self) -> Option<&str> {
+        self.context.as_ref()?.activity_id.as_deref()
+    }
+
+    /// Sets host, provider and activity id (no allocation when all are
+    /// unknown).
+    pub fn set_context(
+        &mut self,
+        host: Option<String>,
+        provider: Option<String>,
+        activity_id: Option<String>,
+    ) {
+        self.context = (host.is_some() || provider.is_some() || activity_id.is_some()).then(|| {
+            Box::new(EventContext {
+                host,
+                provider,
+                activity_id,
+            })
+        });
     }
 }
 

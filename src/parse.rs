@@ -259,7 +259,12 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
     };
     if let Some(idx) = found {
         let tail = &body[idx + " FILE = ".len()..];
-        if let Some(b) = BUILD.rfind(tail.as_bytes()) {
+        let tb = tail.as_bytes();
+        let build = match memchr::memrchr(b'B', tb) {
+            Some(b) if b >= 1 && tb[b - 1..].starts_with(b" Build ") => Some(b - 1),
+            _ => BUILD.rfind(tb),
+        };
+        if let Some(b) = build {
             let info = BuildInfo {
                 file: tail[..b].trim(),
                 build: tail[b + " Build ".len()..].trim(),
@@ -270,8 +275,20 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
     (body, None)
 }
 
+/// `str::trim`, without its character decoding when both ends are
+/// printable ASCII already (the usual case).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 fn parse_body(body: &str) -> Option<Message<'_>> {
-    let body_t = body.trim_start();
+    let body_t = match body.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => body,
+        _ => body.trim_start(),
+    };
     // Only the two TRC_MSG_FULL messages carry the FILE/Build suffix; the
     // rest are matched exactly, so a suffix there leaves them unknown.
     let (core, build) = if body_t.starts_with("cnt") || body_t.starts_with("Trace") {
@@ -279,7 +296,7 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
     } else {
         (body_t, None)
     };
-    let core_t = core.trim();
+    let core_t = trim(core);
 
     if let Some(rest) = core_t.strip_prefix("cnt =") {
         let rest = rest.trim_start();
@@ -292,7 +309,7 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
         let uri = after.strip_prefix("URI:")?;
         return Some(Message::RequestStart {
             cnt,
-            uri: uri.trim(),
+            uri: trim(uri),
             build,
         });
     }

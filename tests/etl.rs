@@ -139,7 +139,7 @@ fn tracelogging_strings_decode() {
         let ev = messages(&p, EtlOptions::default());
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].text, "Hello");
-        assert_eq!(ev[0].provider.as_deref(), Some("MySource"));
+        assert_eq!(ev[0].provider(), Some("MySource"));
         assert_eq!((ev[0].pid, ev[0].tid), (Some(111592), Some(52284)));
         assert_eq!(
             ev[0].time.unwrap().to_string(),
@@ -182,10 +182,7 @@ fn tracelogging_strings_decode() {
         assert_eq!(ev[0].text, "modem health poll failed");
         assert_eq!(ev[1].text, "session created");
         assert_eq!(ev[2].text, "WAKE received");
-        assert!(
-            ev.iter()
-                .all(|e| e.provider.as_deref() == Some("sonde-gateway"))
-        );
+        assert!(ev.iter().all(|e| e.provider() == Some("sonde-gateway")));
         // The provider GUID is the TraceLogging hash of its name.
         let guid = certtrace::provider::Guid::from_provider_name("sonde-gateway");
         assert_eq!(guid.to_string(), "559e1292-fdb4-551e-6ee3-4e8c6d9da223");
@@ -346,15 +343,12 @@ fn round_trip_string_only_and_tracelogging() {
                 + chrono::Duration::nanoseconds(100 * (10_000 * i as i64 + 3));
             assert_eq!(e.time, Some(EventTime::Utc(t.to_utc())));
             if i % 2 == 0 {
-                assert_eq!(
-                    e.provider.as_deref(),
-                    Some("3f0e1c2d-4b5a-4c6d-8e7f-901a2b3c4d5e")
-                );
-                assert_eq!(e.activity_id, None);
+                assert_eq!(e.provider(), Some("3f0e1c2d-4b5a-4c6d-8e7f-901a2b3c4d5e"));
+                assert_eq!(e.activity_id(), None);
             } else {
-                assert_eq!(e.provider.as_deref(), Some(MODULE));
+                assert_eq!(e.provider(), Some(MODULE));
                 let activity = certtrace::provider::Guid::from_le_bytes([i as u8; 16]);
-                assert_eq!(e.activity_id, Some(activity.to_string()));
+                assert_eq!(e.activity_id(), Some(activity.to_string().as_str()));
             }
             let Position::Offset(o) = e.origin.position else {
                 panic!("offset expected")
@@ -504,8 +498,8 @@ fn every_header_kind_is_walked() {
     assert!(issues.is_empty(), "{issues:?}");
     let t: Vec<&str> = ev.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(t, ["thirty-two", "ansi text"]);
-    assert_eq!(ev[1].provider.as_deref(), Some("Kinds.Provider"));
-    assert_eq!(ev[1].activity_id, Some(g.to_string()));
+    assert_eq!(ev[1].provider(), Some("Kinds.Provider"));
+    assert_eq!(ev[1].activity_id(), Some(g.to_string().as_str()));
     // A TraceLogging provider registered with an explicit GUID is still found
     // by its name (from the provider traits); the string-only one is not.
     let (by_name, _) = read_all(&bytes, opts(Some("Kinds.Provider"), None));

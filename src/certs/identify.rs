@@ -71,6 +71,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 use super::catalog::{Catalog, CertInfo, KeyBuild};
+use crate::event::EventTime;
 
 /// Why unknown certificates cannot be grouped in chained mode.
 pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
@@ -1205,8 +1206,8 @@ pub const MAX_SUMMARY_URIS: usize = 20;
 /// One request that presented a certificate, for [`CertSummaryBuilder`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CertSighting<'a> {
-    /// The request's time as displayed.
-    pub time: Option<&'a str>,
+    /// The request's time.
+    pub time: Option<EventTime>,
     /// The request's time as a clock time, when the capture has one (for
     /// validity warnings).
     pub at: Option<DateTime<Utc>>,
@@ -1271,6 +1272,8 @@ pub struct CertSummaryBuilder {
     /// Rows of identified certificates (looked up without allocating).
     by_thumbprint: HashMap<String, usize>,
     pids: Vec<BTreeSet<u32>>,
+    /// Per row: the time of its latest request.
+    last_times: Vec<Option<EventTime>>,
 }
 
 impl CertSummaryBuilder {
@@ -1327,6 +1330,7 @@ impl CertSummaryBuilder {
                     note,
                 });
                 self.pids.push(BTreeSet::new());
+                self.last_times.push(None);
                 let i = self.rows.len() - 1;
                 match key {
                     SummaryKey::Cert(t) => {
@@ -1345,15 +1349,15 @@ impl CertSummaryBuilder {
             if row.first_seen.is_none() {
                 row.first_seen = Some(t.to_string());
             }
-            // Reuse the string: this runs once per request.
-            let last = row.last_seen.get_or_insert_with(String::new);
-            last.clear();
-            last.push_str(t);
+            // Shown as text at the end: this runs once per request.
+            self.last_times[i] = Some(t);
         }
         if let Some(p) = s.pid {
             self.pids[i].insert(p);
         }
+        // A full list that is already marked truncated needs no search.
         if let Some(u) = s.uri
+            && !(row.uris_truncated && row.uris.len() >= MAX_SUMMARY_URIS)
             && !row.uris.iter().any(|x| x == u)
         {
             if row.uris.len() < MAX_SUMMARY_URIS {
@@ -1383,8 +1387,10 @@ impl CertSummaryBuilder {
             .rows
             .into_iter()
             .zip(self.pids)
-            .map(|(mut r, p)| {
+            .zip(self.last_times)
+            .map(|((mut r, p), last)| {
                 r.pids = p.into_iter().collect();
+                r.last_seen = last.map(|t| t.to_string());
                 if let Some(c) = &r.cert {
                     if r.expired_requests > 0 {
                         r.warnings.push(format!(

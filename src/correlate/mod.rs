@@ -277,8 +277,6 @@ pub struct Correlator {
     certs: CertSummaryBuilder,
     /// Records at the front of `out` already added to `certs`.
     certs_noted: usize,
-    /// Scratch for formatting times without allocating per request.
-    scratch: String,
 }
 
 /// Which open requests a message can go to.
@@ -307,7 +305,6 @@ impl Correlator {
             delays: DelayModel::default(),
             certs: CertSummaryBuilder::new(),
             certs_noted: 0,
-            scratch: String::new(),
         }
     }
 
@@ -327,13 +324,8 @@ impl Correlator {
                 && q.cert_crc.is_some()
                 && let Some(ident) = &q.identification.0
             {
-                self.scratch.clear();
-                if let Some(t) = q.time {
-                    use std::fmt::Write as _;
-                    let _ = write!(self.scratch, "{t}");
-                }
                 let sighting = CertSighting {
-                    time: q.time.map(|_| self.scratch.as_str()),
+                    time: q.time,
                     at: q.time.and_then(|t| t.to_utc_lossy()),
                     pid: q.pid,
                     uri: Some(&q.uri),
@@ -423,7 +415,7 @@ impl Correlator {
     /// Ends the process's current instance and starts a new one.
     fn restart(&mut self, ev: &TraceEvent, reason: InstanceStart) {
         let key = ProcessKey {
-            host: ev.host.clone(),
+            host: ev.host().map(str::to_owned),
             pid: ev.pid,
         };
         let Some(p) = self.processes.get_mut(&key) else {
@@ -431,7 +423,7 @@ impl Correlator {
         };
         p.ordinal += 1;
         let id = InstanceId {
-            host: ev.host.clone(),
+            host: ev.host().map(str::to_owned),
             pid: ev.pid,
             ordinal: p.ordinal,
         };
@@ -665,7 +657,7 @@ fn process_entry<'a>(
     ev: &TraceEvent,
 ) -> &'a mut Process {
     let key = ProcessKey {
-        host: ev.host.clone(),
+        host: ev.host().map(str::to_owned),
         pid: ev.pid,
     };
     processes.entry(key).or_insert_with(|| {
@@ -674,7 +666,7 @@ fn process_entry<'a>(
         Process {
             instance: Instance::new(
                 InstanceId {
-                    host: ev.host.clone(),
+                    host: ev.host().map(str::to_owned),
                     pid: ev.pid,
                     ordinal: 1,
                 },
@@ -1027,7 +1019,7 @@ fn start_request(
     }
     let mut record = RequestRecord {
         instance: inst.id.clone(),
-        host: ev.host.clone(),
+        host: ev.host().map(str::to_owned),
         pid: ev.pid,
         tid: ev.tid,
         cnt,

@@ -162,19 +162,23 @@ impl<R: Read> Iterator for EtlEvents<R> {
             match message(&rec, &self.opts) {
                 Ok(None) => continue,
                 Ok(Some(m)) => {
-                    return Some(Ok(TraceEvent {
+                    let mut ev = TraceEvent {
                         time: rec.utc().map(EventTime::Utc),
-                        host: None,
                         pid: Some(m.pid),
                         tid: Some(m.tid),
-                        provider: Some(m.provider_name.unwrap_or_else(|| m.provider.to_string())),
-                        activity_id: (!m.activity_id.is_nil()).then(|| m.activity_id.to_string()),
                         text: trim_message_end(&m.text).to_string(),
                         origin: Origin {
                             input: self.input.clone(),
                             position: Position::Offset(rec.offset),
                         },
-                    }));
+                        context: None,
+                    };
+                    ev.set_context(
+                        None,
+                        Some(m.provider_name.unwrap_or_else(|| m.provider.to_string())),
+                        (!m.activity_id.is_nil()).then(|| m.activity_id.to_string()),
+                    );
+                    return Some(Ok(ev));
                 }
                 Err(e) => return Some(Err(e)),
             }

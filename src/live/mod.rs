@@ -461,19 +461,18 @@ impl<'a> Pipeline<'a> {
         };
         for line in lines {
             self.seq += 1;
-            let ev = TraceEvent {
+            let mut ev = TraceEvent {
                 time: Some(EventTime::Utc(c.time)),
-                host: None,
                 pid: c.pid,
                 tid: c.tid,
-                provider: c.provider.clone(),
-                activity_id: c.activity_id.clone(),
+                context: None,
                 text: line.to_string(),
                 origin: Origin {
                     input: c.input.clone(),
                     position: Position::Sequence(self.seq),
                 },
             };
+            ev.set_context(None, c.provider.clone(), c.activity_id.clone());
             self.summary.events += 1;
             (self.sink)(ev);
         }
@@ -652,7 +651,7 @@ mod tests {
         assert_eq!(got[0].text, "Line: 28 rMsg1638: x");
         assert_eq!(got[0].tid, Some(42));
         assert_eq!(
-            got[0].activity_id.as_deref(),
+            got[0].activity_id(),
             Some("ce5fa4ea-ab00-5402-8b76-9f76ac858fb5")
         );
     }

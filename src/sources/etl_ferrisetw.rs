@@ -187,16 +187,20 @@ fn convert(
             }));
         }
     };
-    Some(SourceItem::Event(TraceEvent {
+    let mut ev = TraceEvent {
         time: meta.time.map(EventTime::Utc),
-        host: None,
         pid: Some(meta.pid),
         tid: Some(meta.tid),
-        provider: Some(traits_name.unwrap_or_else(|| meta.provider.to_string())),
-        activity_id: meta.activity_id,
         text: trim_message_end(&text).to_string(),
         origin,
-    }))
+        context: None,
+    };
+    ev.set_context(
+        None,
+        Some(traits_name.unwrap_or_else(|| meta.provider.to_string())),
+        meta.activity_id,
+    );
+    Some(SourceItem::Event(ev))
 }
 
 /// The reader's end of the channel. Dropping it early (the pipeline
@@ -326,8 +330,8 @@ mod tests {
         ));
         assert_eq!(e.text, "Line: 32 rMsg1638: connection is not using SSL");
         assert_eq!((e.pid, e.tid), (Some(5120), Some(77)));
-        assert_eq!(e.provider.as_deref(), Some(PROVIDER));
-        assert_eq!(e.activity_id, None);
+        assert_eq!(e.provider(), Some(PROVIDER));
+        assert_eq!(e.activity_id(), None);
         assert_eq!(e.time.unwrap().to_string(), "2026-06-23T16:23:14.123456Z");
         assert_eq!(e.origin.to_string(), "t.etl#3");
     }
@@ -353,7 +357,7 @@ mod tests {
             Some("MyCompany.MyComponent"),
             &by_name,
         ));
-        assert_eq!(e.provider.as_deref(), Some("MyCompany.MyComponent"));
+        assert_eq!(e.provider(), Some("MyCompany.MyComponent"));
         assert!(convert_string_only(other, "a", Some("Other"), &by_name).is_none());
     }
 }

@@ -96,9 +96,11 @@ fn certtrace(obj: &Map<String, Value>, origin: Origin) -> Result<TraceEvent, Jso
     });
     ev.pid = get_u32(obj, "pid");
     ev.tid = get_u32(obj, "tid");
-    ev.host = get_string(obj, "host");
-    ev.provider = get_string(obj, "provider");
-    ev.activity_id = get_string(obj, "activity_id");
+    ev.set_context(
+        get_string(obj, "host"),
+        get_string(obj, "provider"),
+        get_string(obj, "activity_id"),
+    );
     Ok(ev)
 }
 
@@ -118,11 +120,13 @@ fn silketw(
         .and_then(parse_timestamp);
     ev.pid = get_u32(obj, "ProcessID").filter(|&p| p != u32::MAX);
     ev.tid = get_u32(obj, "ThreadID").filter(|&t| t != u32::MAX);
-    ev.provider = get_string(obj, "ProviderName")
-        .filter(|s| !s.is_empty())
-        .or_else(|| get_string(obj, "ProviderGuid"));
-    ev.host = get_string(obj, "MachineName").or_else(|| get_string(obj, "Host"));
-    ev.activity_id = get_string(obj, "ActivityID").or_else(|| get_string(obj, "ActivityId"));
+    ev.set_context(
+        get_string(obj, "MachineName").or_else(|| get_string(obj, "Host")),
+        get_string(obj, "ProviderName")
+            .filter(|s| !s.is_empty())
+            .or_else(|| get_string(obj, "ProviderGuid")),
+        get_string(obj, "ActivityID").or_else(|| get_string(obj, "ActivityId")),
+    );
     Ok(ev)
 }
 
@@ -145,11 +149,13 @@ fn sealighter(
             .and_then(parse_timestamp);
         ev.pid = get_u32(h, "process_id");
         ev.tid = get_u32(h, "thread_id");
-        ev.provider = get_string(h, "provider_name")
-            .filter(|s| !s.is_empty())
-            .or_else(|| get_string(h, "provider_id"));
-        ev.activity_id = get_string(h, "activity_id");
-        ev.host = get_string(h, "computer_name").or_else(|| get_string(h, "hostname"));
+        ev.set_context(
+            get_string(h, "computer_name").or_else(|| get_string(h, "hostname")),
+            get_string(h, "provider_name")
+                .filter(|s| !s.is_empty())
+                .or_else(|| get_string(h, "provider_id")),
+            get_string(h, "activity_id"),
+        );
     }
     Ok(ev)
 }
@@ -266,7 +272,7 @@ mod tests {
         let ev = parse_line(line, origin(), None).unwrap();
         assert_eq!(ev.text, "Line: 28 rMsg1638: cnt = 1 URI: https://a/");
         assert_eq!((ev.pid, ev.tid), (Some(5120), Some(4711)));
-        assert_eq!(ev.provider.as_deref(), Some("MyCompany.MyComponent"));
+        assert_eq!(ev.provider(), Some("MyCompany.MyComponent"));
         assert_eq!(ev.time.unwrap().to_string(), "2026-06-23T16:23:14.123456Z");
     }
 

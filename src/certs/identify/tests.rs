@@ -436,12 +436,12 @@ fn certs_identify_warnings_and_summary() {
     ];
     for (i, (c, pid, uri)) in reqs.iter().enumerate() {
         let id = dec.observe(obs(i as u64, c.der_size, c.crc32, 0));
-        let t = format!("12:00:0{i}");
+        let t = chrono::NaiveTime::from_hms_opt(12, 0, i as u32).unwrap();
         b.add(
             &id,
             Some(c.der_size),
             &CertSighting {
-                time: Some(&t),
+                time: Some(EventTime::TimeOfDay(t)),
                 at: Some(at),
                 pid: Some(*pid),
                 uri: Some(uri),
@@ -467,8 +467,8 @@ fn certs_identify_warnings_and_summary() {
     assert_eq!(rows[0].requests, 3);
     assert_eq!(rows[0].pids, vec![5120, 6044]);
     assert_eq!(rows[0].uris, vec!["https://a/1", "https://a/3"]);
-    assert_eq!(rows[0].first_seen.as_deref(), Some("12:00:00"));
-    assert_eq!(rows[0].last_seen.as_deref(), Some("12:00:03"));
+    assert_eq!(rows[0].first_seen.as_deref(), Some("12:00:00.000000"));
+    assert_eq!(rows[0].last_seen.as_deref(), Some("12:00:03.000000"));
     assert_eq!(rows[1].expired_requests, 1);
     assert!(rows[1].warnings[0].contains("expired"));
     assert_eq!(
