@@ -211,6 +211,8 @@ pub fn run(
     // much as correlating them.
     let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(16);
     let outcome: io::Result<()> = thread::scope(|scope| {
+        // Rendered records go back for reuse.
+        let (rtx, rrx) = mpsc::sync_channel::<Vec<Record>>(32);
         let writer = thread::Builder::new()
             .name("certtrace-writer".into())
             .spawn_scoped(scope, move || -> io::Result<()> {
@@ -220,6 +222,7 @@ pub fn run(
                             for r in &records {
                                 renderer.record(r)?;
                             }
+                            let _ = rtx.try_send(records);
                         }
                         ToWriter::Idle => renderer.idle()?,
                     }
@@ -234,6 +237,8 @@ pub fn run(
             !idle || wtx.send(ToWriter::Idle).is_ok()
         };
         let mut writer_alive = true;
+        // Emptied record vectors from the writer, to fill again.
+        let mut spare_vecs: Vec<Vec<Record>> = Vec::new();
         // A batch taken from the reader ahead of time (to see whether more
         // input is queued).
         let mut pending: Option<Vec<SourceItem>> = None;
@@ -304,7 +309,18 @@ pub fn run(
                             correlator.flush_settled();
                             last_release = Instant::now();
                         }
-                        let records = watch.select(&mut correlator, &opts.filter, diag)?;
+                        while let Ok(mut done) = rrx.try_recv() {
+                            correlator.recycle(&mut done);
+                            if spare_vecs.len() < 4 {
+                                spare_vecs.push(done);
+                            }
+                        }
+                        let records = watch.select(
+                            &mut correlator,
+                            &opts.filter,
+                            diag,
+                            spare_vecs.pop().unwrap_or_default(),
+                        )?;
                         // Live input (line by line): flush when nothing more
                         // is queued, so streamed records show promptly but a
                         // fast pipe is not written record by record. And on
@@ -322,7 +338,8 @@ pub fn run(
                     Err(RecvTimeoutError::Timeout) => {
                         correlator.flush_settled();
                         last_release = Instant::now();
-                        let records = watch.select(&mut correlator, &opts.filter, diag)?;
+                        let records =
+                            watch.select(&mut correlator, &opts.filter, diag, Vec::new())?;
                         writer_alive = send(records, true);
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -332,7 +349,7 @@ pub fn run(
             if interrupted || watch.ended.is_some() {
                 correlator.mark_interrupted();
             }
-            let records = watch.select(&mut correlator, &opts.filter, diag)?;
+            let records = watch.select(&mut correlator, &opts.filter, diag, Vec::new())?;
             send(records, false);
             Ok(())
         })();
@@ -405,15 +422,17 @@ struct Watch<'a> {
 
 impl Watch<'_> {
     /// Takes the correlator's records through the filter and watches them
-    /// for `--fail-on` and `--until`; returns what is to be rendered. Once
-    /// a rule has ended the run, only the (final) summary still goes out.
+    /// for `--fail-on` and `--until`; returns what is to be rendered, in
+    /// `out` (a vector to reuse). Once a rule has ended the run, only the
+    /// (final) summary still goes out.
     fn select(
         &mut self,
         correlator: &mut Correlator,
         filter: &RequestFilter,
         diag: &mut dyn Write,
+        mut out: Vec<Record>,
     ) -> io::Result<Vec<Record>> {
-        let mut out = Vec::new();
+        out.clear();
         for r in correlator.drain() {
             if self.ended.is_some() {
                 if let Record::Summary(mut s) = r {

@@ -57,6 +57,8 @@ const STALE_OVERTAKEN: u32 = 4;
 pub const RESTART_DROP: u64 = 64;
 /// Finished requests wait for this many further messages of their instance.
 const SETTLE_MESSAGES: u64 = 6;
+/// Rendered request records kept for reuse (see [`Correlator::recycle`]).
+const SPARE_RECORDS: usize = 4096;
 
 /// Options of the correlation stage.
 #[derive(Debug, Clone, Default)]
@@ -273,6 +275,10 @@ pub struct Correlator {
     seq: u64,
     /// Step timing learned from unambiguous requests.
     delays: DelayModel,
+    /// Request records given back by [`Correlator::recycle`]: the boxes
+    /// themselves are reused (a `Record::Request` holds one).
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<RequestRecord>>,
     /// Per-certificate totals of the requests emitted so far.
     certs: CertSummaryBuilder,
     /// Records at the front of `out` already added to `certs`.
@@ -304,7 +310,21 @@ impl Correlator {
             seq: 0,
             delays: DelayModel::default(),
             certs: CertSummaryBuilder::new(),
+            spare: Vec::new(),
             certs_noted: 0,
+        }
+    }
+
+    /// Takes back rendered records: their request boxes are reused for
+    /// new requests (no allocation per request, none freed on the
+    /// rendering thread). `records` is left empty.
+    pub fn recycle(&mut self, records: &mut Vec<Record>) {
+        for r in records.drain(..) {
+            if let Record::Request(b) = r
+                && self.spare.len() < SPARE_RECORDS
+            {
+                self.spare.push(b);
+            }
         }
     }
 
@@ -506,6 +526,7 @@ impl Correlator {
             out,
             delays,
             opts,
+            spare,
             ..
         } = self;
         let p = process_entry(processes, summary, opts, ev);
@@ -520,7 +541,7 @@ impl Correlator {
                 {
                     p.instance.build = Some(b.build.to_string());
                 }
-                start_request(p, cnt, uri, ev, seq, out, summary);
+                start_request(p, cnt, uri, ev, seq, out, summary, spare);
             }
             Message::NotSsl => step(p, ev, Want::NotSsl, &m, seq, out, delays),
             Message::ForcingCertLoad { .. } => step(p, ev, Want::Forcing, &m, seq, out, delays),
@@ -977,6 +998,7 @@ fn apply(r: &mut OpenRequest, m: &Message<'_>, ev: &TraceEvent, seq: u64) -> boo
     }
 }
 
+#[allow(clippy::too_many_arguments, clippy::vec_box)]
 fn start_request(
     p: &mut Process,
     cnt: u64,
@@ -985,6 +1007,7 @@ fn start_request(
     seq: u64,
     out: &mut Vec<Record>,
     summary: &mut Summary,
+    spare: &mut Vec<Box<RequestRecord>>,
 ) {
     let inst = &mut p.instance;
     inst.starts += 1;
@@ -1017,13 +1040,21 @@ fn start_request(
     {
         finish(inst, i);
     }
-    let mut record = RequestRecord {
+    // A recycled record keeps its URI's allocation.
+    let mut boxed = spare.pop();
+    let mut uri_text = boxed
+        .as_mut()
+        .map(|b| std::mem::take(&mut b.uri))
+        .unwrap_or_default();
+    uri_text.clear();
+    uri_text.push_str(uri);
+    let record = RequestRecord {
         instance: inst.id.clone(),
         host: ev.host().map(str::to_owned),
         pid: ev.pid,
         tid: ev.tid,
         cnt,
-        uri: uri.to_string(),
+        uri: uri_text,
         time: ev.time,
         time_kind: ev.time.map(|t| t.kind()),
         end_time: ev.time,
@@ -1045,11 +1076,18 @@ fn start_request(
         cert_warnings: Vec::new(),
         identification: IdentificationSlot::default(),
     };
+    let mut record = match boxed.take() {
+        Some(mut b) => {
+            *b = record;
+            b
+        }
+        None => Box::new(record),
+    };
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
     }
     inst.open.push(OpenRequest {
-        record: Box::new(record),
+        record,
         scheme: scheme_of(uri),
         step: Step::Started,
         step_seq: seq,
