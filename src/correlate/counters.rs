@@ -7,6 +7,7 @@
 //! request. Values are only judged missing once the counter has moved
 //! [`HORIZON`] past them (later arrivals out of order are still accepted).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 /// How far the counter moves past a value before a missing value is final.
@@ -46,6 +47,9 @@ pub struct Counters {
     pub first: Option<u64>,
     /// Missing range still growing (judged values, not yet reported).
     pending: Option<(u64, u64)>,
+    /// [`Counters::unseen_recent`], computed once per change (it is asked
+    /// for every message).
+    unseen_recent: Cell<Option<u32>>,
 }
 
 impl Counters {
@@ -61,6 +65,7 @@ impl Counters {
             out_of_order: 0,
             first: None,
             pending: None,
+            unseen_recent: Cell::new(None),
         }
     }
 
@@ -82,6 +87,7 @@ impl Counters {
 
     /// Records a value; finished gaps are appended to `gaps`.
     pub fn observe(&mut self, cnt: u64, gaps: &mut Vec<Gap>) -> Seen {
+        self.unseen_recent.set(None);
         let mut s = Seen::default();
         if self.first.is_none() {
             self.first = Some(cnt);
@@ -125,6 +131,7 @@ impl Counters {
     /// (the highest one a while ago: later values had time to arrive), and
     /// reports the missing ranges below it now.
     pub fn judge_below(&mut self, to: u64, gaps: &mut Vec<Gap>) {
+        self.unseen_recent.set(None);
         if to > self.floor && self.has_seen(to) {
             self.advance(to, gaps);
             self.flush(gaps);
@@ -207,6 +214,7 @@ impl Counters {
 
     /// Judges everything up to the highest value (the instance ended).
     pub fn finish(&mut self, gaps: &mut Vec<Gap>) {
+        self.unseen_recent.set(None);
         if let Some(m) = self.max {
             self.advance(m + 1, gaps);
         }
@@ -216,6 +224,15 @@ impl Counters {
     /// How many values near the top are unseen and not explained by a
     /// duplicate (requests that may be running with their start line lost).
     pub fn unseen_recent(&self) -> u32 {
+        if let Some(n) = self.unseen_recent.get() {
+            return n;
+        }
+        let n = self.count_unseen_recent();
+        self.unseen_recent.set(Some(n));
+        n
+    }
+
+    fn count_unseen_recent(&self) -> u32 {
         let Some(m) = self.max else {
             return 0;
         };
@@ -233,17 +250,7 @@ impl Counters {
     /// duplicate: a request may be running whose start line was lost, so a
     /// message cannot be said to belong to the only open request.
     pub fn doubtful(&self) -> bool {
-        let Some(m) = self.max else {
-            return false;
-        };
-        let low = m.saturating_sub(HOT).max(self.floor);
-        if low >= m {
-            return false;
-        }
-        let seen = (low..=m).filter(|&v| self.count(v) > 0).count() as u64;
-        let unseen = (m - low + 1).saturating_sub(seen);
-        let dups = self.spare_dups.iter().filter(|&&d| d >= low).count() as u64;
-        unseen > dups
+        self.unseen_recent() > 0
     }
 }
 

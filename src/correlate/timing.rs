@@ -32,9 +32,34 @@ impl Default for DelayModel {
     }
 }
 
-fn bin(seconds: f64) -> usize {
+/// The bin of a delay, by its definition: tenths of a decade above 10^-7 s.
+fn bin_by_log(seconds: f64) -> usize {
     let x = seconds.max(1e-9).log10();
     (((x - LOG_MIN) * 10.0).floor().max(0.0) as usize).min(BINS - 1)
+}
+
+/// The smallest delay of each bin after the first, found once from
+/// [`bin_by_log`] by bisection over the (ordered) bit patterns of positive
+/// doubles: [`bin`] then needs no logarithm (it runs once per message).
+static BIN_STARTS: std::sync::LazyLock<[f64; BINS - 1]> = std::sync::LazyLock::new(|| {
+    let mut starts = [0.0; BINS - 1];
+    for (k, start) in (1..BINS).zip(starts.iter_mut()) {
+        let (mut below, mut at) = (0u64, f64::MAX.to_bits());
+        while at - below > 1 {
+            let mid = below + (at - below) / 2;
+            if bin_by_log(f64::from_bits(mid)) >= k {
+                at = mid;
+            } else {
+                below = mid;
+            }
+        }
+        *start = f64::from_bits(at);
+    }
+    starts
+});
+
+fn bin(seconds: f64) -> usize {
+    BIN_STARTS.partition_point(|&start| start <= seconds)
 }
 
 impl DelayModel {
@@ -93,6 +118,36 @@ impl DelayModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bins_without_log_match_the_definition() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e-12,
+            1e-9,
+            1e-7,
+            1e2,
+            1e6,
+        ];
+        for &start in BIN_STARTS.iter() {
+            let bits = start.to_bits();
+            values.extend([bits - 1, bits, bits + 1].map(f64::from_bits));
+        }
+        for _ in 0..100_000 {
+            // xorshift: delays spread over the whole range, log-uniform.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(10f64.powf((x % 12_000) as f64 / 1000.0 - 9.0));
+        }
+        for v in values {
+            assert_eq!(bin(v), bin_by_log(v), "{v:e}");
+        }
+    }
 
     #[test]
     fn untrained_model_is_not_trusted() {
