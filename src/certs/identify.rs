@@ -288,6 +288,10 @@ pub struct DecoderConfig {
     /// for every value that nothing else explains (each unknown
     /// certificate); it is skipped for catalogs with more distinct keys.
     pub reorder_max_keys: usize,
+    /// Write each identification's `note` (an explanation for people). The
+    /// correlator shows none and turns them off: they cost a formatted
+    /// string per `cert crc` line.
+    pub notes: bool,
 }
 
 impl Default for DecoderConfig {
@@ -299,6 +303,7 @@ impl Default for DecoderConfig {
             recent_states: 4,
             reorder_search: true,
             reorder_max_keys: 2_000,
+            notes: true,
         }
     }
 }
@@ -804,7 +809,7 @@ impl ChainDecoder {
                             "the value is this certificate's plain CRC-32 and does not continue the previous value ({:08x}): a new worker process (recycle) or a corrected build?",
                             state
                         ));
-                    } else {
+                    } else if self.cfg.notes {
                         let why = describe_gap(gap, pending_certs.len());
                         let mut note = match obs.size {
                             Some(n) if cat.count_of_size(n) == 0 => {
@@ -828,7 +833,8 @@ impl ChainDecoder {
                         id.note = Some(note);
                     }
                 }
-                if id.note.is_none()
+                if self.cfg.notes
+                    && id.note.is_none()
                     && id.cert.is_some()
                     && !nothing_missing
                     && id.search_depth == 0
@@ -848,7 +854,7 @@ impl ChainDecoder {
                     crc32: obs.logged_crc,
                 });
             }
-            if id.note.is_none() {
+            if self.cfg.notes && id.note.is_none() {
                 id.note = Some(
                     "unknown certificate: no catalog certificate has this size and CRC-32".into(),
                 );
@@ -890,6 +896,9 @@ impl ChainDecoder {
         self.observations += 1;
         if id.cert.is_some() {
             self.identified += 1;
+        }
+        if !self.cfg.notes {
+            id.note = None;
         }
         id
     }

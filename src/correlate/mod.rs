@@ -80,6 +80,8 @@ impl CorrelateOptions {
             catalog,
             DecoderConfig {
                 mode: self.crc_mode,
+                // Records do not carry the decoder's explanations.
+                notes: false,
                 ..DecoderConfig::default()
             },
         )
