@@ -21,15 +21,36 @@ const NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
+/// Index of the first byte that must be escaped: eight bytes at a time
+/// (exact tests for "a byte below 0x20", "a byte equal to `\"` or `\\`"),
+/// then the exact byte.
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let special =
+            zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if control | special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[b as usize])
+        .map(|p| i + p)
+}
+
 /// Appends `"…"` with JSON escaping exactly as serde_json does it.
 pub fn string(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(off) = bytes[start..]
-        .iter()
-        .position(|&b| NEEDS_ESCAPE[b as usize])
-    {
+    while let Some(off) = first_escape(&bytes[start..]) {
         let i = start + off;
         buf.extend_from_slice(&bytes[start..i]);
         let b = bytes[i];
@@ -343,7 +364,9 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn strings_escape_like_serde(s in "\\PC*|[\\x00-\\x7f]*") {
+        fn strings_escape_like_serde(
+            s in "\\PC*|[\\x00-\\x7f]*|[ -~]{0,40}[\\x00-\\x1f\"\\\\]?[ -~é]{0,40}"
+        ) {
             let mut mine = Vec::new();
             string(&mut mine, &s);
             proptest::prop_assert_eq!(mine, serde_json::to_vec(&s).unwrap());
