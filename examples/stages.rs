@@ -1,0 +1,89 @@
+//! Times the pipeline's stages on one thread, cumulatively (read; read and
+//! parse; and correlate; and render NDJSON to a sink), to see which stage a
+//! change affects; `read` as a second argument stops after the first. Also
+//! prints the sizes of the types moved per line and per record.
+//!
+//! `cargo run --release --example stages -- FILE [read]`
+use std::time::Instant;
+
+use certtrace::correlate::{CorrelateOptions, Correlator};
+use certtrace::render::Renderer;
+use certtrace::sources::{self, ReadOptions, SourceItem};
+
+// The same allocator as the binary.
+#[cfg(not(windows))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let Some(name) = std::env::args().nth(1) else {
+        eprintln!("usage: stages FILE [read]");
+        std::process::exit(2);
+    };
+    println!(
+        "bytes: TraceEvent {} SourceItem {} Record {} RequestRecord {} EventTime {} Origin {}",
+        std::mem::size_of::<certtrace::event::TraceEvent>(),
+        std::mem::size_of::<SourceItem>(),
+        std::mem::size_of::<certtrace::record::Record>(),
+        std::mem::size_of::<certtrace::record::RequestRecord>(),
+        std::mem::size_of::<certtrace::event::EventTime>(),
+        std::mem::size_of::<certtrace::event::Origin>()
+    );
+    let only_read = std::env::args().nth(2).is_some_and(|a| a == "read");
+    let t = Instant::now();
+    let mut n = 0u64;
+    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        if let SourceItem::Event(ev) = item {
+            n += ev.text.len() as u64;
+        }
+    }
+    println!("read: {:.3}s ({n})", t.elapsed().as_secs_f64());
+    if only_read {
+        return;
+    }
+
+    let t = Instant::now();
+    let mut k = 0u64;
+    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        if let SourceItem::Event(ev) = item {
+            k += certtrace::parse::parse(&ev.text).message.kind_name().len() as u64;
+        }
+    }
+    println!("read+parse: {:.3}s ({k})", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let mut c = Correlator::new(CorrelateOptions::default());
+    c.set_inputs(vec![name.clone()]);
+    let mut records = 0u64;
+    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        if let SourceItem::Event(ev) = item {
+            c.push_event(&ev);
+            records += c.drain().count() as u64;
+        }
+    }
+    c.finish();
+    records += c.drain().count() as u64;
+    println!(
+        "read+parse+correlate: {:.3}s ({records} records)",
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let mut c = Correlator::new(CorrelateOptions::default());
+    c.set_inputs(vec![name.clone()]);
+    let mut r = certtrace::render::ndjson::NdjsonRenderer::new(std::io::sink());
+    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        if let SourceItem::Event(ev) = item {
+            c.push_event(&ev);
+            for rec in c.drain() {
+                r.record(&rec).unwrap();
+            }
+        }
+    }
+    c.finish();
+    for rec in c.drain() {
+        r.record(&rec).unwrap();
+    }
+    r.finish().unwrap();
+    println!("all, one thread: {:.3}s", t.elapsed().as_secs_f64());
+}
