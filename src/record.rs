@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
-use crate::certs::{CertRecord, CertSummary, Identification};
+use crate::certs::{CertMatch, CertRecord, CertSummary};
 use crate::event::{EventTime, Origin, TimeKind};
 use crate::hresult::HResult;
 
@@ -205,23 +205,10 @@ pub struct RequestRecord {
     pub cert_status: Option<&'static str>,
     /// Expired / not yet valid at the request's time, no client-auth EKU.
     pub cert_warnings: Vec<String>,
-    /// The decoder's full answer, for the per-certificate summary.
+    /// The decoder's answer, for the per-certificate summary (`None`
+    /// when no `cert crc` was logged).
     #[serde(skip)]
-    pub identification: IdentificationSlot,
-}
-
-/// The decoder's answer carried along a request (not part of its JSON).
-#[derive(Debug, Clone, Default)]
-pub struct IdentificationSlot(pub Option<std::sync::Arc<Identification>>);
-
-impl PartialEq for IdentificationSlot {
-    fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
+    pub identification: Option<CertMatch>,
 }
 
 /// Counters that never showed up in an instance.

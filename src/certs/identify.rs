@@ -165,6 +165,26 @@ pub struct CertObservation {
     pub preceded_by_gap: u32,
 }
 
+/// What the per-certificate summary needs of an [`Identification`] (its
+/// certificate, or the key of an unknown one, and how it was found): small
+/// enough to travel with every request record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertMatch {
+    pub cert: Option<Arc<CertInfo>>,
+    pub unknown: Option<UnknownCertKey>,
+    pub identified_by: Option<IdentifiedBy>,
+}
+
+impl From<&Identification> for CertMatch {
+    fn from(id: &Identification) -> Self {
+        CertMatch {
+            cert: id.cert.clone(),
+            unknown: id.unknown,
+            identified_by: id.identified_by,
+        }
+    }
+}
+
 /// Groups unknown certificates in plain mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct UnknownCertKey {
@@ -1293,6 +1313,12 @@ impl CertSummaryBuilder {
     /// Adds one request with its identification. `size` is the request's
     /// `cert size` (used to group unknown certificates in chained mode).
     pub fn add(&mut self, ident: &Identification, size: Option<u32>, s: &CertSighting<'_>) {
+        self.add_match(&CertMatch::from(ident), size, s);
+    }
+
+    /// [`CertSummaryBuilder::add`] with the summary's part of the
+    /// identification.
+    pub fn add_match(&mut self, ident: &CertMatch, size: Option<u32>, s: &CertSighting<'_>) {
         let found = match (&ident.cert, ident.unknown) {
             (Some(c), _) => self.by_thumbprint.get(c.thumbprint_sha1.as_str()).copied(),
             (None, Some(k)) => self.index.get(&SummaryKey::Unknown(k)).copied(),

@@ -54,9 +54,9 @@ pub mod report;
 
 pub use catalog::{Catalog, CatalogWarning, CertInfo};
 pub use identify::{
-    CertObservation, CertRecord, CertSighting, CertSummary, CertSummaryBuilder, ChainDecoder,
-    CrcMode, DecoderConfig, Identification, IdentifiedBy, UnknownCertKey, eku_warning,
-    validity_warning,
+    CertMatch, CertObservation, CertRecord, CertSighting, CertSummary, CertSummaryBuilder,
+    ChainDecoder, CrcMode, DecoderConfig, Identification, IdentifiedBy, UnknownCertKey,
+    eku_warning, validity_warning,
 };
 
 /// The DER files of the demo catalog shipped with the crate (made by

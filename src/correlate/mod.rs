@@ -31,16 +31,16 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::certs::{
-    Catalog, CertObservation, CertSighting, CertSummaryBuilder, ChainDecoder, CrcMode,
+    Catalog, CertMatch, CertObservation, CertSighting, CertSummaryBuilder, ChainDecoder, CrcMode,
     DecoderConfig, Identification, eku_warning, validity_warning,
 };
 use crate::event::{EventTime, Origin, TraceEvent};
 use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
-    Assignment, GapRecord, HResultSummary, IdentificationSlot, InstanceId, InstanceRecord,
-    InstanceStart, ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord,
-    RequestRecord, Summary, UnknownRecord,
+    Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
+    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord, RequestRecord,
+    Summary, UnknownRecord,
 };
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
@@ -344,7 +344,7 @@ impl Correlator {
         for r in &self.out[from..] {
             if let Record::Request(q) = r
                 && q.cert_crc.is_some()
-                && let Some(ident) = &q.identification.0
+                && let Some(ident) = &q.identification
             {
                 let sighting = CertSighting {
                     time: q.time,
@@ -353,7 +353,7 @@ impl Correlator {
                     uri: Some(&q.uri),
                     outcome: q.outcome.as_str(),
                 };
-                self.certs.add(ident, q.cert_size, &sighting);
+                self.certs.add_match(ident, q.cert_size, &sighting);
             }
         }
     }
@@ -858,7 +858,7 @@ fn set_identification(rec: &mut RequestRecord, ident: Identification) {
     } else {
         "unknown"
     });
-    rec.identification = IdentificationSlot(Some(Arc::new(ident)));
+    rec.identification = Some(CertMatch::from(&ident));
 }
 
 fn step_class(s: Step) -> usize {
@@ -1076,7 +1076,7 @@ fn start_request(
         cert: None,
         cert_status: None,
         cert_warnings: Vec::new(),
-        identification: IdentificationSlot::default(),
+        identification: None,
     };
     let mut record = match boxed.take() {
         Some(mut b) => {
@@ -1168,12 +1168,7 @@ fn emit_request(
     out: &mut Vec<Record>,
     summary: &mut Summary,
 ) {
-    if let Some(cert) = record
-        .identification
-        .0
-        .as_ref()
-        .and_then(|i| i.cert.as_ref())
-    {
+    if let Some(cert) = record.identification.as_ref().and_then(|i| i.cert.as_ref()) {
         if let Some(at) = record.time.and_then(|t| t.to_utc_lossy())
             && let Some(w) = validity_warning(cert, at)
         {
