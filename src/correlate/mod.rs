@@ -59,6 +59,8 @@ pub const RESTART_DROP: u64 = 64;
 const SETTLE_MESSAGES: u64 = 6;
 /// Rendered request records kept for reuse (see [`Correlator::recycle`]).
 const SPARE_RECORDS: usize = 4096;
+/// Records whose URI buffer grew past this are not kept.
+const SPARE_URI_MAX: usize = 2048;
 
 /// Options of the correlation stage.
 #[derive(Debug, Clone, Default)]
@@ -324,6 +326,7 @@ impl Correlator {
         for r in records.drain(..) {
             if let Record::Request(b) = r
                 && self.spare.len() < SPARE_RECORDS
+                && b.uri.capacity() <= SPARE_URI_MAX
             {
                 self.spare.push(b);
             }

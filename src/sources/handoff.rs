@@ -13,6 +13,9 @@ use crate::sources::SourceItem;
 
 /// Message texts kept for reuse: enough for a few batches.
 const TEXT_POOL: usize = 8 * 1024;
+/// Texts with more capacity than this are not kept (a capture of long
+/// lines must not leave the pool holding megabytes per entry).
+const POOLED_TEXT_MAX: usize = 1024;
 
 struct Pending {
     items: Vec<SourceItem>,
@@ -32,6 +35,7 @@ impl Pending {
             for item in batch.drain(..) {
                 if let SourceItem::Event(ev) = item
                     && self.texts.len() < TEXT_POOL
+                    && ev.text.capacity() <= POOLED_TEXT_MAX
                 {
                     let mut text = ev.text;
                     text.clear();
@@ -184,5 +188,28 @@ mod tests {
         assert_eq!(rx.try_recv().unwrap().len(), 2);
         end();
         assert_eq!(text("after"), "after");
+    }
+
+    #[test]
+    fn long_texts_are_not_kept() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let (back, returned) = std::sync::mpsc::sync_channel(8);
+        begin(1, tx, returned);
+        let long = SourceItem::Event(TraceEvent::new(
+            "x".repeat(POOLED_TEXT_MAX + 1),
+            Origin {
+                input: "t".into(),
+                position: Position::Line(1),
+            },
+        ));
+        assert!(push(long));
+        back.send(rx.try_recv().unwrap()).unwrap();
+        assert!(push(item(2)));
+        PENDING.with(|p| {
+            let p = p.borrow();
+            let pool = &p.as_ref().unwrap().texts;
+            assert!(pool.iter().all(|t| t.capacity() <= POOLED_TEXT_MAX));
+        });
+        end();
     }
 }
