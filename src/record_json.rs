@@ -145,16 +145,21 @@ fn instance(buf: &mut Vec<u8>, id: &InstanceId) {
 
 /// A time as [`EventTime`]'s `Display` writes it, elapsed seconds directly.
 fn time(buf: &mut Vec<u8>, t: Option<&EventTime>) {
-    match t {
-        Some(&EventTime::Elapsed(s)) if let Some(units) = elapsed_units(s) => {
-            buf.push(b'"');
-            uint(buf, units / 100_000_000);
-            buf.push(b'.');
-            padded(buf, units % 100_000_000, 8);
-            buf.push(b'"');
-        }
-        Some(t) => display(buf, t),
-        None => buf.extend_from_slice(b"null"),
+    let Some(t) = t else {
+        return buf.extend_from_slice(b"null");
+    };
+    match *t {
+        EventTime::Elapsed(s) => match elapsed_units(s) {
+            Some(units) => {
+                buf.push(b'"');
+                uint(buf, units / 100_000_000);
+                buf.push(b'.');
+                padded(buf, units % 100_000_000, 8);
+                buf.push(b'"');
+            }
+            None => display(buf, t),
+        },
+        _ => display(buf, t),
     }
 }
 
