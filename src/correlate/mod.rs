@@ -267,12 +267,84 @@ struct Process {
     threads: FxMap<u32, u64>,
 }
 
+/// The worker processes seen, in order of appearance, found by key; the
+/// last one looked up without a host is remembered (consecutive messages
+/// of one process are the common case, and this runs once per message).
+#[derive(Debug, Default)]
+struct ProcessTable {
+    list: Vec<Process>,
+    index: FxMap<ProcessKey, usize>,
+    last_hostless: Option<(Option<u32>, usize)>,
+}
+
+impl ProcessTable {
+    fn position(&mut self, host: Option<&str>, pid: Option<u32>) -> Option<usize> {
+        if host.is_none()
+            && let Some((last_pid, i)) = self.last_hostless
+            && last_pid == pid
+        {
+            return Some(i);
+        }
+        let key = ProcessKey {
+            host: host.map(str::to_owned),
+            pid,
+        };
+        let i = *self.index.get(&key)?;
+        if host.is_none() {
+            self.last_hostless = Some((pid, i));
+        }
+        Some(i)
+    }
+
+    fn get_mut(&mut self, host: Option<&str>, pid: Option<u32>) -> Option<&mut Process> {
+        let i = self.position(host, pid)?;
+        self.list.get_mut(i)
+    }
+
+    /// The process, added by `new` when it is not there yet.
+    fn get_or_add(
+        &mut self,
+        host: Option<&str>,
+        pid: Option<u32>,
+        new: impl FnOnce() -> Process,
+    ) -> &mut Process {
+        let i = match self.position(host, pid) {
+            Some(i) => i,
+            None => {
+                let key = ProcessKey {
+                    host: host.map(str::to_owned),
+                    pid,
+                };
+                self.list.push(new());
+                self.index.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[i]
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Process> {
+        self.list.iter()
+    }
+
+    fn iter_mut(&mut self) -> std::slice::IterMut<'_, Process> {
+        self.list.iter_mut()
+    }
+
+    /// Empties the table, handing over its processes.
+    fn take_all(&mut self) -> Vec<Process> {
+        self.index.clear();
+        self.last_hostless = None;
+        std::mem::take(&mut self.list)
+    }
+}
+
 /// The correlation stage: feed events in capture order with
 /// [`Correlator::push_event`], take records with [`Correlator::drain`], and
 /// call [`Correlator::finish`] at the end.
 pub struct Correlator {
     opts: CorrelateOptions,
-    processes: FxMap<ProcessKey, Process>,
+    processes: ProcessTable,
     out: Vec<Record>,
     summary: Summary,
     /// Global message sequence (FIFO order between open requests).
@@ -308,7 +380,7 @@ impl Correlator {
     pub fn new(opts: CorrelateOptions) -> Correlator {
         Correlator {
             opts,
-            processes: FxMap::default(),
+            processes: ProcessTable::default(),
             out: Vec::new(),
             summary: Summary::default(),
             seq: 0,
@@ -392,7 +464,7 @@ impl Correlator {
     /// Emits requests whose settle time has passed in every instance (call
     /// when the input is idle, so a live view is not held back).
     pub fn flush_settled(&mut self) {
-        for p in self.processes.values_mut() {
+        for p in self.processes.iter_mut() {
             while let Some(h) = p.instance.held.pop_front() {
                 emit_request(&mut p.instance, h.record, &mut self.out, &mut self.summary);
             }
@@ -439,11 +511,7 @@ impl Correlator {
 
     /// Ends the process's current instance and starts a new one.
     fn restart(&mut self, ev: &TraceEvent, reason: InstanceStart) {
-        let key = ProcessKey {
-            host: ev.host().map(str::to_owned),
-            pid: ev.pid,
-        };
-        let Some(p) = self.processes.get_mut(&key) else {
+        let Some(p) = self.processes.get_mut(ev.host(), ev.pid) else {
             return;
         };
         p.ordinal += 1;
@@ -592,7 +660,7 @@ impl Correlator {
     /// Ends the run: closes every instance (open requests become
     /// `incomplete`) and emits the summary.
     pub fn finish(&mut self) {
-        let mut processes: Vec<Process> = self.processes.drain().map(|(_, p)| p).collect();
+        let mut processes = self.processes.take_all();
         processes.sort_by(|a, b| a.instance.id.cmp(&b.instance.id));
         for p in processes {
             close_instance(p.instance, false, &mut self.out, &mut self.summary);
@@ -625,7 +693,7 @@ impl Correlator {
     /// previous call), instead of after [`counters::HORIZON`] more
     /// requests. Call about once a second.
     pub fn judge_counters(&mut self) {
-        for p in self.processes.values_mut() {
+        for p in self.processes.iter_mut() {
             let inst = &mut p.instance;
             if let Some(mark) = inst.live_mark {
                 let mut gaps = Vec::new();
@@ -643,7 +711,7 @@ impl Correlator {
         let mut s = self.summary.clone();
         s.orphan_messages += self
             .processes
-            .values()
+            .iter()
             .map(|p| p.instance.orphans)
             .sum::<u64>();
         fill_hresults(&mut s);
@@ -677,16 +745,12 @@ fn fill_hresults(summary: &mut Summary) {
 /// The process an event belongs to, created (with its first instance) when
 /// it is new.
 fn process_entry<'a>(
-    processes: &'a mut FxMap<ProcessKey, Process>,
+    processes: &'a mut ProcessTable,
     summary: &mut Summary,
     opts: &CorrelateOptions,
     ev: &TraceEvent,
 ) -> &'a mut Process {
-    let key = ProcessKey {
-        host: ev.host().map(str::to_owned),
-        pid: ev.pid,
-    };
-    processes.entry(key).or_insert_with(|| {
+    processes.get_or_add(ev.host(), ev.pid, || {
         summary.processes += 1;
         summary.instances += 1;
         Process {
