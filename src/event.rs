@@ -230,6 +230,15 @@ impl TraceEvent {
     }
 }
 
+/// `str::trim`, without decoding characters when both ends are printable
+/// ASCII already (the usual case on the per-line paths).
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Removes the line terminator(s) the module and collectors leave at the end
 /// of a message (`\n`, `\r\n`, stray trailing tabs are kept by callers that
 /// care about them).

@@ -275,15 +275,6 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
     (body, None)
 }
 
-/// `str::trim`, without its character decoding when both ends are
-/// printable ASCII already (the usual case).
-fn trim(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
-        _ => s.trim(),
-    }
-}
-
 fn parse_body(body: &str) -> Option<Message<'_>> {
     let body_t = match body.as_bytes().first() {
         Some(b) if b.is_ascii_graphic() => body,
@@ -296,7 +287,7 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
     } else {
         (body_t, None)
     };
-    let core_t = trim(core);
+    let core_t = crate::event::trim(core);
 
     if let Some(rest) = core_t.strip_prefix("cnt =") {
         let rest = rest.trim_start();
@@ -309,7 +300,7 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
         let uri = after.strip_prefix("URI:")?;
         return Some(Message::RequestStart {
             cnt,
-            uri: trim(uri),
+            uri: crate::event::trim(uri),
             build,
         });
     }

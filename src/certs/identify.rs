@@ -71,6 +71,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 use super::catalog::{Catalog, CertInfo, KeyBuild};
+
+/// A fast hash for the summary's keys (one lookup per request).
+type FxBuild = std::hash::BuildHasherDefault<crate::correlate::FxHasher>;
 use crate::event::EventTime;
 
 /// Why unknown certificates cannot be grouped in chained mode.
@@ -1297,9 +1300,9 @@ fn bump(counts: &mut BTreeMap<String, u64>, name: &str) {
 pub struct CertSummaryBuilder {
     rows: Vec<CertSummary>,
     /// Rows of unknown-certificate groups.
-    index: HashMap<SummaryKey, usize>,
+    index: HashMap<SummaryKey, usize, FxBuild>,
     /// Rows of identified certificates (looked up without allocating).
-    by_thumbprint: HashMap<String, usize>,
+    by_thumbprint: HashMap<String, usize, FxBuild>,
     pids: Vec<BTreeSet<u32>>,
     /// Per row: the time of its latest request.
     last_times: Vec<Option<EventTime>>,

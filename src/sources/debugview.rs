@@ -29,7 +29,7 @@ pub fn parse_line(line: &str) -> Option<Entry<'_>> {
         Some(t) => (&rest[..t], &rest[t + 1..]),
         None => (rest, ""),
     };
-    let time_text = time_text.trim();
+    let time_text = crate::event::trim(time_text);
     let time = if time_text.is_empty() {
         None
     } else {
@@ -84,12 +84,12 @@ pub fn split_pid(message: &str) -> (Option<u32>, &str) {
 
 /// Elapsed seconds or a clock time, with optional date and AM/PM.
 pub fn parse_time(s: &str) -> Option<EventTime> {
-    let s = s.trim();
+    let s = crate::event::trim(s);
+    // Elapsed seconds: digits with an optional fraction (the common case).
+    if let Some(v) = fast_decimal(s) {
+        return Some(EventTime::Elapsed(v));
+    }
     if memchr::memchr(b':', s.as_bytes()).is_none() {
-        // Elapsed seconds: digits with an optional fraction.
-        if let Some(v) = fast_decimal(s) {
-            return Some(EventTime::Elapsed(v));
-        }
         if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return s.parse::<f64>().ok().map(EventTime::Elapsed);
         }

@@ -314,7 +314,7 @@ impl LineEvents {
             self.problem(line.number, kind, p.to_string());
         }
         let text: &str = &line.text;
-        if text.trim().is_empty() {
+        if crate::event::trim(text).is_empty() {
             return None;
         }
         // Binary garbage says nothing about the format: decide on the next line.
