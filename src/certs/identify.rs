@@ -746,6 +746,9 @@ impl ChainDecoder {
     /// Identifies the certificate of one `cert crc` line. Call in capture
     /// order for every `cert crc` line of the instance.
     pub fn observe(&mut self, obs: CertObservation) -> Identification {
+        if self.catalog.is_empty() && !self.cfg.notes {
+            return self.observe_without_catalog(obs);
+        }
         let cat = Arc::clone(&self.catalog);
         let cat = cat.as_ref();
         let gap = obs.preceded_by_gap.saturating_add(self.pending_unknown);
@@ -909,14 +912,7 @@ impl ChainDecoder {
             }
         }
 
-        // the logged value is the new state
-        self.last = Some(obs.logged_crc);
-        self.recent.push_front(obs.logged_crc);
-        self.recent.truncate(self.cfg.recent_states.max(1));
-        if obs.size.is_some() && self.seen.len() < MAX_SEEN {
-            self.seen.insert(key);
-        }
-        self.observations += 1;
+        self.take_as_state(obs, key);
         if id.cert.is_some() {
             self.identified += 1;
         }
@@ -924,6 +920,43 @@ impl ChainDecoder {
             id.note = None;
         }
         id
+    }
+
+    /// [`observe`](Self::observe) with an empty catalog and no notes: no
+    /// value can be explained, so only the mode evidence and the state
+    /// change, as the full path would change them. (Its queue of values to
+    /// revisit is skipped: with no certificate to find it is never read.)
+    fn observe_without_catalog(&mut self, obs: CertObservation) -> Identification {
+        self.pending_certs.clear();
+        self.pending_unknown = 0;
+        let at_start = self.last.is_none();
+        let eff = self.effective_mode();
+        let key = ((obs.size.unwrap_or(0) as u64) << 32) | obs.logged_crc as u64;
+        if obs.size.is_some() && self.seen.contains(&key) && !at_start {
+            self.evidence.repeats += 1;
+        } else {
+            self.evidence.neutral += 1;
+        }
+        let mut id = Identification::default();
+        if eff == CrcMode::Plain {
+            id.unknown = obs.size.map(|size| UnknownCertKey {
+                size,
+                crc32: obs.logged_crc,
+            });
+        }
+        self.take_as_state(obs, key);
+        id
+    }
+
+    /// The logged value becomes the chain's state.
+    fn take_as_state(&mut self, obs: CertObservation, key: u64) {
+        self.last = Some(obs.logged_crc);
+        self.recent.push_front(obs.logged_crc);
+        self.recent.truncate(self.cfg.recent_states.max(1));
+        if obs.size.is_some() && self.seen.len() < MAX_SEEN {
+            self.seen.insert(key);
+        }
+        self.observations += 1;
     }
 
     /// Checks the recent unexplained observations against the state `v`

@@ -794,3 +794,70 @@ fn certs_identify_revision_for_swapped_lines_with_large_catalog() {
     let want: BTreeMap<u64, String> = (0..5).map(|i| (i, format!("s{i}"))).collect();
     assert_eq!(got, want);
 }
+
+/// With an empty catalog and no notes the decoder takes a shortcut; its
+/// answers, mode evidence and counts must be those of the full path.
+#[test]
+fn empty_catalog_shortcut_matches_the_full_path() {
+    let empty = Arc::new(Catalog::default());
+    for mode in [CrcMode::Auto, CrcMode::Plain, CrcMode::Chained] {
+        let cfg = DecoderConfig {
+            mode,
+            ..DecoderConfig::default()
+        };
+        let mut full = ChainDecoder::new(empty.clone(), cfg);
+        let mut fast = ChainDecoder::new(
+            empty.clone(),
+            DecoderConfig {
+                notes: false,
+                ..cfg
+            },
+        );
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for cnt in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let size = (!x.is_multiple_of(7)).then_some(300 + (x % 3) as u32);
+            // Some values repeat (plain-mode evidence), most do not.
+            let logged_crc = if x.is_multiple_of(5) {
+                42
+            } else {
+                (x >> 16) as u32
+            };
+            if x.is_multiple_of(11) {
+                full.note_missing_cert(size);
+                fast.note_missing_cert(size);
+            }
+            if x.is_multiple_of(13) {
+                full.note_gap(2);
+                fast.note_gap(2);
+            }
+            let obs = CertObservation {
+                cnt,
+                size,
+                logged_crc,
+                preceded_by_gap: (x % 4) as u32,
+            };
+            let (a, b) = (full.observe(obs), fast.observe(obs));
+            let facts = |i: &Identification| {
+                (
+                    i.cert.is_some(),
+                    i.unknown,
+                    i.identified_by,
+                    i.ambiguous,
+                    i.candidates.len(),
+                    i.hypotheses,
+                    i.search_depth,
+                )
+            };
+            assert_eq!(facts(&a), facts(&b), "{mode:?} cnt {cnt}");
+            assert!(b.note.is_none());
+            assert_eq!(full.evidence(), fast.evidence(), "{mode:?} cnt {cnt}");
+            assert!(full.take_revisions().is_empty() && fast.take_revisions().is_empty());
+        }
+        assert_eq!(full.counts(), fast.counts());
+        assert_eq!(full.detected_mode(), fast.detected_mode());
+        assert_eq!(full.effective_mode(), fast.effective_mode());
+    }
+}
