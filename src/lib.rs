@@ -16,6 +16,7 @@ pub mod demo;
 pub mod etl;
 pub mod event;
 pub mod generate;
+pub mod hash;
 pub mod hresult;
 pub mod live;
 pub mod parse;

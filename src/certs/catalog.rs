@@ -5,7 +5,7 @@
 //! certificate, never the DER bytes, so a catalog of 100,000 files stays
 //! small. Files larger than [`MAX_FILE_SIZE`] are skipped with a warning.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use sha1::Digest as _;
 use x509_parser::prelude::*;
 
 use super::crc::{self, ShiftOp};
+use crate::hash::FxMap;
 
 /// Files larger than this are not read (no certificate file is that big).
 pub const MAX_FILE_SIZE: u64 = 1 << 20;
@@ -364,31 +365,8 @@ impl Slot {
     }
 }
 
-/// A fast hasher for the (size, crc) keys, which are already well mixed.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(v as u64)
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 ^= self.0 >> 32;
-    }
-}
-
-pub(crate) type KeyBuild = std::hash::BuildHasherDefault<KeyHasher>;
-
-fn key(size: u32, crc: u32) -> u64 {
+/// The (size, CRC) pair as one key.
+pub(crate) fn key(size: u32, crc: u32) -> u64 {
     ((size as u64) << 32) | crc as u64
 }
 
@@ -397,10 +375,10 @@ fn key(size: u32, crc: u32) -> u64 {
 #[derive(Debug, Default)]
 pub struct Catalog {
     certs: Vec<Arc<CertInfo>>,
-    by_key: HashMap<u64, Slot, KeyBuild>,
+    by_key: FxMap<u64, Slot>,
     classes: Vec<SizeClass>,
-    class_of_size: HashMap<u32, usize, KeyBuild>,
-    by_thumb: HashMap<[u8; 20], u32, KeyBuild>,
+    class_of_size: FxMap<u32, usize>,
+    by_thumb: FxMap<[u8; 20], u32>,
     duplicates: usize,
 }
 

@@ -62,7 +62,7 @@
 //! chained mode they do not (see [`CHAINED_UNKNOWN_EXPLANATION`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -70,11 +70,9 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
-use super::catalog::{Catalog, CertInfo, KeyBuild};
-
-/// A fast hash for the summary's keys (one lookup per request).
-type FxBuild = std::hash::BuildHasherDefault<crate::correlate::FxHasher>;
+use super::catalog::{self, Catalog, CertInfo};
 use crate::event::EventTime;
+use crate::hash::{FxMap, FxSet};
 
 /// Why unknown certificates cannot be grouped in chained mode.
 pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
@@ -569,7 +567,7 @@ pub struct ChainDecoder {
     pending_unknown: u32,
     pending_certs: Vec<Option<u32>>,
     evidence: ModeEvidence,
-    seen: HashSet<u64, KeyBuild>,
+    seen: FxSet<u64>,
     observations: u64,
     identified: u64,
     /// Recent observations nothing explained (not ambiguous), for
@@ -773,7 +771,7 @@ impl ChainDecoder {
         };
 
         // evidence (independent of the mode used)
-        let key = ((obs.size.unwrap_or(0) as u64) << 32) | obs.logged_crc as u64;
+        let key = catalog::key(obs.size.unwrap_or(0), obs.logged_crc);
         let repeat = obs.size.is_some() && self.seen.contains(&key);
         let informative = !at_start;
         let mut search_evidence = false;
@@ -931,7 +929,7 @@ impl ChainDecoder {
         self.pending_unknown = 0;
         let at_start = self.last.is_none();
         let eff = self.effective_mode();
-        let key = ((obs.size.unwrap_or(0) as u64) << 32) | obs.logged_crc as u64;
+        let key = catalog::key(obs.size.unwrap_or(0), obs.logged_crc);
         if obs.size.is_some() && self.seen.contains(&key) && !at_start {
             self.evidence.repeats += 1;
         } else {
@@ -1333,9 +1331,9 @@ fn bump(counts: &mut BTreeMap<String, u64>, name: &str) {
 pub struct CertSummaryBuilder {
     rows: Vec<CertSummary>,
     /// Rows of unknown-certificate groups.
-    index: HashMap<SummaryKey, usize, FxBuild>,
+    index: FxMap<SummaryKey, usize>,
     /// Rows of identified certificates (looked up without allocating).
-    by_thumbprint: HashMap<String, usize, FxBuild>,
+    by_thumbprint: FxMap<String, usize>,
     pids: Vec<BTreeSet<u32>>,
     /// Per row: the time of its latest request.
     last_times: Vec<Option<EventTime>>,

@@ -26,7 +26,7 @@
 pub mod counters;
 pub mod timing;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use std::sync::Arc;
 
@@ -35,6 +35,7 @@ use crate::certs::{
     DecoderConfig, Identification, eku_warning, validity_warning,
 };
 use crate::event::{EventTime, Origin, TraceEvent};
+use crate::hash::FxMap;
 use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
@@ -108,36 +109,6 @@ fn scheme_of(uri: &str) -> Scheme {
         Scheme::Unknown
     }
 }
-
-/// A fast hasher for small keys (pids, thread ids): the FxHash mix used by
-/// rustc. Keys come from the capture, so HashDoS is not a concern here.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(u64::from(i));
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// Where an open request is in the module's steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

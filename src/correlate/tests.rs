@@ -2,6 +2,7 @@ use super::*;
 use crate::event::Position;
 use crate::simulate::{SimConfig, Simulation};
 use crate::sources::{ReadOptions, SourceItem, TextSource};
+use std::collections::HashMap;
 
 fn ev(pid: u32, tid: Option<u32>, line: u64, text: &str) -> TraceEvent {
     let mut e = TraceEvent::new(text, line_origin("t", line));
