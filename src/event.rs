@@ -239,6 +239,15 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// `str::trim_start`, without decoding characters when the first byte is
+/// printable ASCII already.
+pub fn trim_start(s: &str) -> &str {
+    match s.as_bytes().first() {
+        Some(a) if a.is_ascii_graphic() => s,
+        _ => s.trim_start(),
+    }
+}
+
 /// Removes the line terminator(s) the module and collectors leave at the end
 /// of a message (`\n`, `\r\n`, stray trailing tabs are kept by callers that
 /// care about them).
@@ -280,5 +289,13 @@ mod tests {
             position: Position::Line(7),
         };
         assert_eq!(o.to_string(), "a.log:7");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_trims_equal_std(s in "\\PC{0,12}|[ \\t\\x0b\u{a0}\u{3000}a-z]{0,12}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+            proptest::prop_assert_eq!(trim_start(&s), s.trim_start());
+        }
     }
 }

@@ -132,11 +132,7 @@ pub fn parse(text: &str) -> Parsed<'_> {
         .rposition(|b| !matches!(b, b'\n' | b'\r' | b'\t' | b'\0' | b' '))
         .map_or(0, |i| i + 1);
     let text = &text[..end];
-    let trimmed = if text.as_bytes().first().is_some_and(u8::is_ascii_graphic) {
-        text
-    } else {
-        text.trim_start()
-    };
+    let trimmed = crate::event::trim_start(text);
     if let Some((prefix, body)) = split_prefix(trimmed) {
         let message = parse_body(body).unwrap_or(Message::UnknownModule { body });
         return Parsed {
@@ -276,10 +272,7 @@ fn split_build(body: &str) -> (&str, Option<BuildInfo<'_>>) {
 }
 
 fn parse_body(body: &str) -> Option<Message<'_>> {
-    let body_t = match body.as_bytes().first() {
-        Some(b) if b.is_ascii_graphic() => body,
-        _ => body.trim_start(),
-    };
+    let body_t = crate::event::trim_start(body);
     // Only the two TRC_MSG_FULL messages carry the FILE/Build suffix; the
     // rest are matched exactly, so a suffix there leaves them unknown.
     let (core, build) = if body_t.starts_with("cnt") || body_t.starts_with("Trace") {

@@ -1116,7 +1116,7 @@ fn start_request(
         cert_warnings: Vec::new(),
         identification: None,
     };
-    let mut record = match boxed.take() {
+    let mut record = match boxed {
         Some(mut b) => {
             *b = record;
             b
