@@ -635,8 +635,9 @@ impl Generation {
         let (text, problem) = match self.enc {
             Enc::Utf16Le | Enc::Utf16Be => {
                 let le = self.enc == Enc::Utf16Le;
-                let mut units: Vec<u16> = bytes
-                    .chunks_exact(2)
+                let pairs = bytes.chunks_exact(2);
+                let truncated = !pairs.remainder().is_empty();
+                let mut units: Vec<u16> = pairs
                     .map(|c| {
                         if le {
                             u16::from_le_bytes([c[0], c[1]])
@@ -645,26 +646,10 @@ impl Generation {
                         }
                     })
                     .collect();
-                if units.last() == Some(&u16::from(b'\r')) {
-                    units.pop();
+                if truncated {
+                    units.push(0xFFFD);
                 }
-                let mut replaced = 0;
-                let text: String = char::decode_utf16(units)
-                    .map(|r| {
-                        r.unwrap_or_else(|_| {
-                            replaced += 1;
-                            '\u{FFFD}'
-                        })
-                    })
-                    .collect();
-                let problem = if replaced > 0 {
-                    Some(LineProblem::BadUtf16 { replaced })
-                } else if text.contains('\0') {
-                    Some(LineProblem::Binary)
-                } else {
-                    None
-                };
-                (text, problem)
+                lines::decode_utf16_units(units, truncated)
             }
             _ => lines::decode_bytes(bytes.strip_suffix(b"\r").unwrap_or(bytes)),
         };

@@ -261,8 +261,9 @@ impl<R: Read> LineReader<R> {
             let avail = self.buf.len() - self.start;
             if avail < 2 {
                 if !self.fill()? {
-                    if self.buf.len() - self.start == 1 {
-                        // Odd trailing byte: a truncated code unit.
+                    // Odd trailing byte: a truncated code unit.
+                    let truncated = self.buf.len() - self.start == 1;
+                    if truncated {
                         self.start += 1;
                         units.push(0xFFFD);
                         total += 1;
@@ -270,14 +271,14 @@ impl<R: Read> LineReader<R> {
                     if units.is_empty() && total == 0 {
                         return Ok(None);
                     }
-                    return Ok(Some(self.finish_utf16(units, total)));
+                    return Ok(Some(self.finish_utf16(units, total, truncated)));
                 }
                 continue;
             }
             let u = unit_at(&self.buf, self.start);
             self.start += 2;
             if u == u16::from(b'\n') {
-                return Ok(Some(self.finish_utf16(units, total)));
+                return Ok(Some(self.finish_utf16(units, total, false)));
             }
             total += 2;
             if units.len() < MAX_LINE / 2 {
@@ -286,28 +287,15 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    fn finish_utf16(&mut self, mut units: Vec<u16>, total: u64) -> Line {
-        if units.last() == Some(&u16::from(b'\r')) {
-            units.pop();
-        }
+    /// The line of `units`; `truncated`: its last unit was an odd trailing
+    /// byte (already a U+FFFD in `units`, counted as replaced).
+    fn finish_utf16(&mut self, units: Vec<u16>, total: u64, truncated: bool) -> Line {
         self.number += 1;
-        let mut replaced = 0;
-        let text: String = char::decode_utf16(units.iter().copied())
-            .map(|r| {
-                r.unwrap_or_else(|_| {
-                    replaced += 1;
-                    '\u{FFFD}'
-                })
-            })
-            .collect();
+        let (text, problem) = decode_utf16_units(units, truncated);
         let problem = if total > MAX_LINE as u64 {
             Some(LineProblem::TooLong { total })
-        } else if replaced > 0 {
-            Some(LineProblem::BadUtf16 { replaced })
-        } else if text.contains('\0') {
-            Some(LineProblem::Binary)
         } else {
-            None
+            problem
         };
         Line {
             number: self.number,
@@ -315,6 +303,32 @@ impl<R: Read> LineReader<R> {
             problem,
         }
     }
+}
+
+/// The UTF-16 code units of one line as text, a final CR dropped; unpaired
+/// surrogates become U+FFFD. `truncated`: the input ended in an odd byte,
+/// already a U+FFFD at the end of `units`, counted as replaced.
+pub fn decode_utf16_units(mut units: Vec<u16>, truncated: bool) -> (String, Option<LineProblem>) {
+    if units.last() == Some(&u16::from(b'\r')) {
+        units.pop();
+    }
+    let mut replaced = usize::from(truncated);
+    let text: String = char::decode_utf16(units)
+        .map(|r| {
+            r.unwrap_or_else(|_| {
+                replaced += 1;
+                '\u{FFFD}'
+            })
+        })
+        .collect();
+    let problem = if replaced > 0 {
+        Some(LineProblem::BadUtf16 { replaced })
+    } else if text.contains('\0') {
+        Some(LineProblem::Binary)
+    } else {
+        None
+    };
+    (text, problem)
 }
 
 /// UTF-8 when valid, else Windows-1252 (every byte maps to a character).
@@ -416,6 +430,19 @@ mod tests {
         }
         let texts: Vec<_> = lines(&b).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, ["x", "y"]);
+    }
+
+    #[test]
+    fn utf16_truncated_last_unit_is_reported() {
+        let mut b = vec![0xFF, 0xFE];
+        for u in "ab\ncd".encode_utf16() {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        b.push(b'e');
+        let got = lines(&b);
+        assert_eq!(got[0].problem, None);
+        assert_eq!(got[1].text, "cd\u{FFFD}");
+        assert_eq!(got[1].problem, Some(LineProblem::BadUtf16 { replaced: 1 }));
     }
 
     #[test]
