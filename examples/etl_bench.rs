@@ -6,7 +6,6 @@
 //! (every header kind, with time, pid, tid and provider read as the oracle
 //! does), messages extracted, and rates.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use certtrace::etl::{EtlEvents, EtlOptions, RecordReader};
@@ -16,7 +15,7 @@ fn main() {
     let path = args.next().expect("usage: etl_bench FILE [MIN_SECONDS]");
     let min_secs: f64 = args.next().map_or(2.0, |s| s.parse().expect("seconds"));
     let bytes = std::fs::read(&path).expect("read file");
-    let name: Arc<str> = Arc::from(path.as_str());
+    let name = certtrace::event::InputName::from(path.as_str());
 
     // Pass 1: every record, the facts the oracle extracts.
     let start = Instant::now();
@@ -44,7 +43,7 @@ fn main() {
     let mut msg_iterations = 0u64;
     let mut messages = 0u64;
     while msg_iterations == 0 || start.elapsed().as_secs_f64() < min_secs {
-        messages += EtlEvents::new(bytes.as_slice(), name.clone(), EtlOptions::default())
+        messages += EtlEvents::new(bytes.as_slice(), name, EtlOptions::default())
             .filter(Result::is_ok)
             .count() as u64;
         msg_iterations += 1;

@@ -6,8 +6,9 @@
 //! message text, and the place in the input it came from. Everything after the
 //! sources works on this type only.
 
+use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
@@ -129,13 +130,96 @@ pub fn elapsed_units(seconds: f64) -> Option<u64> {
         .then(|| (seconds * 1e8).round() as u64)
 }
 
+/// The name of an input: a file path as given on the command line, `-` for
+/// stdin, or a live source's name (`etw:<guid>`, `dbwin`).
+///
+/// Names are interned (each distinct name is stored once for the life of the
+/// process, so their number is bounded by the inputs opened), which makes the
+/// name `Copy`: every event carries one, and a shared reference count would
+/// be written by the reading thread and again by the correlating one for
+/// every line, a cache line passed between cores millions of times.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InputName(&'static str);
+
+impl InputName {
+    pub fn new(name: &str) -> Self {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut names = NAMES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&known) = names.get(name) {
+            return InputName(known);
+        }
+        let stored: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(stored);
+        InputName(stored)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::ops::Deref for InputName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl AsRef<str> for InputName {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+impl From<&str> for InputName {
+    fn from(name: &str) -> Self {
+        InputName::new(name)
+    }
+}
+
+impl From<String> for InputName {
+    fn from(name: String) -> Self {
+        InputName::new(&name)
+    }
+}
+
+impl From<&String> for InputName {
+    fn from(name: &String) -> Self {
+        InputName::new(name)
+    }
+}
+
+impl PartialEq<str> for InputName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for InputName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for InputName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Debug for InputName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
 /// Where in the input an event came from: the input's name and a position
 /// (a 1-based line number for text inputs, a byte offset for binary ones).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
-    /// File path as given on the command line, `-` for stdin, or a live
-    /// source's name (`etw:<guid>`, `dbwin`).
-    pub input: Arc<str>,
+    pub input: InputName,
     pub position: Position,
 }
 
@@ -289,6 +373,16 @@ mod tests {
             position: Position::Line(7),
         };
         assert_eq!(o.to_string(), "a.log:7");
+    }
+
+    #[test]
+    fn input_names_are_stored_once() {
+        let a = InputName::from("interned.log");
+        let b = InputName::from(String::from("interned.log"));
+        assert_eq!(a, b);
+        assert!(std::ptr::eq(a.as_str(), b.as_str()));
+        assert_ne!(a, InputName::from("other.log"));
+        assert_eq!(format!("{a} {a:?}"), "interned.log \"interned.log\"");
     }
 
     proptest::proptest! {

@@ -6,7 +6,6 @@ mod etl_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use certtrace::etl::{self, EtlEvents, EtlOptions, HeaderKind, RecordReader};
 use certtrace::event::{EventTime, Position};
@@ -117,9 +116,13 @@ fn fixtures_match_dissect_etl() {
 
 fn messages(path: &Path, opts: EtlOptions) -> Vec<certtrace::event::TraceEvent> {
     let f = fs::File::open(path).unwrap();
-    EtlEvents::new(f, Arc::from(path.to_string_lossy().as_ref()), opts)
-        .map(|r| r.unwrap())
-        .collect()
+    EtlEvents::new(
+        f,
+        certtrace::event::InputName::from(path.to_string_lossy().as_ref()),
+        opts,
+    )
+    .map(|r| r.unwrap())
+    .collect()
 }
 
 fn texts(path: &Path, opts: EtlOptions) -> Vec<String> {
@@ -314,7 +317,7 @@ fn read_all(
 ) -> (Vec<certtrace::event::TraceEvent>, Vec<etl::EtlIssue>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
-    for r in EtlEvents::new(bytes, Arc::from("mem.etl"), opts) {
+    for r in EtlEvents::new(bytes, "mem.etl".into(), opts) {
         match r {
             Ok(e) => ok.push(e),
             Err(e) => bad.push(e),
@@ -393,7 +396,7 @@ fn compressed_buffers_are_not_aligned() {
     let (events, issues) = read_all(&bytes, EtlOptions::default());
     assert!(issues.is_empty());
     assert_eq!(events.len(), 200);
-    let mut it = EtlEvents::new(bytes.as_slice(), Arc::from("m"), EtlOptions::default());
+    let mut it = EtlEvents::new(bytes.as_slice(), "m".into(), EtlOptions::default());
     assert_eq!(it.by_ref().count(), 200);
     assert_eq!(it.stats().records, 201);
     assert_eq!(it.stats().compressed_buffers, it.stats().buffers - 1);

@@ -5,7 +5,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use certtrace::etl::{self, EtlEvents, EtlOptions};
@@ -145,13 +144,13 @@ fn mutate(mut bytes: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 }
 
 fn read_everything(bytes: &[u8]) {
-    let events = EtlEvents::new(bytes, Arc::from("fuzz.etl"), EtlOptions::default());
+    let events = EtlEvents::new(bytes, "fuzz.etl".into(), EtlOptions::default());
     for e in events.flatten() {
         assert!(e.text.len() <= bytes.len() * 2);
     }
     let with_field = EtlEvents::new(
         bytes,
-        Arc::from("fuzz.etl"),
+        "fuzz.etl".into(),
         EtlOptions {
             provider: None,
             field: Some("Script".into()),
@@ -197,7 +196,7 @@ fn memory_stays_near_one_buffer_on_a_big_file() {
     let peak = peak_during(|| {
         let n = EtlEvents::new(
             std::io::Cursor::new(&bytes),
-            Arc::from("big.etl"),
+            "big.etl".into(),
             EtlOptions::default(),
         )
         .count();

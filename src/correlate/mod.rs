@@ -428,7 +428,7 @@ impl Correlator {
         self.out.push(Record::Problem(ProblemRecord {
             kind: p.kind.as_str(),
             detail: p.detail.clone(),
-            source: p.origin.clone(),
+            source: p.origin,
         }));
     }
 
@@ -471,7 +471,7 @@ impl Correlator {
                 tid: ev.tid,
                 text: ev.text.clone(),
                 time: ev.time,
-                source: ev.origin.clone(),
+                source: ev.origin,
             }));
         }
     }
@@ -505,7 +505,7 @@ impl Correlator {
             reason,
             previous: Some(previous),
             time: ev.time,
-            source: ev.origin.clone(),
+            source: ev.origin,
         }));
     }
 
@@ -524,7 +524,7 @@ impl Correlator {
                         reason: InstanceStart::ModuleLoad,
                         previous: None,
                         time: ev.time,
-                        source: ev.origin.clone(),
+                        source: ev.origin,
                     };
                     self.summary.recycles += 1;
                     self.out.push(Record::Recycle(rec));
@@ -616,7 +616,7 @@ impl Correlator {
                     hresult_name: hresult.map(HResult::name),
                     hresult_hint: hresult.map(HResult::hint),
                     time: ev.time,
-                    source: ev.origin.clone(),
+                    source: ev.origin,
                 }));
             }
             Message::ViewClear { .. }
@@ -1109,7 +1109,7 @@ fn start_request(
         forced_negotiation: None,
         assignment: Assignment::Exact,
         duplicate_cnt: seen.duplicate,
-        source: ev.origin.clone(),
+        source: ev.origin,
         messages: 1,
         cert: None,
         cert_status: None,
@@ -1247,7 +1247,7 @@ fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<R
         message_kind: m.kind_name(),
         text: ev.text.clone(),
         time: ev.time,
-        source: ev.origin.clone(),
+        source: ev.origin,
     }));
 }
 

@@ -44,12 +44,11 @@ pub mod tracelogging;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Read;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::event::{EventTime, Origin, Position, TraceEvent, trim_message_end};
+use crate::event::{EventTime, InputName, Origin, Position, TraceEvent, trim_message_end};
 use crate::provider::{Guid, ProviderSpec};
 pub use reader::{
     BUFFER_HEADER_LEN, BufferHeader, EventHeaderView, HeaderKind, LogfileHeader, Record,
@@ -126,12 +125,12 @@ pub fn is_etl(first_bytes: &[u8]) -> bool {
 /// the selected string field. Other records are walked and skipped.
 pub struct EtlEvents<R> {
     records: RecordReader<R>,
-    input: Arc<str>,
+    input: InputName,
     opts: EtlOptions,
 }
 
 impl<R: Read> EtlEvents<R> {
-    pub fn new(reader: R, input_name: Arc<str>, opts: EtlOptions) -> Self {
+    pub fn new(reader: R, input_name: InputName, opts: EtlOptions) -> Self {
         EtlEvents {
             records: RecordReader::new(reader),
             input: input_name,
@@ -168,7 +167,7 @@ impl<R: Read> Iterator for EtlEvents<R> {
                         tid: Some(m.tid),
                         text: trim_message_end(&m.text).to_string(),
                         origin: Origin {
-                            input: self.input.clone(),
+                            input: self.input,
                             position: Position::Offset(rec.offset),
                         },
                         context: None,

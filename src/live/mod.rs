@@ -18,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{EventTime, Origin, Position, TraceEvent, trim_message_end};
+use crate::event::{EventTime, InputName, Origin, Position, TraceEvent, trim_message_end};
 use crate::provider::ProviderSpec;
 
 pub mod args;
@@ -359,7 +359,7 @@ pub(crate) struct Captured {
     /// Executable name of the process, when it could be looked up.
     pub process: Option<Arc<str>>,
     /// `etw:<guid>`, `dbwin` or `dbwin:global`.
-    pub input: Arc<str>,
+    pub input: InputName,
     /// DBWIN messages are split on embedded newlines, as DebugView does.
     pub split_lines: bool,
 }
@@ -468,7 +468,7 @@ impl<'a> Pipeline<'a> {
                 context: None,
                 text: line.to_string(),
                 origin: Origin {
-                    input: c.input.clone(),
+                    input: c.input,
                     position: Position::Sequence(self.seq),
                 },
             };
@@ -502,7 +502,7 @@ mod tests {
             activity_id: None,
             text: text.to_string(),
             process: process.map(Arc::from),
-            input: Arc::from("dbwin"),
+            input: InputName::from("dbwin"),
             split_lines: split,
         }
     }

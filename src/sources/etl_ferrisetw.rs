@@ -37,7 +37,7 @@ use ferrisetw::{EventRecord, SchemaLocator};
 
 use super::{InputProblem, ItemStream, ProblemKind, SourceItem};
 use crate::etl::EtlOptions;
-use crate::event::{EventTime, Origin, Position, TraceEvent, trim_message_end};
+use crate::event::{EventTime, InputName, Origin, Position, TraceEvent, trim_message_end};
 use crate::live::etw_record::{
     EXT_TYPE_EVENT_SCHEMA_TL, EXT_TYPE_PROV_TRAITS, RecordText, describe_trace_error, ext_item,
     is_string_only, record_meta, record_text,
@@ -50,12 +50,12 @@ const CHANNEL_ITEMS: usize = 1024;
 /// Opens `path` with ferrisetw and streams its events. An error opening the
 /// trace (`OpenTraceW`) is returned here; a failure while processing ends
 /// the stream with an input problem.
-pub fn open(path: &Path, input: Arc<str>, opts: EtlOptions) -> io::Result<ItemStream> {
+pub fn open(path: &Path, input: InputName, opts: EtlOptions) -> io::Result<ItemStream> {
     let path = std::path::absolute(path)?;
     let (tx, rx) = mpsc::sync_channel::<SourceItem>(CHANNEL_ITEMS);
     let (setup_tx, setup_rx) = mpsc::channel::<io::Result<()>>();
     let cancel = Arc::new(AtomicBool::new(false));
-    let callback = make_callback(tx.clone(), input.clone(), opts, cancel.clone());
+    let callback = make_callback(tx.clone(), input, opts, cancel.clone());
     std::thread::Builder::new()
         .name("certtrace-etl-ferrisetw".into())
         .spawn(move || process(path, callback, tx, input, setup_tx))?;
@@ -72,7 +72,7 @@ pub fn open(path: &Path, input: Arc<str>, opts: EtlOptions) -> io::Result<ItemSt
 /// is gone.
 fn make_callback(
     tx: SyncSender<SourceItem>,
-    input: Arc<str>,
+    input: InputName,
     opts: EtlOptions,
     cancel: Arc<AtomicBool>,
 ) -> impl FnMut(&EventRecord, &SchemaLocator) + Send + Sync + 'static {
@@ -83,14 +83,14 @@ fn make_callback(
             return;
         }
         let converted = catch_unwind(AssertUnwindSafe(|| {
-            convert(record, locator, &opts, &input, seq)
+            convert(record, locator, &opts, input, seq)
         }));
         let item = match converted {
             Ok(None) => return,
             Ok(Some(item)) => item,
             Err(_) => SourceItem::Problem(InputProblem {
                 origin: Origin {
-                    input: input.clone(),
+                    input,
                     position: Position::Sequence(seq),
                 },
                 kind: ProblemKind::Corrupt,
@@ -111,7 +111,7 @@ fn process(
     path: PathBuf,
     callback: impl FnMut(&EventRecord, &SchemaLocator) + Send + Sync + 'static,
     tx: SyncSender<SourceItem>,
-    input: Arc<str>,
+    input: InputName,
     setup: mpsc::Sender<io::Result<()>>,
 ) {
     let (trace, handle) = match FileTrace::new(path, callback).start() {
@@ -150,7 +150,7 @@ fn convert(
     record: &EventRecord,
     locator: &SchemaLocator,
     opts: &EtlOptions,
-    input: &Arc<str>,
+    input: InputName,
     seq: u64,
 ) -> Option<SourceItem> {
     let meta = record_meta(record);
@@ -167,7 +167,7 @@ fn convert(
         return None;
     }
     let origin = Origin {
-        input: input.clone(),
+        input,
         position: Position::Sequence(seq),
     };
     let text = match record_text(record, locator, opts.field.as_deref()) {
@@ -307,7 +307,7 @@ mod tests {
             record,
             &SchemaLocator::default(),
             opts,
-            &Arc::from("t.etl"),
+            InputName::from("t.etl"),
             3,
         )
     }

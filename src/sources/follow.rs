@@ -28,7 +28,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 use std::time::Duration;
 
-use crate::event::{Origin, Position};
+use crate::event::{InputName, Origin, Position};
 use crate::sources::lines::{self, Line, LineProblem, MAX_LINE};
 use crate::sources::{InputProblem, ProblemKind, ReadOptions, SourceItem, TextSource};
 
@@ -115,7 +115,7 @@ pub fn follow(names: &[String], opts: FollowOptions) -> Follow {
     Follow { rx, stop }
 }
 
-fn problem(input: Arc<str>, offset: u64, kind: ProblemKind, detail: String) -> SourceItem {
+fn problem(input: InputName, offset: u64, kind: ProblemKind, detail: String) -> SourceItem {
     SourceItem::Problem(InputProblem {
         origin: Origin {
             input,
@@ -191,7 +191,7 @@ struct Generation {
 
 struct Tracked {
     path: PathBuf,
-    input: Arc<str>,
+    input: InputName,
     generation: Option<Generation>,
     /// The state last reported, so each is told once.
     reported: Option<ProblemKind>,
@@ -275,7 +275,7 @@ impl Tracked {
             return Ok(());
         }
         self.reported = Some(kind);
-        self.send(tx, problem(self.input.clone(), offset, kind, detail))
+        self.send(tx, problem(self.input, offset, kind, detail))
     }
 
     fn check(&mut self, opts: &FollowOptions, tx: &Tx) -> Result<(), Closed> {
@@ -375,7 +375,7 @@ impl Tracked {
             skipping: false,
             exact_lines: true,
             number: 0,
-            text: TextSource::new(io::empty(), self.input.clone(), opts.read.clone()),
+            text: TextSource::new(io::empty(), self.input, opts.read.clone()),
             etl: false,
         };
         let mut head = vec![0u8; 0x50];
@@ -436,7 +436,7 @@ impl Tracked {
             self.send(
                 tx,
                 problem(
-                    self.input.clone(),
+                    self.input,
                     g.pending_at,
                     ProblemKind::PartialLine,
                     format!("an unterminated last line ({n} bytes) was dropped: {why}"),

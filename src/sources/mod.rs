@@ -19,9 +19,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::sync::Arc;
 
-use crate::event::{Origin, Position, TraceEvent};
+use crate::event::{InputName, Origin, Position, TraceEvent};
 use lines::{Line, LineReader, LineRef};
 
 /// What a source yields: an event, or a problem with the input (counted in
@@ -174,7 +173,7 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
         }
     }
     head.truncate(n);
-    let input: Arc<str> = name.into();
+    let input: InputName = name.into();
     let forced_text = opts.format.is_some_and(|f| f != InputFormat::Auto);
     let is_etl = !forced_text && crate::etl::is_etl(&head);
     let reader = io::Cursor::new(head).chain(reader);
@@ -188,7 +187,7 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
             return ferrisetw_etl(name, eopts);
         }
         return Ok(Box::new(etl_items(
-            crate::etl::EtlEvents::new(reader, input.clone(), eopts),
+            crate::etl::EtlEvents::new(reader, input, eopts),
             input,
         )));
     }
@@ -221,13 +220,13 @@ const ETL_SNIFF: usize = 0x50;
 /// naming its byte offset.
 fn etl_items<R: Read + Send + 'static>(
     events: crate::etl::EtlEvents<R>,
-    input: Arc<str>,
+    input: InputName,
 ) -> impl Iterator<Item = SourceItem> + Send {
     events.map(move |item| match item {
         Ok(ev) => SourceItem::Event(ev),
         Err(issue) => SourceItem::Problem(InputProblem {
             origin: Origin {
-                input: input.clone(),
+                input,
                 position: Position::Offset(issue.offset().unwrap_or(0)),
             },
             kind: ProblemKind::Corrupt,
@@ -246,7 +245,7 @@ pub struct TextSource<R> {
 /// Turns the lines of one text input into items (the format is detected
 /// on the first non-empty line unless given).
 struct LineEvents {
-    input: Arc<str>,
+    input: InputName,
     opts: ReadOptions,
     format: Option<InputFormat>,
     /// Items waiting to go out (a line's problem goes before its event).
@@ -254,7 +253,7 @@ struct LineEvents {
 }
 
 impl<R: Read> TextSource<R> {
-    pub fn new(reader: R, input: Arc<str>, opts: ReadOptions) -> Self {
+    pub fn new(reader: R, input: InputName, opts: ReadOptions) -> Self {
         let format = opts.format.filter(|f| *f != InputFormat::Auto);
         TextSource {
             lines: LineReader::new(reader),
@@ -286,7 +285,7 @@ impl<R: Read> TextSource<R> {
 impl LineEvents {
     fn origin(&self, line: u64) -> Origin {
         Origin {
-            input: self.input.clone(),
+            input: self.input,
             position: Position::Line(line),
         }
     }
@@ -343,7 +342,7 @@ impl LineEvents {
                 }
             },
             InputFormat::Json => {
-                match jsonl::parse_line(text, origin.clone(), self.opts.field.as_deref()) {
+                match jsonl::parse_line(text, origin, self.opts.field.as_deref()) {
                     Ok(mut ev) => {
                         ev.pid = ev.pid.or(self.opts.pid);
                         ev

@@ -2,6 +2,8 @@
 //! [`crate::live::dbwin`] for the buffer layout).
 
 use std::sync::Arc;
+
+use crate::event::InputName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
@@ -216,7 +218,7 @@ impl DbwinCapture {
         let obj = open(global)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_t = stop.clone();
-        let input: Arc<str> = Arc::from(if global { "dbwin:global" } else { "dbwin" });
+        let input = InputName::from(if global { "dbwin:global" } else { "dbwin" });
         let thread = std::thread::Builder::new()
             .name("certtrace-dbwin".into())
             .spawn(move || reader(obj, stop_t, tx, names, input))
@@ -249,7 +251,7 @@ fn reader(
     stop: Arc<AtomicBool>,
     tx: Sender<Msg>,
     names: Arc<ProcessNames>,
-    input: Arc<str>,
+    input: InputName,
 ) {
     let mut buf = [0u8; DBWIN_BUFFER_SIZE];
     // SAFETY: handles owned by `obj`, alive for the whole loop.
@@ -293,7 +295,7 @@ fn reader(
             activity_id: None,
             text,
             process: names.lookup(pid),
-            input: input.clone(),
+            input,
             split_lines: true,
         });
         if tx.send(msg).is_err() {

@@ -6,6 +6,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use crate::event::InputName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
@@ -41,7 +43,7 @@ struct CallbackCtx {
     tx: Sender<Msg>,
     field: Option<String>,
     provider_label: String,
-    input: Arc<str>,
+    input: InputName,
     counters: Arc<Counters>,
     names: Arc<ProcessNames>,
     warned_fallback: AtomicBool,
@@ -142,7 +144,7 @@ fn on_event(record: &EventRecord, locator: &SchemaLocator, ctx: &CallbackCtx) {
             activity_id: meta.activity_id,
             text,
             process: ctx.names.lookup(pid),
-            input: ctx.input.clone(),
+            input: ctx.input,
             split_lines: false,
         }),
     );
@@ -210,7 +212,7 @@ impl EtwCapture {
             tx: tx.clone(),
             field: opts.field.clone(),
             provider_label: spec.name.clone().unwrap_or_else(|| spec.guid.to_string()),
-            input: Arc::from(format!("etw:{}", spec.guid)),
+            input: InputName::from(format!("etw:{}", spec.guid)),
             counters: counters.clone(),
             names,
             warned_fallback: AtomicBool::new(false),
