@@ -1,9 +1,10 @@
 //! Times the pipeline's stages on one thread, cumulatively (read; read and
 //! parse; and correlate; and render NDJSON to a sink), to see which stage a
-//! change affects; `read` as a second argument stops after the first. Also
-//! prints the sizes of the types moved per line and per record.
+//! change affects; a second argument (`read`, `parse`, `correlate`, `all`)
+//! runs only that pass, for a profiler. Also prints the sizes of the types
+//! moved per line and per record.
 //!
-//! `cargo run --release --example stages -- FILE [read]`
+//! `cargo run --release --example stages -- FILE [read|parse|correlate|all]`
 use std::time::Instant;
 
 use certtrace::correlate::{CorrelateOptions, Correlator};
@@ -29,45 +30,52 @@ fn main() {
         std::mem::size_of::<certtrace::event::EventTime>(),
         std::mem::size_of::<certtrace::event::Origin>()
     );
-    let only_read = std::env::args().nth(2).is_some_and(|a| a == "read");
-    let t = Instant::now();
-    let mut n = 0u64;
-    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
-        if let SourceItem::Event(ev) = item {
-            n += ev.text.len() as u64;
+    let only = std::env::args().nth(2);
+    let pass = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    if pass("read") {
+        let t = Instant::now();
+        let mut n = 0u64;
+        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+            if let SourceItem::Event(ev) = item {
+                n += ev.text.len() as u64;
+            }
         }
+        println!("read: {:.3}s ({n})", t.elapsed().as_secs_f64());
     }
-    println!("read: {:.3}s ({n})", t.elapsed().as_secs_f64());
-    if only_read {
+
+    if pass("parse") {
+        let t = Instant::now();
+        let mut k = 0u64;
+        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+            if let SourceItem::Event(ev) = item {
+                k += certtrace::parse::parse(&ev.text).message.kind_name().len() as u64;
+            }
+        }
+        println!("read+parse: {:.3}s ({k})", t.elapsed().as_secs_f64());
+    }
+
+    if pass("correlate") {
+        let t = Instant::now();
+        let mut c = Correlator::new(CorrelateOptions::default());
+        c.set_inputs(vec![name.clone()]);
+        let mut records = 0u64;
+        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+            if let SourceItem::Event(ev) = item {
+                c.push_event(&ev);
+                records += c.drain().count() as u64;
+            }
+        }
+        c.finish();
+        records += c.drain().count() as u64;
+        println!(
+            "read+parse+correlate: {:.3}s ({records} records)",
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    if !pass("all") {
         return;
     }
-
-    let t = Instant::now();
-    let mut k = 0u64;
-    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
-        if let SourceItem::Event(ev) = item {
-            k += certtrace::parse::parse(&ev.text).message.kind_name().len() as u64;
-        }
-    }
-    println!("read+parse: {:.3}s ({k})", t.elapsed().as_secs_f64());
-
-    let t = Instant::now();
-    let mut c = Correlator::new(CorrelateOptions::default());
-    c.set_inputs(vec![name.clone()]);
-    let mut records = 0u64;
-    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
-        if let SourceItem::Event(ev) = item {
-            c.push_event(&ev);
-            records += c.drain().count() as u64;
-        }
-    }
-    c.finish();
-    records += c.drain().count() as u64;
-    println!(
-        "read+parse+correlate: {:.3}s ({records} records)",
-        t.elapsed().as_secs_f64()
-    );
-
     let t = Instant::now();
     let mut c = Correlator::new(CorrelateOptions::default());
     c.set_inputs(vec![name.clone()]);

@@ -281,7 +281,7 @@ pub fn run(
                             // The reader wrote these texts on another core:
                             // ask for them ahead of use.
                             if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD) {
-                                prefetch(next.text.as_bytes());
+                                crate::cache::prefetch_read(next.text.as_bytes());
                             }
                             match item {
                                 SourceItem::Event(ev) => {
@@ -390,26 +390,6 @@ pub fn run(
 /// How many events ahead of the one being correlated its text is fetched.
 const PREFETCH_AHEAD: usize = 6;
 
-/// Hints the CPU to bring `bytes` (the last cache line, which the message
-/// parser reads first, and the first) into cache.
-#[inline]
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        if let Some(last) = bytes.last() {
-            // SAFETY: SSE is part of x86_64; a prefetch is a hint that
-            // never faults and reads nothing the program sees.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(last).cast());
-                _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().cast());
-            }
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
-}
-
 /// Emits records through the filter and watches them for `--fail-on` and
 /// `--until`.
 struct Watch<'a> {
@@ -423,43 +403,49 @@ struct Watch<'a> {
 impl Watch<'_> {
     /// Takes the correlator's records through the filter and watches them
     /// for `--fail-on` and `--until`; returns what is to be rendered, in
-    /// `out` (a vector to reuse). Once a rule has ended the run, only the
+    /// `spare` (a vector to reuse). Once a rule has ended the run, only the
     /// (final) summary still goes out.
     fn select(
         &mut self,
         correlator: &mut Correlator,
         filter: &RequestFilter,
         diag: &mut dyn Write,
-        mut out: Vec<Record>,
+        spare: Vec<Record>,
     ) -> io::Result<Vec<Record>> {
-        out.clear();
-        for r in correlator.drain() {
+        // In place: records stay where the correlator put them.
+        let mut records = correlator.swap_records(spare);
+        let mut failed = Ok(());
+        records.retain_mut(|r| {
             if self.ended.is_some() {
-                if let Record::Summary(mut s) = r {
-                    s.interrupted = true;
-                    out.push(Record::Summary(s));
-                }
-                continue;
+                return match r {
+                    Record::Summary(s) => {
+                        s.interrupted = true;
+                        true
+                    }
+                    _ => false,
+                };
             }
-            let keep = match filter.keeps_in_time(&r) {
+            let keep = match filter.keeps_in_time(r) {
                 Some(k) => k,
                 None => {
                     if !self.time_warned {
                         self.time_warned = true;
-                        let kind = crate::watch::record_time(&r)
+                        let kind = crate::watch::record_time(r)
                             .map(|t| t.kind().as_str())
                             .unwrap_or("unknown");
-                        writeln!(
+                        if let Err(e) = writeln!(
                             diag,
                             "certtrace: warning: --since/--until-time cannot be compared with \
                              this capture's {kind} times; such records are all shown"
-                        )?;
+                        ) {
+                            failed = Err(e);
+                        }
                     }
                     true
                 }
             };
             if !keep {
-                continue;
+                return false;
             }
             if matches!(r, Record::Request(_)) {
                 self.requests += 1;
@@ -471,11 +457,11 @@ impl Watch<'_> {
                     self.ended = Some(Status::Stopped);
                 }
             }
-            if self.rules.alert(&r) {
+            if self.rules.alert(r) {
                 self.ended = Some(Status::Alert);
             }
-            out.push(r);
-        }
-        Ok(out)
+            true
+        });
+        failed.map(|()| records)
     }
 }

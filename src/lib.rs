@@ -8,6 +8,7 @@
 //! requests, counters) → **render** (table, JSON).
 
 pub mod app;
+pub mod cache;
 pub mod certs;
 pub mod cli;
 pub mod commands;

@@ -75,28 +75,45 @@ pub fn string(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
 }
 
-fn uint(buf: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Two-digit groups "00" to "99", for writing numbers two digits a step.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `n` in decimal into all of `out`, which has exactly its digits'
+/// room (the last digit goes last).
+fn digits_into(out: &mut [u8], mut n: u64) {
+    let mut i = out.len();
+    while i >= 2 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        out[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
     }
-    buf.extend_from_slice(&tmp[i..]);
+    if i == 1 {
+        out[0] = b'0' + (n % 10) as u8;
+    }
 }
 
-/// `n` as exactly `width` digits, zero-padded (`n` must fit).
-fn padded(buf: &mut Vec<u8>, mut n: u64, width: usize) {
-    let mut tmp = [b'0'; 20];
-    for i in (20 - width..20).rev() {
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    buf.extend_from_slice(&tmp[20 - width..]);
+/// `n` in decimal. A fixed-size room is appended and cut to the digits
+/// (no variable-length copy: this runs a dozen times per record).
+fn uint(buf: &mut Vec<u8>, n: u64) {
+    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    let at = buf.len();
+    buf.extend_from_slice(&[0u8; 20]);
+    buf.truncate(at + len);
+    digits_into(&mut buf[at..], n);
+}
+
+/// `n` as exactly `width` (at most 20) digits, zero-padded (`n` must fit).
+fn padded(buf: &mut Vec<u8>, n: u64, width: usize) {
+    let at = buf.len();
+    buf.extend_from_slice(&[0u8; 20]);
+    buf.truncate(at + width);
+    digits_into(&mut buf[at..], n);
 }
 
 fn opt_uint(buf: &mut Vec<u8>, n: Option<u64>) {
@@ -375,6 +392,38 @@ mod tests {
             let mut mine = Vec::new();
             string(&mut mine, &s);
             proptest::prop_assert_eq!(mine, serde_json::to_vec(&s).unwrap());
+        }
+
+        #[test]
+        fn numbers_print_like_std(n in proptest::num::u64::ANY, small in 0u64..1_000_000, width in 8usize..=20) {
+            for v in [n, small, n >> (n % 64)] {
+                let mut mine = b"x".to_vec();
+                uint(&mut mine, v);
+                proptest::prop_assert_eq!(String::from_utf8(mine).unwrap(), format!("x{v}"));
+            }
+            let mut mine = Vec::new();
+            padded(&mut mine, small, width);
+            proptest::prop_assert_eq!(String::from_utf8(mine).unwrap(), format!("{small:0width$}"));
+        }
+    }
+
+    #[test]
+    fn number_edges() {
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut mine = Vec::new();
+            uint(&mut mine, v);
+            assert_eq!(mine, v.to_string().as_bytes());
         }
     }
 }

@@ -383,6 +383,15 @@ impl Correlator {
         self.out.drain(..)
     }
 
+    /// The records ready to go out, as a vector (no record is moved): the
+    /// correlator goes on with `spare` (cleared), a vector to reuse.
+    pub fn swap_records(&mut self, mut spare: Vec<Record>) -> Vec<Record> {
+        self.note_certificates();
+        self.certs_noted = 0;
+        spare.clear();
+        std::mem::replace(&mut self.out, spare)
+    }
+
     /// Adds the requests about to leave to the per-certificate totals.
     fn note_certificates(&mut self) {
         let from = self.certs_noted.min(self.out.len());
@@ -692,7 +701,7 @@ impl Correlator {
 
     /// Records produced so far, as a vector.
     pub fn take_records(&mut self) -> Vec<Record> {
-        self.drain().collect()
+        self.swap_records(Vec::new())
     }
 }
 

@@ -13,6 +13,8 @@ use crate::sources::SourceItem;
 
 /// Message texts kept for reuse: enough for a few batches.
 const TEXT_POOL: usize = 8 * 1024;
+/// How many texts ahead of use a pooled text is fetched for writing.
+const TEXT_PREFETCH_AHEAD: usize = 4;
 /// Texts with more capacity than this are not kept (a capture of long
 /// lines must not leave the pool holding megabytes per entry).
 const POOLED_TEXT_MAX: usize = 1024;
@@ -100,7 +102,21 @@ pub fn push(item: SourceItem) -> bool {
 /// A message text: `s` copied into a reused allocation when batching on
 /// this thread has one.
 pub fn text(s: &str) -> String {
-    let reused = PENDING.with(|p| p.borrow_mut().as_mut().and_then(|p| p.texts.pop()));
+    let reused = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let texts = &mut p.as_mut()?.texts;
+        let text = texts.pop()?;
+        // The pipeline read this text on another core last: ask for the one
+        // a few texts on in a state fit for writing.
+        if let Some(ahead) = texts
+            .len()
+            .checked_sub(TEXT_PREFETCH_AHEAD)
+            .map(|i| &texts[i])
+        {
+            crate::cache::prefetch_write(ahead.as_ptr(), 2);
+        }
+        Some(text)
+    });
     match reused {
         Some(mut t) => {
             t.push_str(s);
