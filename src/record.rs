@@ -57,6 +57,11 @@ impl Outcome {
         }
     }
 
+    /// The outcome's place in [`Outcome::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Whether an operator should look at this request.
     pub fn is_failure(self) -> bool {
         matches!(
@@ -378,6 +383,33 @@ pub struct Summary {
     /// Counts behind `hresults`, by code.
     #[serde(skip)]
     pub hresult_counts: BTreeMap<HResult, u64>,
+    /// Counts behind `outcomes`.
+    #[serde(skip)]
+    pub outcome_counts: OutcomeCounts,
+}
+
+/// Requests per outcome, counted without a map lookup (once per request);
+/// [`OutcomeCounts::to_map`] gives the records' `outcomes` map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutcomeCounts([u64; Outcome::ALL.len()]);
+
+impl OutcomeCounts {
+    pub fn add(&mut self, o: Outcome) {
+        self.0[o.index()] += 1;
+    }
+
+    pub fn get(&self, o: Outcome) -> u64 {
+        self.0[o.index()]
+    }
+
+    /// Outcome name → count, for the outcomes seen.
+    pub fn to_map(&self) -> BTreeMap<&'static str, u64> {
+        Outcome::ALL
+            .iter()
+            .filter(|o| self.get(**o) > 0)
+            .map(|o| (o.as_str(), self.get(*o)))
+            .collect()
+    }
 }
 
 /// Everything a renderer is given, in stream order.
@@ -413,5 +445,28 @@ impl Record {
             Record::Problem(_) => "problem",
             Record::Summary(_) => "summary",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_counts_map_like_counting_names() {
+        let mut counts = OutcomeCounts::default();
+        let mut names: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (i, o) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(o.index(), i);
+            for _ in 0..(i % 3) {
+                counts.add(*o);
+                *names.entry(o.as_str()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(counts.to_map(), names);
+        assert!(
+            !counts.to_map().contains_key("plain_http"),
+            "unseen outcomes left out"
+        );
     }
 }

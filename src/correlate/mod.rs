@@ -26,7 +26,7 @@
 pub mod counters;
 pub mod timing;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use std::sync::Arc;
 
@@ -40,8 +40,8 @@ use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
     Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
-    ModuleErrorRecord, OrphanRecord, Outcome, ProblemRecord, Record, RecycleRecord, RequestRecord,
-    Summary, UnknownRecord,
+    ModuleErrorRecord, OrphanRecord, Outcome, OutcomeCounts, ProblemRecord, Record, RecycleRecord,
+    RequestRecord, Summary, UnknownRecord,
 };
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
@@ -156,7 +156,7 @@ struct Instance {
     messages: u64,
     starts: u64,
     requests: u64,
-    outcomes: BTreeMap<&'static str, u64>,
+    outcomes: OutcomeCounts,
     gaps: u64,
     missing: u64,
     read_races: u64,
@@ -195,7 +195,7 @@ impl Instance {
             messages: 0,
             starts: 0,
             requests: 0,
-            outcomes: BTreeMap::new(),
+            outcomes: OutcomeCounts::default(),
             gaps: 0,
             missing: 0,
             read_races: 0,
@@ -411,10 +411,6 @@ impl Correlator {
                 self.certs.add_match(ident, q.cert_size, &sighting);
             }
         }
-    }
-
-    pub fn summary(&self) -> &Summary {
-        &self.summary
     }
 
     pub fn set_inputs(&mut self, inputs: Vec<String>) {
@@ -651,7 +647,7 @@ impl Correlator {
             .extend(certs.into_iter().map(|c| Record::Certificate(Box::new(c))));
         self.certs_noted = self.out.len();
         let mut summary = std::mem::take(&mut self.summary);
-        fill_hresults(&mut summary);
+        fill_totals(&mut summary);
         self.out.push(Record::Summary(Box::new(summary.clone())));
         self.summary = summary;
     }
@@ -694,7 +690,7 @@ impl Correlator {
             .iter()
             .map(|p| p.instance.orphans)
             .sum::<u64>();
-        fill_hresults(&mut s);
+        fill_totals(&mut s);
         s.snapshot = true;
         s
     }
@@ -705,8 +701,10 @@ impl Correlator {
     }
 }
 
-/// Per-HRESULT counts (requests and module errors), most frequent first.
-fn fill_hresults(summary: &mut Summary) {
+/// The summary's totals kept as counts during the run: per outcome, and per
+/// HRESULT (requests and module errors) most frequent first.
+fn fill_totals(summary: &mut Summary) {
+    summary.outcomes = summary.outcome_counts.to_map();
     summary.hresults = summary
         .hresult_counts
         .iter()
@@ -1227,8 +1225,8 @@ fn emit_request(
     }
     inst.requests += 1;
     summary.requests += 1;
-    *inst.outcomes.entry(record.outcome.as_str()).or_insert(0) += 1;
-    *summary.outcomes.entry(record.outcome.as_str()).or_insert(0) += 1;
+    inst.outcomes.add(record.outcome);
+    summary.outcome_counts.add(record.outcome);
     if let Some(h) = record.hresult {
         *summary.hresult_counts.entry(h).or_insert(0) += 1;
     }
@@ -1288,7 +1286,7 @@ fn close_instance(
         last_time: inst.last_time,
         build: inst.build.clone(),
         requests: inst.requests,
-        outcomes: inst.outcomes.clone(),
+        outcomes: inst.outcomes.to_map(),
         first_cnt: inst.counters.first,
         last_cnt: inst.counters.max(),
         gaps: inst.gaps,

@@ -38,10 +38,27 @@ fn bin_by_log(seconds: f64) -> usize {
     (((x - LOG_MIN) * 10.0).floor().max(0.0) as usize).min(BINS - 1)
 }
 
-/// The smallest delay of each bin after the first, found once from
-/// [`bin_by_log`] by bisection over the (ordered) bit patterns of positive
-/// doubles: [`bin`] then needs no logarithm (it runs once per message).
-static BIN_STARTS: std::sync::LazyLock<[f64; BINS - 1]> = std::sync::LazyLock::new(|| {
+/// Where the bins start, found once from [`bin_by_log`]: [`bin`] then needs
+/// no logarithm (it runs once per message).
+struct BinTable {
+    /// The smallest delay of each bin after the first, by bisection over
+    /// the (ordered) bit patterns of positive doubles.
+    starts: [f64; BINS - 1],
+    /// For each [`guess_key`] from that of the first start to that of the
+    /// last, the bin of the smallest double with that key. A key spans a
+    /// sixteenth of a binary octave (under 0.02 decades, a bin is 0.1), so
+    /// the bin of any delay is its key's or the next.
+    guesses: Vec<u8>,
+    first_key: usize,
+}
+
+/// The sign, exponent and top four mantissa bits of a double: ordered like
+/// the (positive) doubles themselves.
+fn guess_key(seconds: f64) -> usize {
+    (seconds.to_bits() >> 48) as usize
+}
+
+static BIN_TABLE: std::sync::LazyLock<BinTable> = std::sync::LazyLock::new(|| {
     let mut starts = [0.0; BINS - 1];
     for (k, start) in (1..BINS).zip(starts.iter_mut()) {
         let (mut below, mut at) = (0u64, f64::MAX.to_bits());
@@ -55,11 +72,34 @@ static BIN_STARTS: std::sync::LazyLock<[f64; BINS - 1]> = std::sync::LazyLock::n
         }
         *start = f64::from_bits(at);
     }
-    starts
+    let first_key = guess_key(starts[0]);
+    let guesses = (first_key..=guess_key(starts[BINS - 2]))
+        .map(|key| {
+            let smallest = f64::from_bits((key as u64) << 48);
+            starts.partition_point(|&start| start <= smallest) as u8
+        })
+        .collect();
+    BinTable {
+        starts,
+        guesses,
+        first_key,
+    }
 });
 
 fn bin(seconds: f64) -> usize {
-    BIN_STARTS.partition_point(|&start| start <= seconds)
+    let t = &*BIN_TABLE;
+    // Also NaN and negative delays: bin 0, as the definition has it.
+    if seconds.is_nan() || seconds < t.starts[0] {
+        return 0;
+    }
+    if seconds >= t.starts[BINS - 2] {
+        return BINS - 1;
+    }
+    let mut b = usize::from(t.guesses[guess_key(seconds) - t.first_key]);
+    while t.starts[b] <= seconds {
+        b += 1;
+    }
+    b
 }
 
 impl DelayModel {
@@ -93,8 +133,9 @@ impl DelayModel {
         let counts = &self.bins[class];
         let n = self.total[class] as f64 + EPS * BINS as f64;
         let f = (counts[b] as f64 + EPS) / n;
-        let s: f64 =
-            (counts[b..].iter().map(|&c| c as f64).sum::<f64>() + EPS * (BINS - b) as f64) / n;
+        // An integer sum (exact, as the sum of these counts in f64 is).
+        let later: u32 = counts[b..].iter().sum();
+        let s: f64 = (f64::from(later) + EPS * (BINS - b) as f64) / n;
         (1.0 - LOST) * f / ((1.0 - LOST) * s + LOST)
     }
 
@@ -133,7 +174,7 @@ mod tests {
             1e2,
             1e6,
         ];
-        for &start in BIN_STARTS.iter() {
+        for &start in BIN_TABLE.starts.iter() {
             let bits = start.to_bits();
             values.extend([bits - 1, bits, bits + 1].map(f64::from_bits));
         }
