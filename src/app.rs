@@ -319,7 +319,12 @@ pub fn run(
                             &mut correlator,
                             &opts.filter,
                             diag,
-                            spare_vecs.pop().unwrap_or_default(),
+                            // Sized for a batch's records when the writer has
+                            // none to give back yet: the correlator fills it
+                            // next, and growing it moves every record again.
+                            spare_vecs
+                                .pop()
+                                .unwrap_or_else(|| Vec::with_capacity(BATCH_RECORDS)),
                         )?;
                         // Live input (line by line): flush when nothing more
                         // is queued, so streamed records show promptly but a
@@ -386,6 +391,9 @@ pub fn run(
     let _ = reader.join();
     Ok(status)
 }
+
+/// Room for the records of one batch of events, in a new record vector.
+const BATCH_RECORDS: usize = 1024;
 
 /// How many events ahead of the one being correlated its text is fetched.
 const PREFETCH_AHEAD: usize = 6;
