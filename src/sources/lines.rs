@@ -90,6 +90,13 @@ pub struct LineReader<R> {
     eof: bool,
     encoding: Encoding,
     number: u64,
+    /// `buf[..clean_end]` ends with a newline, and its lines from `start`
+    /// on are valid UTF-8 without NUL bytes: checked once for the span, so
+    /// not again line by line.
+    clean_end: usize,
+    /// `buf[..checked_end]` has been tried as such a span (lines up to
+    /// there that are not known clean are checked one by one).
+    checked_end: usize,
 }
 
 impl<R: Read> LineReader<R> {
@@ -101,6 +108,8 @@ impl<R: Read> LineReader<R> {
             eof: false,
             encoding: Encoding::Unknown,
             number: 0,
+            clean_end: 0,
+            checked_end: 0,
         }
     }
 
@@ -117,8 +126,12 @@ impl<R: Read> LineReader<R> {
         if self.start > 0 && self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
+            self.clean_end = 0;
+            self.checked_end = 0;
         } else if self.start > CHUNK {
             self.buf.drain(..self.start);
+            self.clean_end = self.clean_end.saturating_sub(self.start);
+            self.checked_end = self.checked_end.saturating_sub(self.start);
             self.start = 0;
         }
         let old = self.buf.len();
@@ -202,6 +215,8 @@ impl<R: Read> LineReader<R> {
                 let mut total = (self.buf.len() - self.start) as u64;
                 let kept = self.buf[self.start..keep_end].to_vec();
                 self.buf.truncate(self.start);
+                self.clean_end = self.clean_end.min(self.start);
+                self.checked_end = self.checked_end.min(self.start);
                 loop {
                     if !self.fill()? {
                         break;
@@ -236,13 +251,48 @@ impl<R: Read> LineReader<R> {
     /// The line in `buf[begin..end]` (without its `\n`).
     fn bytes_line(&mut self, begin: usize, end: usize) -> LineRef<'_> {
         self.number += 1;
+        if end >= self.checked_end {
+            self.check_span(begin, end);
+        }
+        let clean = end < self.clean_end;
         let bytes = &self.buf[begin..end];
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        let (text, problem) = decode_bytes_ref(bytes);
+        let (text, problem) = if clean {
+            debug_assert!(std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0));
+            // SAFETY: `bytes` lies in `buf[..clean_end]` and ends at a line
+            // end, which `check_span` found to be valid UTF-8 as a whole;
+            // a valid UTF-8 text split at ASCII bytes (`\n`, `\r`) gives
+            // valid UTF-8 pieces.
+            (
+                Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(bytes) }),
+                None,
+            )
+        } else {
+            decode_bytes_ref(bytes)
+        };
         LineRef {
             number: self.number,
             text,
             problem,
+        }
+    }
+
+    /// Checks the complete lines in the buffer from the one in
+    /// `buf[begin..line_end]` on as one span (valid UTF-8, no NUL): the
+    /// common case of a clean capture then costs one pass per read, not one
+    /// per line.
+    fn check_span(&mut self, begin: usize, line_end: usize) {
+        let from = begin;
+        let span_end = match memchr::memrchr(b'\n', &self.buf[from..]) {
+            Some(i) => from + i + 1,
+            None => line_end + 1,
+        }
+        .max(line_end + 1)
+        .min(self.buf.len());
+        self.checked_end = span_end;
+        let span = &self.buf[from..span_end];
+        if std::str::from_utf8(span).is_ok() && memchr::memchr(0, span).is_none() {
+            self.clean_end = span_end;
         }
     }
 
@@ -472,5 +522,95 @@ mod tests {
         assert_eq!(l.len(), 100_000);
         assert_eq!(l[99_999].text, "line 99999");
         assert!(l.iter().all(|l| l.problem.is_none()));
+
+        // Bad lines here and there, across buffer refills and compactions.
+        let mut b = Vec::new();
+        for i in 0..100_000 {
+            b.extend_from_slice(format!("line {i}").as_bytes());
+            match i % 997 {
+                3 => b.push(0x80),
+                5 => b.push(0),
+                _ => {}
+            }
+            b.push(b'\n');
+        }
+        let l = lines(&b);
+        assert_eq!(l.len(), 100_000);
+        for (i, line) in l.iter().enumerate() {
+            let want = match i % 997 {
+                3 => Some(LineProblem::NotUtf8),
+                5 => Some(LineProblem::Binary),
+                _ => None,
+            };
+            assert_eq!(line.problem, want, "line {i}");
+        }
+        assert_eq!(l[3].text, "line 3\u{20ac}");
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    /// Reads in pieces of the given sizes (cycled), as a pipe would.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        sizes: Vec<usize>,
+        next: usize,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let want = self.sizes[self.next % self.sizes.len()].max(1);
+            self.next += 1;
+            let n = want.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Lines checked as spans of the buffer decode exactly as lines
+        /// checked one by one, wherever the reads split them and whatever
+        /// bad bytes (invalid UTF-8, NUL) some lines hold.
+        #[test]
+        fn span_checks_equal_line_checks(
+            lines_in in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[ -~]{0,30}".prop_map(String::into_bytes),
+                    "[ -~é€😀]{0,12}".prop_map(String::into_bytes),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..12),
+                ],
+                0..60,
+            ),
+            crlf in proptest::collection::vec(proptest::bool::ANY, 60),
+            final_newline in proptest::bool::ANY,
+            sizes in proptest::collection::vec(1usize..300, 1..5),
+        ) {
+            let mut data = Vec::new();
+            for (i, l) in lines_in.iter().enumerate() {
+                // A line's own bytes hold no newline (it would split it).
+                data.extend(l.iter().copied().filter(|&b| b != b'\n'));
+                if i + 1 < lines_in.len() || final_newline {
+                    data.extend_from_slice(if crlf[i] { b"\r\n" } else { b"\n" });
+                }
+            }
+            // Skip inputs that would be taken for UTF-16 or carry a BOM.
+            proptest::prop_assume!(!(data.len() >= 2 && (data[..2] == [0xFF, 0xFE] || data[..2] == [0xFE, 0xFF])));
+            proptest::prop_assume!(!data.starts_with(&[0xEF, 0xBB, 0xBF]));
+            proptest::prop_assume!(!(data.len() >= 4 && data[1] == 0 && data[3] == 0 && data[0] != 0 && data[2] != 0));
+            let mut r = LineReader::new(Pieces { data: &data, sizes, next: 0 });
+            let mut got = Vec::new();
+            while let Some(l) = r.next_line().unwrap() {
+                got.push((l.text, l.problem));
+            }
+            let mut want = Vec::new();
+            if !data.is_empty() {
+                let body = data.strip_suffix(b"\n").unwrap_or(&data);
+                for line in body.split(|&b| b == b'\n') {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    want.push(decode_bytes(line));
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
