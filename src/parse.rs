@@ -311,16 +311,13 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
         _ => {}
     }
     if let Some(rest) = core_t.strip_prefix("cert size:") {
-        let mut it = rest.split_whitespace();
-        let size = it.next()?.parse::<u32>().ok()?;
-        if it.next()? != "Previously" || it.next()? != "negotiated" {
-            return None;
-        }
-        let previously_negotiated = parse_flag(it.next()?)?;
-        return it.next().is_none().then_some(Message::CertSize {
-            size,
-            previously_negotiated,
-        });
+        // ASCII without vertical tabs (the one ASCII byte `char` calls
+        // whitespace and `u8` does not): split by bytes, no decoding.
+        return if rest.bytes().all(|b| b.is_ascii() && b != 0x0b) {
+            cert_size(rest.split_ascii_whitespace())
+        } else {
+            cert_size(rest.split_whitespace())
+        };
     }
     if let Some(rest) = core_t.strip_prefix("cert crc:") {
         let crc = rest.trim().parse::<u32>().ok()?;
@@ -357,6 +354,19 @@ fn parse_body(body: &str) -> Option<Message<'_>> {
         return None;
     }
     None
+}
+
+/// The words after `cert size:`: `<size> Previously negotiated <flag>`.
+fn cert_size<'a>(mut words: impl Iterator<Item = &'a str>) -> Option<Message<'a>> {
+    let size = words.next()?.parse::<u32>().ok()?;
+    if words.next()? != "Previously" || words.next()? != "negotiated" {
+        return None;
+    }
+    let previously_negotiated = parse_flag(words.next()?)?;
+    words.next().is_none().then_some(Message::CertSize {
+        size,
+        previously_negotiated,
+    })
 }
 
 /// `0`/`1` as the module prints a BOOL (any non-zero is true).
@@ -713,6 +723,25 @@ mod tests {
             "Line: 1 rMsg1638: cnt = 99999999999999999999999 URI: x",
         ] {
             let _ = parse(t);
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte-split fast path reads `cert size:` lines exactly as
+        /// splitting on any Unicode whitespace does.
+        #[test]
+        fn cert_size_words_split_like_unicode_whitespace(
+            words in proptest::collection::vec(
+                "[0-9]{1,4}|Previously|negotiated|[01]|x\u{e9}", 0..6),
+            gaps in proptest::collection::vec("[ \t\x0b\x0c\r\u{a0}\u{3000}]{1,3}", 6),
+        ) {
+            let mut rest = String::new();
+            for (w, g) in words.iter().zip(&gaps) {
+                rest.push_str(g);
+                rest.push_str(w);
+            }
+            let body = format!("cert size:{rest}");
+            proptest::prop_assert_eq!(parse_body(&body), cert_size(rest.split_whitespace()));
         }
     }
 }
