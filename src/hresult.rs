@@ -1,5 +1,6 @@
 //! HRESULTs the module prints: symbolic names and what an operator should check.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// An HRESULT as the module prints it (`std::hex`, no `0x`).
@@ -123,27 +124,27 @@ impl HResult {
 
     /// The symbolic name; unknown codes get a facility/code breakdown such as
     /// `HRESULT(facility=7, code=1234)`, never an error.
-    pub fn name(self) -> String {
+    pub fn name(self) -> Cow<'static, str> {
         match self.known() {
-            Some(k) => k.name.to_string(),
-            None => format!(
+            Some(k) => Cow::Borrowed(k.name),
+            None => Cow::Owned(format!(
                 "HRESULT(facility={}, code={})",
                 self.facility(),
                 self.code()
-            ),
+            )),
         }
     }
 
     /// One line telling the operator what to check.
-    pub fn hint(self) -> String {
+    pub fn hint(self) -> Cow<'static, str> {
         match self.known() {
-            Some(k) => k.hint.to_string(),
-            None if self.facility() == 7 => format!(
+            Some(k) => Cow::Borrowed(k.hint),
+            None if self.facility() == 7 => Cow::Owned(format!(
                 "Win32 error {}: see `net helpmsg {}`",
                 self.code(),
                 self.code()
-            ),
-            None => "unknown code: look it up with `certutil -error` on the server".to_string(),
+            )),
+            None => Cow::Borrowed("unknown code: look it up with `certutil -error` on the server"),
         }
     }
 

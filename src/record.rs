@@ -2,6 +2,7 @@
 //! schema scripts rely on. Field names here are the stable interface
 //! (`schema_version` below); add fields, never rename or remove them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
@@ -184,8 +185,10 @@ pub struct RequestRecord {
     pub outcome: Outcome,
     #[serde(serialize_with = "ser_hresult")]
     pub hresult: Option<HResult>,
-    pub hresult_name: Option<String>,
-    pub hresult_hint: Option<String>,
+    /// Known codes' names and hints are static text (no allocation per
+    /// failed request).
+    pub hresult_name: Option<Cow<'static, str>>,
+    pub hresult_hint: Option<Cow<'static, str>>,
     pub cert_size: Option<u32>,
     pub cert_crc: Option<u32>,
     pub previously_negotiated: Option<bool>,
@@ -270,8 +273,8 @@ pub struct ModuleErrorRecord {
     pub text: String,
     #[serde(serialize_with = "ser_hresult")]
     pub hresult: Option<HResult>,
-    pub hresult_name: Option<String>,
-    pub hresult_hint: Option<String>,
+    pub hresult_name: Option<Cow<'static, str>>,
+    pub hresult_hint: Option<Cow<'static, str>>,
     #[serde(serialize_with = "ser_time")]
     pub time: Option<EventTime>,
     #[serde(serialize_with = "ser_origin")]

@@ -710,8 +710,8 @@ fn fill_totals(summary: &mut Summary) {
         .iter()
         .map(|(h, n)| HResultSummary {
             hresult: h.to_string(),
-            name: h.name(),
-            hint: h.hint(),
+            name: h.name().into_owned(),
+            hint: h.hint().into_owned(),
             count: *n,
         })
         .collect();

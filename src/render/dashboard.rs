@@ -574,7 +574,7 @@ impl DashState {
             let detail = match (q.cert_size, q.cert_crc, &q.hresult_name) {
                 (Some(s), Some(c), _) => format!("{s} B crc {c}"),
                 (Some(s), None, _) => format!("{s} B"),
-                (_, _, Some(name)) => name.clone(),
+                (_, _, Some(name)) => name.to_string(),
                 _ => String::new(),
             };
             let mark = if q.assignment == crate::record::Assignment::Inferred {
