@@ -5,7 +5,8 @@
 #
 #   bench/run.sh [requests] [runs]      (default: 760000 requests ≈ 250 MB, 3 runs)
 #
-# Prints wall time, MB/s and peak RSS of each run and the speed-up.
+# Prints wall time, MB/s and peak RSS of each run, and the speed-up of the
+# best and of the median runs (the two commands alternate run by run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-760000}
@@ -25,19 +26,32 @@ mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 echo "capture: $log ($mb MB, $(wc -l < "$log") lines)"
 cat "$log" > /dev/null  # warm the page cache
 
-measure() {  # name, command...
+# One run of a command: prints its line, appends "secs" to $work/$name.times.
+run_once() {  # name, command...
   local name=$1; shift
-  local best=""
-  for i in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > /dev/null
-    read -r secs kb < "$work/time.txt"
-    printf '  %-10s run %d: %6.2f s  %7.1f MB/s  peak %6.1f MB\n' "$name" "$i" "$secs" \
-      "$(awk -v b="$bytes" -v s="$secs" 'BEGIN { print b / 1e6 / s }')" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
-    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; fi
-  done
-  eval "best_$name=$best"
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > /dev/null
+  read -r secs kb < "$work/time.txt"
+  printf '  %-10s %6.2f s  %7.1f MB/s  peak %6.1f MB\n' "$name" "$secs" \
+    "$(awk -v b="$bytes" -v s="$secs" 'BEGIN { print b / 1e6 / s }')" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
+  echo "$secs" >> "$work/$name.times"
 }
 
-measure mawk mawk -F'\t' -f bench/naive.awk "$log"
-measure certtrace target/release/certtrace read "$log" --format ndjson
-echo "best: mawk ${best_mawk}s, certtrace ${best_certtrace}s, speed-up $(awk -v a="$best_mawk" -v b="$best_certtrace" 'BEGIN { printf "%.2fx", a / b }')"
+# Best and median of the runs of one command.
+stats() {  # name
+  sort -n "$work/$1.times" | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%s %s\n", v[1], m }'
+}
+
+# Side by side: the two commands alternate, so a busier moment on a shared
+# machine slows both rather than one.
+rm -f "$work/mawk.times" "$work/certtrace.times"
+for i in $(seq "$runs"); do
+  echo "run $i:"
+  run_once mawk mawk -F'\t' -f bench/naive.awk "$log"
+  run_once certtrace target/release/certtrace read "$log" --format ndjson
+done
+read -r best_mawk med_mawk < <(stats mawk)
+read -r best_ct med_ct < <(stats certtrace)
+echo "best:   mawk ${best_mawk}s, certtrace ${best_ct}s, speed-up $(awk -v a="$best_mawk" -v b="$best_ct" 'BEGIN { printf "%.2fx", a / b }')"
+echo "median: mawk ${med_mawk}s, certtrace ${med_ct}s, speed-up $(awk -v a="$med_mawk" -v b="$med_ct" 'BEGIN { printf "%.2fx", a / b }')"
