@@ -393,6 +393,20 @@ impl<R: Read> Iterator for TextSource<R> {
             }
             match self.lines.next_line_ref() {
                 Ok(Some(line)) => {
+                    // The common case first: a clean DebugView entry (as
+                    // `handle_line` would read it, without its checks).
+                    if line.problem.is_none()
+                        && self.events.format == Some(InputFormat::Debugview)
+                        && let Some(entry) = debugview::parse_line(&line.text)
+                    {
+                        let mut ev = TraceEvent::new(
+                            handoff::text(entry.message),
+                            self.events.origin(line.number),
+                        );
+                        ev.time = entry.time;
+                        ev.pid = entry.pid.or(self.events.opts.pid);
+                        return Some(SourceItem::Event(ev));
+                    }
                     let Some(ev) = self.events.handle_line(line) else {
                         continue;
                     };
