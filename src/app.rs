@@ -280,7 +280,11 @@ pub fn run(
                         for (i, item) in items.iter().enumerate() {
                             // The reader wrote these texts on another core:
                             // ask for them ahead of use.
-                            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD) {
+                            // (Not those parsed already without text fields:
+                            // their text is not read here.)
+                            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD)
+                                && next.preparsed.is_none_or(|p| p.reads_text())
+                            {
                                 crate::cache::prefetch_read(next.text.as_bytes());
                             }
                             match item {

@@ -242,7 +242,7 @@ impl fmt::Display for Origin {
 }
 
 /// One message as captured, before the module grammar is applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TraceEvent {
     pub time: Option<EventTime>,
     pub pid: Option<u32>,
@@ -255,6 +255,21 @@ pub struct TraceEvent {
     /// boxed, so the events of other sources stay small (they move through
     /// queues by the million).
     pub context: Option<Box<EventContext>>,
+    /// The grammar's answer, when the source already parsed the text (the
+    /// reading thread does, for the commonest messages; see
+    /// [`crate::parse::Preparsed`]). Derived from `text`: not compared.
+    pub preparsed: Option<crate::parse::Preparsed>,
+}
+
+impl PartialEq for TraceEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.time == other.time
+            && self.pid == other.pid
+            && self.tid == other.tid
+            && self.text == other.text
+            && self.origin == other.origin
+            && self.context == other.context
+    }
 }
 
 /// What ETW-based sources add to an event.
@@ -278,6 +293,7 @@ impl TraceEvent {
             text: text.into(),
             origin,
             context: None,
+            preparsed: None,
         }
     }
 

@@ -124,6 +124,133 @@ impl Message<'_> {
 }
 
 /// Parses one message (trailing newline, CR and tabs are ignored).
+/// A place in a message text: start and length in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    /// Where `part` (a slice of `text`) lies in `text`.
+    fn of(part: &str, text: &str) -> Option<Span> {
+        let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        (start + part.len() <= text.len()).then_some(())?;
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(part.len()).ok()?,
+        })
+    }
+
+    fn get(self, text: &str) -> Option<&str> {
+        let start = self.start as usize;
+        text.get(start..start + self.len as usize)
+    }
+}
+
+/// The grammar's answer for the commonest messages, in a form that can
+/// travel with the event to another thread: text fields as [`Span`]s into
+/// the message text. The reading thread parses the text while it is in its
+/// cache; the correlating thread then reads the message back
+/// ([`Preparsed::message`]) without parsing, or touching text it does not
+/// need. Rare messages are not kept (parsed again where they are used).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Preparsed {
+    RequestStart {
+        cnt: u64,
+        uri: Span,
+        build: Option<(Span, Span)>,
+    },
+    NotSsl,
+    ForcingCertLoad {
+        forced: bool,
+    },
+    CertNotFound {
+        hresult: Option<HResult>,
+    },
+    CertSize {
+        size: u32,
+        previously_negotiated: bool,
+    },
+    CertCrc {
+        crc: u32,
+    },
+    NoCertificate {
+        fcc_neg: Option<bool>,
+    },
+    ModuleLoad,
+    Foreign,
+}
+
+impl Preparsed {
+    /// The message of `text` in this form, when it is one of those kept.
+    pub fn of(text: &str) -> Option<Preparsed> {
+        Some(match parse(text).message {
+            Message::RequestStart { cnt, uri, build } => Preparsed::RequestStart {
+                cnt,
+                uri: Span::of(uri, text)?,
+                build: match build {
+                    Some(b) => Some((Span::of(b.file, text)?, Span::of(b.build, text)?)),
+                    None => None,
+                },
+            },
+            Message::NotSsl => Preparsed::NotSsl,
+            Message::ForcingCertLoad { forced } => Preparsed::ForcingCertLoad { forced },
+            Message::CertNotFound { hresult } => Preparsed::CertNotFound { hresult },
+            Message::CertSize {
+                size,
+                previously_negotiated,
+            } => Preparsed::CertSize {
+                size,
+                previously_negotiated,
+            },
+            Message::CertCrc { crc } => Preparsed::CertCrc { crc },
+            Message::NoCertificate { fcc_neg } => Preparsed::NoCertificate { fcc_neg },
+            Message::ModuleLoad => Preparsed::ModuleLoad,
+            Message::Foreign => Preparsed::Foreign,
+            _ => return None,
+        })
+    }
+
+    /// Whether [`Preparsed::message`] reads the text (only a request start
+    /// has text fields).
+    pub fn reads_text(self) -> bool {
+        matches!(self, Preparsed::RequestStart { .. })
+    }
+
+    /// The message, its text fields read from `text` (the text it was
+    /// made from; `None` if it does not fit).
+    pub fn message(self, text: &str) -> Option<Message<'_>> {
+        Some(match self {
+            Preparsed::RequestStart { cnt, uri, build } => Message::RequestStart {
+                cnt,
+                uri: uri.get(text)?,
+                build: match build {
+                    Some((file, build)) => Some(BuildInfo {
+                        file: file.get(text)?,
+                        build: build.get(text)?,
+                    }),
+                    None => None,
+                },
+            },
+            Preparsed::NotSsl => Message::NotSsl,
+            Preparsed::ForcingCertLoad { forced } => Message::ForcingCertLoad { forced },
+            Preparsed::CertNotFound { hresult } => Message::CertNotFound { hresult },
+            Preparsed::CertSize {
+                size,
+                previously_negotiated,
+            } => Message::CertSize {
+                size,
+                previously_negotiated,
+            },
+            Preparsed::CertCrc { crc } => Message::CertCrc { crc },
+            Preparsed::NoCertificate { fcc_neg } => Message::NoCertificate { fcc_neg },
+            Preparsed::ModuleLoad => Message::ModuleLoad,
+            Preparsed::Foreign => Message::Foreign,
+        })
+    }
+}
+
 pub fn parse(text: &str) -> Parsed<'_> {
     // Byte-level trims (ASCII only, so the cuts are character boundaries):
     // this runs once per line.
@@ -743,5 +870,55 @@ mod tests {
             let body = format!("cert size:{rest}");
             proptest::prop_assert_eq!(parse_body(&body), cert_size(rest.split_whitespace()));
         }
+    }
+
+    /// Read back, a message parsed ahead equals the message parsed where it
+    /// is used, for every line of a simulated capture (all outcomes, noise,
+    /// lost lines) and odd texts.
+    #[test]
+    fn preparsed_messages_read_back_as_parsed() {
+        let certs = crate::demo::demo_certificates();
+        let sim =
+            crate::simulate::Simulation::run(&crate::simulate::SimConfig::realistic(3, 400, certs));
+        let log = sim.debugview_log();
+        let mut kept = 0;
+        let mut texts: Vec<String> = log
+            .lines()
+            .filter_map(|l| crate::sources::debugview::parse_line(l).map(|e| e.message.to_string()))
+            .collect();
+        texts.extend(
+            [
+                "",
+                "cnt = 5 URI: https://x/\u{e9}t\u{e9} FILE = c:\\m.cpp Build Tue Jun 23 16:23:14 2026",
+                "Line: 28 rMsg1638: cnt = 7 URI:   FILE = a Build b",
+                "  cert size: 12 Previously negotiated 1  ",
+                "Line: 3 rMsg: cert crc: 4294967295",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            let parsed = parse(text).message;
+            if let Some(p) = Preparsed::of(text) {
+                kept += 1;
+                assert_eq!(p.message(text), Some(parsed.clone()), "{text}");
+                assert_eq!(
+                    p.reads_text(),
+                    matches!(parsed, Message::RequestStart { .. })
+                );
+            } else {
+                assert!(
+                    matches!(
+                        parsed,
+                        Message::Fatal { .. }
+                            | Message::CheckFailure { .. }
+                            | Message::ViewClear { .. }
+                            | Message::TraceWindowReset { .. }
+                            | Message::UnknownModule { .. }
+                    ),
+                    "{text}: {parsed:?}"
+                );
+            }
+        }
+        assert!(kept > 1000, "{kept}");
     }
 }

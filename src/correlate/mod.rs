@@ -450,8 +450,11 @@ impl Correlator {
     pub fn push_event(&mut self, ev: &TraceEvent) {
         self.summary.events += 1;
         self.seq += 1;
-        let parsed = parse::parse(&ev.text);
-        match parsed.message {
+        let message = match ev.preparsed.and_then(|p| p.message(&ev.text)) {
+            Some(m) => m,
+            None => parse::parse(&ev.text).message,
+        };
+        match message {
             Message::Foreign => {
                 self.summary.foreign_lines += 1;
                 self.unknown("foreign", ev);

@@ -171,6 +171,7 @@ impl<R: Read> Iterator for EtlEvents<R> {
                             position: Position::Offset(rec.offset),
                         },
                         context: None,
+                        preparsed: None,
                     };
                     ev.set_context(
                         None,

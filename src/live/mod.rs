@@ -466,6 +466,7 @@ impl<'a> Pipeline<'a> {
                 pid: c.pid,
                 tid: c.tid,
                 context: None,
+                preparsed: None,
                 text: line.to_string(),
                 origin: Origin {
                     input: c.input,

@@ -194,6 +194,7 @@ fn convert(
         text: trim_message_end(&text).to_string(),
         origin,
         context: None,
+        preparsed: None,
     };
     ev.set_context(
         None,

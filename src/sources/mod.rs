@@ -405,6 +405,8 @@ impl<R: Read> Iterator for TextSource<R> {
                         );
                         ev.time = entry.time;
                         ev.pid = entry.pid.or(self.events.opts.pid);
+                        // Parsed here, while the text is in this core's cache.
+                        ev.preparsed = crate::parse::Preparsed::of(&ev.text);
                         return Some(SourceItem::Event(ev));
                     }
                     let Some(ev) = self.events.handle_line(line) else {
