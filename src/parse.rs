@@ -124,11 +124,13 @@ impl Message<'_> {
 }
 
 /// Parses one message (trailing newline, CR and tabs are ignored).
-/// A place in a message text: start and length in bytes.
+/// A place in a message text: start and length in bytes. Small (texts
+/// past 64 KiB are not kept parsed, see [`Preparsed`]): it keeps events
+/// small enough to move by a few register copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
-    start: u32,
-    len: u32,
+    start: u16,
+    len: u16,
 }
 
 impl Span {
@@ -137,8 +139,8 @@ impl Span {
         let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
         (start + part.len() <= text.len()).then_some(())?;
         Some(Span {
-            start: u32::try_from(start).ok()?,
-            len: u32::try_from(part.len()).ok()?,
+            start: u16::try_from(start).ok()?,
+            len: u16::try_from(part.len()).ok()?,
         })
     }
 
@@ -920,5 +922,9 @@ mod tests {
             }
         }
         assert!(kept > 1000, "{kept}");
+        // A text too long for the spans is left to be parsed where used.
+        let long = format!("cnt = 1 URI: https://x/{}", "a".repeat(70_000));
+        assert!(Preparsed::of(&long).is_none());
+        assert!(matches!(parse(&long).message, Message::RequestStart { .. }));
     }
 }
