@@ -2,7 +2,9 @@
 //! parse; and correlate; and render NDJSON to a sink), to see which stage a
 //! change affects; a second argument (`read`, `parse`, `correlate`, `all`)
 //! runs only that pass, for a profiler. Also prints the sizes of the types
-//! moved per line and per record.
+//! moved per line and per record. (A DebugView source parses the commonest
+//! messages itself, see `parse::Preparsed`: for such input `read` includes
+//! most of the grammar, and the `parse` pass parses again.)
 //!
 //! `cargo run --release --example stages -- FILE [read|parse|correlate|all]`
 use std::time::Instant;
@@ -30,6 +32,7 @@ fn main() {
         std::mem::size_of::<certtrace::event::EventTime>(),
         std::mem::size_of::<certtrace::event::Origin>()
     );
+    sizes();
     let only = std::env::args().nth(2);
     let pass = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if pass("read") {
@@ -94,4 +97,19 @@ fn main() {
     }
     r.finish().unwrap();
     println!("all, one thread: {:.3}s", t.elapsed().as_secs_f64());
+}
+
+/// The sizes of the record types (a `Record` holds the small ones inline).
+fn sizes() {
+    use certtrace::record::*;
+    println!(
+        "Gap {} Orphan {} Unknown {} ModuleError {} Recycle {} Problem {} Instance {}",
+        std::mem::size_of::<GapRecord>(),
+        std::mem::size_of::<OrphanRecord>(),
+        std::mem::size_of::<UnknownRecord>(),
+        std::mem::size_of::<ModuleErrorRecord>(),
+        std::mem::size_of::<RecycleRecord>(),
+        std::mem::size_of::<ProblemRecord>(),
+        std::mem::size_of::<InstanceRecord>(),
+    );
 }
