@@ -675,3 +675,41 @@ fn accuracy_with_millisecond_clock_times() {
         assert!(exact_acc >= 0.999, "seed {seed}: {exact_acc}");
     }
 }
+
+/// Messages parsed ahead by the reading thread (`parse::Preparsed`) give
+/// the same records as messages parsed by the correlator, certificates
+/// included.
+#[test]
+fn preparsed_events_correlate_as_parsed_ones() {
+    let certs = crate::demo::demo_certificates();
+    let sim = Simulation::run(&SimConfig::realistic(4, 600, certs));
+    let log = sim.debugview_log();
+    let ahead: Vec<TraceEvent> =
+        TextSource::new(log.as_bytes(), "a.log".into(), ReadOptions::default())
+            .filter_map(|i| match i {
+                SourceItem::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+    assert!(ahead.iter().filter(|e| e.preparsed.is_some()).count() > 1000);
+    let here: Vec<TraceEvent> = ahead
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.preparsed = None;
+            e
+        })
+        .collect();
+    let opts = || CorrelateOptions {
+        certs: Some(std::sync::Arc::new(crate::certs::demo_catalog())),
+        show_unknown: true,
+        ..CorrelateOptions::default()
+    };
+    let a = correlate_all(&ahead, opts());
+    let b = correlate_all(&here, opts());
+    assert!(a.len() > 600);
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}
