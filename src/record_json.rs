@@ -285,7 +285,6 @@ mod tests {
     use crate::correlate::{CorrelateOptions, correlate_all};
     use crate::record::Record;
     use crate::simulate::{SimConfig, Simulation};
-    use crate::sources::{ReadOptions, SourceItem, TextSource};
 
     fn same_as_serde(r: &RequestRecord) {
         let mut mine = b"{\"x\":0".to_vec();
@@ -303,13 +302,7 @@ mod tests {
         let certs = crate::demo::demo_certificates();
         let sim = Simulation::run(&SimConfig::realistic(5, 500, certs));
         let log = sim.debugview_log();
-        let events: Vec<_> =
-            TextSource::new(log.as_bytes(), "a\"b\\c.log".into(), ReadOptions::default())
-                .filter_map(|i| match i {
-                    SourceItem::Event(e) => Some(e),
-                    _ => None,
-                })
-                .collect();
+        let events = crate::sources::events_of(log.as_bytes(), "a\"b\\c.log");
         let mut n = 0;
         let opts = CorrelateOptions {
             certs: Some(std::sync::Arc::new(crate::certs::demo_catalog())),
@@ -336,16 +329,7 @@ mod tests {
         use chrono::{NaiveDate, NaiveTime};
         let certs = crate::demo::demo_certificates();
         let sim = Simulation::run(&SimConfig::realistic(1, 50, certs));
-        let events: Vec<_> = TextSource::new(
-            sim.debugview_log().as_bytes(),
-            "x.log".into(),
-            ReadOptions::default(),
-        )
-        .filter_map(|i| match i {
-            SourceItem::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect();
+        let events = crate::sources::events_of(sim.debugview_log().as_bytes(), "x.log");
         let mut base = correlate_all(&events, CorrelateOptions::default())
             .into_iter()
             .find_map(|r| match r {

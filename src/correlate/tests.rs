@@ -684,13 +684,7 @@ fn preparsed_events_correlate_as_parsed_ones() {
     let certs = crate::demo::demo_certificates();
     let sim = Simulation::run(&SimConfig::realistic(4, 600, certs));
     let log = sim.debugview_log();
-    let ahead: Vec<TraceEvent> =
-        TextSource::new(log.as_bytes(), "a.log".into(), ReadOptions::default())
-            .filter_map(|i| match i {
-                SourceItem::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+    let ahead = crate::sources::events_of(log.as_bytes(), "a.log");
     assert!(ahead.iter().filter(|e| e.preparsed.is_some()).count() > 1000);
     let here: Vec<TraceEvent> = ahead
         .iter()

@@ -369,6 +369,18 @@ impl LineEvents {
     }
 }
 
+/// The events of a text capture held in memory, read with the default
+/// options (its problems left out): for tests.
+#[cfg(test)]
+pub(crate) fn events_of(text: &[u8], input: &str) -> Vec<TraceEvent> {
+    TextSource::new(text, input.into(), ReadOptions::default())
+        .filter_map(|i| match i {
+            SourceItem::Event(e) => Some(e),
+            SourceItem::Problem(_) => None,
+        })
+        .collect()
+}
+
 /// The format of a text input, from its first non-empty line.
 pub fn detect(first_line: &str) -> InputFormat {
     if debugview::parse_line(first_line).is_some() {
@@ -444,13 +456,7 @@ mod tests {
     }
 
     fn events(text: &[u8]) -> Vec<TraceEvent> {
-        items(text, ReadOptions::default())
-            .into_iter()
-            .filter_map(|i| match i {
-                SourceItem::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
+        events_of(text, "t")
     }
 
     #[test]
