@@ -269,12 +269,22 @@ pub struct TraceEvent {
 
 impl PartialEq for TraceEvent {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time
-            && self.pid == other.pid
-            && self.tid == other.tid
-            && self.text == other.text
-            && self.origin == other.origin
-            && self.context == other.context
+        // Every field named, so a new one cannot be left out unnoticed.
+        let TraceEvent {
+            time,
+            pid,
+            tid,
+            text,
+            origin,
+            context,
+            preparsed: _,
+        } = self;
+        *time == other.time
+            && *pid == other.pid
+            && *tid == other.tid
+            && *text == other.text
+            && *origin == other.origin
+            && *context == other.context
     }
 }
 

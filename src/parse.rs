@@ -123,7 +123,6 @@ impl Message<'_> {
     }
 }
 
-/// Parses one message (trailing newline, CR and tabs are ignored).
 /// A place in a message text: start and length in bytes. Small (texts
 /// past 64 KiB are not kept parsed, see [`Preparsed`]): it keeps events
 /// small enough to move by a few register copies.
@@ -253,6 +252,7 @@ impl Preparsed {
     }
 }
 
+/// Parses one message (trailing newline, CR and tabs are ignored).
 pub fn parse(text: &str) -> Parsed<'_> {
     // Byte-level trims (ASCII only, so the cuts are character boundaries):
     // this runs once per line.

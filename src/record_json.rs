@@ -98,17 +98,14 @@ fn digits_into(out: &mut [u8], mut n: u64) {
     }
 }
 
-/// `n` in decimal. A fixed-size room is appended and cut to the digits
-/// (no variable-length copy: this runs a dozen times per record).
+/// `n` in decimal (as many digits as it has).
 fn uint(buf: &mut Vec<u8>, n: u64) {
-    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
-    let at = buf.len();
-    buf.extend_from_slice(&[0u8; 20]);
-    buf.truncate(at + len);
-    digits_into(&mut buf[at..], n);
+    padded(buf, n, n.checked_ilog10().unwrap_or(0) as usize + 1);
 }
 
 /// `n` as exactly `width` (at most 20) digits, zero-padded (`n` must fit).
+/// A fixed-size room is appended and cut to the digits (no variable-length
+/// copy: numbers are written a dozen times per record).
 fn padded(buf: &mut Vec<u8>, n: u64, width: usize) {
     let at = buf.len();
     buf.extend_from_slice(&[0u8; 20]);

@@ -282,15 +282,14 @@ impl<R: Read> LineReader<R> {
     /// common case of a clean capture then costs one pass per read, not one
     /// per line.
     fn check_span(&mut self, begin: usize, line_end: usize) {
-        let from = begin;
-        let span_end = match memchr::memrchr(b'\n', &self.buf[from..]) {
-            Some(i) => from + i + 1,
+        let span_end = match memchr::memrchr(b'\n', &self.buf[begin..]) {
+            Some(i) => begin + i + 1,
             None => line_end + 1,
         }
         .max(line_end + 1)
         .min(self.buf.len());
         self.checked_end = span_end;
-        let span = &self.buf[from..span_end];
+        let span = &self.buf[begin..span_end];
         if std::str::from_utf8(span).is_ok() && memchr::memchr(0, span).is_none() {
             self.clean_end = span_end;
         }

@@ -325,12 +325,7 @@ impl LineEvents {
         let origin = self.origin(line.number);
         Some(match format {
             InputFormat::Debugview => match debugview::parse_line(text) {
-                Some(entry) => {
-                    let mut ev = TraceEvent::new(handoff::text(entry.message), origin);
-                    ev.time = entry.time;
-                    ev.pid = entry.pid.or(self.opts.pid);
-                    ev
-                }
+                Some(entry) => self.debugview_event(&entry, origin),
                 None => {
                     self.problem(
                         line.number,
@@ -359,6 +354,16 @@ impl LineEvents {
             }
             InputFormat::Raw | InputFormat::Auto => self.raw_event(text, origin),
         })
+    }
+
+    /// The event of a DebugView entry. Its message is parsed here, while
+    /// the text is in this core's cache (see [`crate::parse::Preparsed`]).
+    fn debugview_event(&self, entry: &debugview::Entry<'_>, origin: Origin) -> TraceEvent {
+        let mut ev = TraceEvent::new(handoff::text(entry.message), origin);
+        ev.time = entry.time;
+        ev.pid = entry.pid.or(self.opts.pid);
+        ev.preparsed = crate::parse::Preparsed::of(&ev.text);
+        ev
     }
 
     fn raw_event(&self, text: &str, origin: Origin) -> TraceEvent {
@@ -411,15 +416,10 @@ impl<R: Read> Iterator for TextSource<R> {
                         && self.events.format == Some(InputFormat::Debugview)
                         && let Some(entry) = debugview::parse_line(&line.text)
                     {
-                        let mut ev = TraceEvent::new(
-                            handoff::text(entry.message),
-                            self.events.origin(line.number),
-                        );
-                        ev.time = entry.time;
-                        ev.pid = entry.pid.or(self.events.opts.pid);
-                        // Parsed here, while the text is in this core's cache.
-                        ev.preparsed = crate::parse::Preparsed::of(&ev.text);
-                        return Some(SourceItem::Event(ev));
+                        let origin = self.events.origin(line.number);
+                        return Some(SourceItem::Event(
+                            self.events.debugview_event(&entry, origin),
+                        ));
                     }
                     let Some(ev) = self.events.handle_line(line) else {
                         continue;

@@ -2,8 +2,6 @@
 //! [`crate::live::dbwin`] for the buffer layout).
 
 use std::sync::Arc;
-
-use crate::event::InputName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
@@ -26,6 +24,7 @@ use windows_sys::Win32::System::SystemServices::SECURITY_DESCRIPTOR_REVISION;
 use windows_sys::Win32::System::Threading::{CreateEventW, SetEvent, WaitForSingleObject};
 
 use super::{Msg, ProcessNames, wide};
+use crate::event::InputName;
 use crate::live::dbwin::{
     BUFFER_NAME, BUFFER_READY_NAME, DATA_READY_NAME, DBWIN_BUFFER_SIZE, object_name,
     parse_dbwin_buffer,

@@ -6,8 +6,6 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use crate::event::InputName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
@@ -24,6 +22,7 @@ use super::record::{
     RecordText, describe_trace_error, record_meta, record_text, to_ferris_guid, trace_error_code,
 };
 use super::{Counters, Msg, ProcessNames, wide};
+use crate::event::InputName;
 use crate::live::session::{code, describe_code, validate_etl_path};
 use crate::live::tlg::FieldChoice;
 use crate::live::{Captured, EtwSessionStats, LiveError, LiveOptions};
