@@ -149,6 +149,86 @@ impl Span {
     }
 }
 
+/// A request's URI and its ` FILE = <path> Build <timestamp>` suffix
+/// (file, build) in their usual spelling: each part non-empty with
+/// printable ASCII at both ends, the suffix's `=` the last of the text.
+/// `None` for any other spelling (the full grammar's to read).
+fn usual_build_suffix(rest: &str) -> Option<(&str, Option<(&str, &str)>)> {
+    let b = rest.as_bytes();
+    let neat = |part: &[u8]| matches!((part.first(), part.last()), (Some(x), Some(y)) if x.is_ascii_graphic() && y.is_ascii_graphic());
+    let Some(eq) = memchr::memrchr(b'=', b) else {
+        return neat(b).then_some((rest, None));
+    };
+    let file_at = eq.checked_sub(" FILE ".len())?;
+    if !b[file_at..].starts_with(b" FILE = ") {
+        return None;
+    }
+    let tail = &b[eq + 2..];
+    let build_at = memchr::memrchr(b'B', tail)?.checked_sub(1)?;
+    if !tail[build_at..].starts_with(b" Build ") {
+        return None;
+    }
+    let uri = &b[..file_at];
+    let file = &tail[..build_at];
+    let build = &tail[build_at + " Build ".len()..];
+    if !(neat(uri) && neat(file) && neat(build)) {
+        return None;
+    }
+    let file_start = eq + 2;
+    let build_start = file_start + build_at + " Build ".len();
+    Some((
+        &rest[..file_at],
+        Some((
+            &rest[file_start..file_start + build_at],
+            &rest[build_start..],
+        )),
+    ))
+}
+
+/// A reading position in a message's bytes, for [`Preparsed::of_usual`].
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// Steps over `lit` if it comes next (a fixed size: compared inline).
+    #[inline(always)]
+    fn literal<const N: usize>(&mut self, lit: &[u8; N]) -> Option<()> {
+        let next = self.b.get(self.at..self.at + N)?;
+        (next == lit).then(|| self.at += N)
+    }
+
+    /// Steps over `min` to `max` (at most 19) decimal digits; their value.
+    fn digits(&mut self, min: usize, max: usize) -> Option<u64> {
+        let start = self.at;
+        let mut n: u64 = 0;
+        while let Some(d) = self.b.get(self.at).filter(|d| d.is_ascii_digit()) {
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            self.at += 1;
+        }
+        let count = self.at - start;
+        // Past 19 digits a value may not fit: the caller's full path decides.
+        (count >= min && count <= max && count <= 19).then_some(n)
+    }
+
+    /// `0` or `1` as the last byte.
+    fn last_flag(&mut self) -> Option<bool> {
+        let flag = match self.b.get(self.at)? {
+            b'0' => false,
+            b'1' => true,
+            _ => return None,
+        };
+        self.at += 1;
+        self.end()?;
+        Some(flag)
+    }
+
+    fn end(&self) -> Option<()> {
+        (self.at == self.b.len()).then_some(())
+    }
+}
+
 /// The grammar's answer for the commonest messages, in a form that can
 /// travel with the event to another thread: text fields as [`Span`]s into
 /// the message text. The reading thread parses the text while it is in its
@@ -186,6 +266,11 @@ pub enum Preparsed {
 impl Preparsed {
     /// The message of `text` in this form, when it is one of those kept.
     pub fn of(text: &str) -> Option<Preparsed> {
+        Preparsed::of_usual(text).or_else(|| Preparsed::of_grammar(text))
+    }
+
+    /// [`Preparsed::of`] through the full grammar.
+    fn of_grammar(text: &str) -> Option<Preparsed> {
         Some(match parse(text).message {
             Message::RequestStart { cnt, uri, build } => Preparsed::RequestStart {
                 cnt,
@@ -209,6 +294,91 @@ impl Preparsed {
             Message::NoCertificate { fcc_neg } => Preparsed::NoCertificate { fcc_neg },
             Message::ModuleLoad => Preparsed::ModuleLoad,
             Message::Foreign => Preparsed::Foreign,
+            _ => return None,
+        })
+    }
+
+    /// The commonest messages in their one usual spelling
+    /// (`Line: <n> rMsg<digits>: <body>`, single spaces, no suffix, a
+    /// printable ASCII last byte), read in one pass over the bytes. `None`
+    /// means "not that spelling", not "not a message": [`Preparsed::of`]
+    /// then asks the full grammar, which reads every message this reads
+    /// to the same answer (a property test holds them equal).
+    fn of_usual(text: &str) -> Option<Preparsed> {
+        let b = text.as_bytes();
+        if !b.last()?.is_ascii_graphic() {
+            return None;
+        }
+        let mut at = Cursor { b, at: 0 };
+        at.literal(b"Line: ")?;
+        at.digits(1, usize::MAX)?;
+        at.literal(b" rMsg")?;
+        at.digits(0, usize::MAX)?;
+        at.literal(b":")?;
+        let _ = at.literal(b" ");
+        let body = &b[at.at..];
+        Some(match *body.first()? {
+            b'c' => {
+                if at.literal(b"cnt = ").is_some() {
+                    let cnt = at.digits(1, 19)?;
+                    at.literal(b" URI: ")?;
+                    let (uri, build) = usual_build_suffix(&text[at.at..])?;
+                    Preparsed::RequestStart {
+                        cnt,
+                        uri: Span::of(uri, text)?,
+                        build: match build {
+                            Some((file, build)) => {
+                                Some((Span::of(file, text)?, Span::of(build, text)?))
+                            }
+                            None => None,
+                        },
+                    }
+                } else if at.literal(b"cert size: ").is_some() {
+                    let size = at.digits(1, 9)?;
+                    at.literal(b" Previously negotiated ")?;
+                    Preparsed::CertSize {
+                        size: u32::try_from(size).ok()?,
+                        previously_negotiated: at.last_flag()?,
+                    }
+                } else if at.literal(b"cert crc: ").is_some() {
+                    let crc = u32::try_from(at.digits(1, 10)?).ok()?;
+                    at.end()?;
+                    Preparsed::CertCrc { crc }
+                } else if body == b"connection is not using SSL" {
+                    Preparsed::NotSsl
+                } else {
+                    return None;
+                }
+            }
+            b'N' => {
+                if body == b"Not forcing load of client cert" {
+                    Preparsed::ForcingCertLoad { forced: false }
+                } else if body == b"No client certificate." {
+                    Preparsed::NoCertificate { fcc_neg: None }
+                } else {
+                    at.literal(b"No client certificate. fccNeg = ")?;
+                    Preparsed::NoCertificate {
+                        fcc_neg: Some(at.last_flag()?),
+                    }
+                }
+            }
+            b'H' => {
+                at.literal(b"HR = ")?;
+                let rest = &text[at.at..];
+                let end = memchr::memchr(b' ', rest.as_bytes())?;
+                let hresult = HResult::parse(&rest[..end])?;
+                (rest[end..].trim_start_matches(' ') == "Cert not found").then_some(())?;
+                Preparsed::CertNotFound {
+                    hresult: Some(hresult),
+                }
+            }
+            _ if body == b"forcing load of client cert" => {
+                Preparsed::ForcingCertLoad { forced: true }
+            }
+            _ if body == b"Cert not found" => Preparsed::CertNotFound { hresult: None },
+            _ if body.starts_with(b"DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule") => {
+                Preparsed::ModuleLoad
+            }
             _ => return None,
         })
     }
@@ -871,6 +1041,120 @@ mod tests {
             }
             let body = format!("cert size:{rest}");
             proptest::prop_assert_eq!(parse_body(&body), cert_size(rest.split_whitespace()));
+        }
+    }
+
+    /// The one-pass reading of the usual spellings answers as the full
+    /// grammar does, on every combination of texts near those spellings
+    /// (spaces, digits, suffixes, case, endings and prefixes varied).
+    #[test]
+    fn usual_spellings_read_as_the_grammar_reads_them() {
+        let prefixes = [
+            "Line: 28 rMsg1638: ",
+            "Line: 3 rMsg:",
+            "Line: 7 rMsg12:  ",
+            "Line:  7 rMsg: ",
+            "Line: 12345678901234567890 rMsg: ",
+            "Line: 3 Fun: f rMsg: ",
+            "Line: 28rMsg1638: ",
+            " Line: 28 rMsg1638: ",
+            "",
+        ];
+        let bodies = [
+            "cnt = 17 URI: https://a.example/x?y=1",
+            "cnt = 17 URI: https://a.example/x",
+            "cnt = 17 URI:  https://a.example/x",
+            "cnt = 17 URI: ",
+            "cnt = 99999999999999999999 URI: x",
+            "cnt = 1234567890123456789 URI: x",
+            "cnt = 5 URI: x FILE = c:\\m.cpp Build Tue Jun 23 16:23:14 2026",
+            "cnt =  5 URI: x",
+            "cnt = 5 URI: https://a/x?y=2 FILE = c:\\m.cpp Build Tue Jun 23 16:23:14 2026",
+            "cnt = 5 URI: https://a/x FILE = c:\\m=.cpp Build Tue Jun 23 16:23:14 2026",
+            "cnt = 5 URI: https://a/x FILE = c:\\m.cpp Build  Tue Jun 23 16:23:14 2026",
+            "cnt = 5 URI: https://a/x FILE = c:\\m.cpp  Build Tue Jun 23 16:23:14 2026",
+            "cnt = 5 URI: https://a/x  FILE = c:\\m.cpp Build Tue Jun 23 16:23:14 2026",
+            "cnt = 5 URI: https://a/x FILE =  c:\\m.cpp Build B",
+            "cnt = 5 URI: https://a/x FILE = Build 1",
+            "cnt = 5 URI: https://a/x FILE = c:\\m.cpp Build ",
+            "cnt = 5 URI: https://a/x FILE = c:\\m.cpp Build B Build C",
+            "cnt = 5 URI: https://a/x FILE = c:\\Build.cpp Build C",
+            "cnt = 5 URI: https://a/x FILE = c:\\m.cpp",
+            "cnt = 5 URI: FILE = c:\\m.cpp Build 1",
+            "cnt = 5 URI: x FILE = ",
+            "cnt = 5 URI: =",
+            "cert size: 1042 Previously negotiated 1",
+            "cert size: 1042 Previously negotiated 0",
+            "cert size: 1042 Previously negotiated 2",
+            "cert size: 4294967296 Previously negotiated 1",
+            "cert size: 999999999 Previously negotiated 1",
+            "cert size: 1042  Previously negotiated 1",
+            "cert crc: 4294967295",
+            "cert crc: 4294967296",
+            "cert crc: 0012",
+            "cert crc: ",
+            "connection is not using SSL",
+            "connection is not using SSLx",
+            "forcing load of client cert",
+            "Not forcing load of client cert",
+            "No client certificate.",
+            "No client certificate. fccNeg = 1",
+            "No client certificate. fccNeg = 0",
+            "No client certificate. fccNeg = 7",
+            "No client certificate. fccNeg =1",
+            "HR = 80070490  Cert not found",
+            "HR = 80070490 Cert not found",
+            "HR = 0x80070490  Cert not found",
+            "HR = 80070490",
+            "HR =  80070490  Cert not found",
+            "HR = zz  Cert not found",
+            "Cert not found",
+            "cert not found",
+            "DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL",
+            "DBGVIEWCLEAR DBG-VIEW-CLEAR other",
+            "Trace Window Reset",
+            "FATAL Error HR = 80070490 GetClientCertificate function : OnBegin",
+        ];
+        let ends = ["", "\t", " ", "\r\n", "\u{e9}", "x", "\0"];
+        let mut usual = 0;
+        for prefix in prefixes {
+            for body in bodies {
+                for end in ends {
+                    let text = format!("{prefix}{body}{end}");
+                    if let Some(p) = Preparsed::of_usual(&text) {
+                        usual += 1;
+                        assert_eq!(Some(p), Preparsed::of_grammar(&text), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(usual > 40, "{usual}");
+    }
+
+    /// The module's usual lines take the one-pass reading (it is not left
+    /// unused by a slip that sends every line to the full grammar).
+    #[test]
+    fn usual_lines_take_the_one_pass_reading() {
+        for body in [
+            "cnt = 17 URI: https://a.example/x",
+            "cnt = 17 URI: https://a.example/x?y=1 FILE = c:\\inetpub\\m.cpp Build Tue Jun 23 16:23:14 2026",
+            "cert size: 1042 Previously negotiated 1",
+            "cert crc: 4294967295",
+            "connection is not using SSL",
+            "forcing load of client cert",
+            "Not forcing load of client cert",
+            "No client certificate.",
+            "No client certificate. fccNeg = 0",
+            "HR = 80070490  Cert not found",
+            "Cert not found",
+            "DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL",
+        ] {
+            for prefix in ["Line: 28 rMsg1638: ", "Line: 3 rMsg:"] {
+                let text = format!("{prefix}{body}");
+                let usual = Preparsed::of_usual(&text);
+                assert!(usual.is_some(), "{text}");
+                assert_eq!(usual, Preparsed::of_grammar(&text), "{text}");
+            }
         }
     }
 

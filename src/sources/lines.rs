@@ -85,16 +85,20 @@ enum Encoding {
 /// soon as its terminator has been read (or at end of input).
 pub struct LineReader<R> {
     inner: R,
-    buf: Vec<u8>,
+    /// Read room: the input's bytes are `room[start..end]`; past `end` it
+    /// holds bytes of earlier reads (kept initialized, so a read does not
+    /// zero its room first).
+    room: Vec<u8>,
+    end: usize,
     start: usize,
     eof: bool,
     encoding: Encoding,
     number: u64,
-    /// `buf[..clean_end]` ends with a newline, and its lines from `start`
+    /// `room[..clean_end]` ends with a newline, and its lines from `start`
     /// on are valid UTF-8 without NUL bytes: checked once for the span, so
     /// not again line by line.
     clean_end: usize,
-    /// `buf[..checked_end]` has been tried as such a span (lines up to
+    /// `room[..checked_end]` has been tried as such a span (lines up to
     /// there that are not known clean are checked one by one).
     checked_end: usize,
 }
@@ -103,7 +107,8 @@ impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {
             inner,
-            buf: Vec::with_capacity(CHUNK),
+            room: Vec::new(),
+            end: 0,
             start: 0,
             eof: false,
             encoding: Encoding::Unknown,
@@ -123,42 +128,47 @@ impl<R: Read> LineReader<R> {
         if self.eof {
             return Ok(false);
         }
-        if self.start > 0 && self.start == self.buf.len() {
-            self.buf.clear();
+        if self.start > 0 && self.start == self.end {
             self.start = 0;
+            self.end = 0;
             self.clean_end = 0;
             self.checked_end = 0;
         } else if self.start > CHUNK {
-            self.buf.drain(..self.start);
+            self.room.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.clean_end = self.clean_end.saturating_sub(self.start);
             self.checked_end = self.checked_end.saturating_sub(self.start);
             self.start = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
+        let old = self.end;
+        if self.room.len() < old + CHUNK {
+            self.room.resize(old + CHUNK, 0);
+        }
         // The read may block (a pipe, a terminal): let the pipeline take
         // what was read so far first.
         super::handoff::input_may_block();
         let n = loop {
-            match self.inner.read(&mut self.buf[old..]) {
+            match self.inner.read(&mut self.room[old..old + CHUNK]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(old + n);
+        self.end = old + n;
         if n == 0 {
             self.eof = true;
         }
         Ok(n > 0)
     }
 
+    /// The bytes read and not yet taken as lines, and those before them.
+    fn buf(&self) -> &[u8] {
+        &self.room[..self.end]
+    }
+
     fn detect_encoding(&mut self) -> io::Result<()> {
-        while self.buf.len() - self.start < 4 && self.fill()? {}
-        let head = &self.buf[self.start..];
+        while self.end - self.start < 4 && self.fill()? {}
+        let head = &self.buf()[self.start..];
         self.encoding = if head.starts_with(&[0xFF, 0xFE]) {
             self.start += 2;
             Encoding::Utf16Le
@@ -203,31 +213,31 @@ impl<R: Read> LineReader<R> {
         let mut searched = 0;
         loop {
             let search_from = self.start + searched;
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[search_from..]) {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf()[search_from..]) {
                 let end = search_from + i;
                 let begin = std::mem::replace(&mut self.start, end + 1);
                 return Ok(Some(self.bytes_line(begin, end)));
             }
-            searched = self.buf.len() - self.start;
+            searched = self.end - self.start;
             if searched > MAX_LINE {
                 // Keep the first MAX_LINE bytes, skip the rest of the line.
                 let keep_end = self.start + MAX_LINE;
-                let mut total = (self.buf.len() - self.start) as u64;
-                let kept = self.buf[self.start..keep_end].to_vec();
-                self.buf.truncate(self.start);
+                let mut total = (self.end - self.start) as u64;
+                let kept = self.room[self.start..keep_end].to_vec();
+                self.end = self.start;
                 self.clean_end = self.clean_end.min(self.start);
                 self.checked_end = self.checked_end.min(self.start);
                 loop {
                     if !self.fill()? {
                         break;
                     }
-                    if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..]) {
+                    if let Some(i) = memchr::memchr(b'\n', &self.buf()[self.start..]) {
                         total += i as u64;
                         self.start += i + 1;
                         break;
                     }
-                    total += (self.buf.len() - self.start) as u64;
-                    self.buf.truncate(self.start);
+                    total += (self.end - self.start) as u64;
+                    self.end = self.start;
                 }
                 self.number += 1;
                 let (text, _) = decode_bytes(&kept);
@@ -238,8 +248,8 @@ impl<R: Read> LineReader<R> {
                 }));
             }
             if !self.fill()? {
-                if self.start < self.buf.len() {
-                    let end = self.buf.len();
+                if self.start < self.end {
+                    let end = self.end;
                     let begin = std::mem::replace(&mut self.start, end);
                     return Ok(Some(self.bytes_line(begin, end)));
                 }
@@ -248,18 +258,18 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// The line in `buf[begin..end]` (without its `\n`).
+    /// The line in `room[begin..end]` (without its `\n`).
     fn bytes_line(&mut self, begin: usize, end: usize) -> LineRef<'_> {
         self.number += 1;
         if end >= self.checked_end {
             self.check_span(begin, end);
         }
         let clean = end < self.clean_end;
-        let bytes = &self.buf[begin..end];
+        let bytes = &self.room[begin..end];
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         let (text, problem) = if clean {
             debug_assert!(std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0));
-            // SAFETY: `bytes` lies in `buf[..clean_end]` and ends at a line
+            // SAFETY: `bytes` lies in `room[..clean_end]` and ends at a line
             // end, which `check_span` found to be valid UTF-8 as a whole;
             // a valid UTF-8 text split at ASCII bytes (`\n`, `\r`) gives
             // valid UTF-8 pieces.
@@ -278,18 +288,18 @@ impl<R: Read> LineReader<R> {
     }
 
     /// Checks the complete lines in the buffer from the one in
-    /// `buf[begin..line_end]` on as one span (valid UTF-8, no NUL): the
+    /// `room[begin..line_end]` on as one span (valid UTF-8, no NUL): the
     /// common case of a clean capture then costs one pass per read, not one
     /// per line.
     fn check_span(&mut self, begin: usize, line_end: usize) {
-        let span_end = match memchr::memrchr(b'\n', &self.buf[begin..]) {
+        let span_end = match memchr::memrchr(b'\n', &self.buf()[begin..]) {
             Some(i) => begin + i + 1,
             None => line_end + 1,
         }
         .max(line_end + 1)
-        .min(self.buf.len());
+        .min(self.end);
         self.checked_end = span_end;
-        let span = &self.buf[begin..span_end];
+        let span = &self.room[begin..span_end];
         if std::str::from_utf8(span).is_ok() && memchr::memchr(0, span).is_none() {
             self.clean_end = span_end;
         }
@@ -307,11 +317,11 @@ impl<R: Read> LineReader<R> {
         let mut units: Vec<u16> = Vec::new();
         let mut total: u64 = 0;
         loop {
-            let avail = self.buf.len() - self.start;
+            let avail = self.end - self.start;
             if avail < 2 {
                 if !self.fill()? {
                     // Odd trailing byte: a truncated code unit.
-                    let truncated = self.buf.len() - self.start == 1;
+                    let truncated = self.end - self.start == 1;
                     if truncated {
                         self.start += 1;
                         units.push(0xFFFD);
@@ -324,7 +334,7 @@ impl<R: Read> LineReader<R> {
                 }
                 continue;
             }
-            let u = unit_at(&self.buf, self.start);
+            let u = unit_at(self.buf(), self.start);
             self.start += 2;
             if u == u16::from(b'\n') {
                 return Ok(Some(self.finish_utf16(units, total, false)));
