@@ -167,9 +167,9 @@ pub fn run(
         }
     }
 
-    let (tx, rx) = mpsc::sync_channel::<Vec<SourceItem>>(16);
+    let (tx, rx) = mpsc::sync_channel::<Vec<SourceItem>>(4);
     // Batches go back to the reader once correlated, for reuse.
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<SourceItem>>(32);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<SourceItem>>(8);
     let batch = opts.batch.max(1);
     let reader_stop = stop.clone();
     let reader = thread::Builder::new()
@@ -209,10 +209,10 @@ pub fn run(
     let mut interrupted = false;
     // Rendering runs on its own thread: serializing records costs about as
     // much as correlating them.
-    let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(16);
+    let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(4);
     let outcome: io::Result<()> = thread::scope(|scope| {
         // Rendered records go back for reuse.
-        let (rtx, rrx) = mpsc::sync_channel::<Vec<Record>>(32);
+        let (rtx, rrx) = mpsc::sync_channel::<Vec<Record>>(8);
         let writer = thread::Builder::new()
             .name("certtrace-writer".into())
             .spawn_scoped(scope, move || -> io::Result<()> {

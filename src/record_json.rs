@@ -8,6 +8,98 @@ use crate::event::{EventTime, Origin, Position, elapsed_units};
 use crate::hresult::HResult;
 use crate::record::{InstanceId, RequestRecord};
 
+/// Records gathered for output: bytes like a `Vec<u8>`, but the room past
+/// the end stays initialized from one record to the next, so writing a
+/// record's dozen numbers and fields needs neither zeroing nor a call to
+/// copy each piece (fixed-size pieces are copied inline).
+#[derive(Debug, Default)]
+pub struct RecordBuf {
+    room: Vec<u8>,
+    len: usize,
+}
+
+impl RecordBuf {
+    pub fn with_capacity(n: usize) -> Self {
+        RecordBuf {
+            room: vec![0; n],
+            len: 0,
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.room[..self.len]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// `n` more bytes at the end, to be written by the caller.
+    #[inline(always)]
+    fn extend_room(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        let end = start + n;
+        if end > self.room.len() {
+            self.grow(end);
+        }
+        self.len = end;
+        &mut self.room[start..end]
+    }
+
+    #[cold]
+    fn grow(&mut self, end: usize) {
+        let n = end.max(2 * self.room.len()).max(4096);
+        self.room.resize(n, 0);
+    }
+
+    #[inline(always)]
+    pub fn extend_from_slice(&mut self, s: &[u8]) {
+        self.extend_room(s.len()).copy_from_slice(s);
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, b: u8) {
+        self.extend_room(1)[0] = b;
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    pub fn get(&self, i: usize) -> Option<&u8> {
+        self.as_slice().get(i)
+    }
+
+    pub fn set(&mut self, i: usize, b: u8) {
+        if i < self.len {
+            self.room[i] = b;
+        }
+    }
+}
+
+impl std::io::Write for RecordBuf {
+    fn write(&mut self, s: &[u8]) -> std::io::Result<usize> {
+        self.extend_from_slice(s);
+        Ok(s.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Bytes that JSON strings must escape (control characters, `"`, `\\`).
 const NEEDS_ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
@@ -46,7 +138,7 @@ fn first_escape(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Appends `"…"` with JSON escaping exactly as serde_json does it.
-pub fn string(buf: &mut Vec<u8>, s: &str) {
+pub fn string(buf: &mut RecordBuf, s: &str) {
     buf.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -99,35 +191,31 @@ fn digits_into(out: &mut [u8], mut n: u64) {
 }
 
 /// `n` in decimal (as many digits as it has).
-fn uint(buf: &mut Vec<u8>, n: u64) {
+fn uint(buf: &mut RecordBuf, n: u64) {
     padded(buf, n, n.checked_ilog10().unwrap_or(0) as usize + 1);
 }
 
-/// `n` as exactly `width` (at most 20) digits, zero-padded (`n` must fit).
-/// A fixed-size room is appended and cut to the digits (no variable-length
-/// copy: numbers are written a dozen times per record).
-fn padded(buf: &mut Vec<u8>, n: u64, width: usize) {
-    let at = buf.len();
-    buf.extend_from_slice(&[0u8; 20]);
-    buf.truncate(at + width);
-    digits_into(&mut buf[at..], n);
+/// `n` as exactly `width` digits, zero-padded (`n` must fit), written in
+/// place (numbers are written a dozen times per record).
+fn padded(buf: &mut RecordBuf, n: u64, width: usize) {
+    digits_into(buf.extend_room(width), n);
 }
 
-fn opt_uint(buf: &mut Vec<u8>, n: Option<u64>) {
+fn opt_uint(buf: &mut RecordBuf, n: Option<u64>) {
     match n {
         Some(n) => uint(buf, n),
         None => buf.extend_from_slice(b"null"),
     }
 }
 
-fn opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+fn opt_str(buf: &mut RecordBuf, s: Option<&str>) {
     match s {
         Some(s) => string(buf, s),
         None => buf.extend_from_slice(b"null"),
     }
 }
 
-fn opt_bool(buf: &mut Vec<u8>, b: Option<bool>) {
+fn opt_bool(buf: &mut RecordBuf, b: Option<bool>) {
     buf.extend_from_slice(match b {
         Some(true) => b"true",
         Some(false) => b"false",
@@ -136,14 +224,14 @@ fn opt_bool(buf: &mut Vec<u8>, b: Option<bool>) {
 }
 
 /// Appends a `Display` value as a JSON string.
-fn display(buf: &mut Vec<u8>, v: &dyn std::fmt::Display) {
+fn display(buf: &mut RecordBuf, v: &dyn std::fmt::Display) {
     let mut text = String::new();
     let _ = write!(text, "{v}");
     string(buf, &text);
 }
 
 /// `"5120#1"`: [`InstanceId`]'s `Display` without the formatter.
-fn instance(buf: &mut Vec<u8>, id: &InstanceId) {
+fn instance(buf: &mut RecordBuf, id: &InstanceId) {
     if id.host.is_some() {
         return display(buf, id);
     }
@@ -158,7 +246,7 @@ fn instance(buf: &mut Vec<u8>, id: &InstanceId) {
 }
 
 /// A time as [`EventTime`]'s `Display` writes it, elapsed seconds directly.
-fn time(buf: &mut Vec<u8>, t: Option<&EventTime>) {
+fn time(buf: &mut RecordBuf, t: Option<&EventTime>) {
     let Some(t) = t else {
         return buf.extend_from_slice(b"null");
     };
@@ -178,7 +266,7 @@ fn time(buf: &mut Vec<u8>, t: Option<&EventTime>) {
 }
 
 /// `"file:line"`: [`Origin`]'s `Display` for text inputs, directly.
-fn origin(buf: &mut Vec<u8>, o: &Origin) {
+fn origin(buf: &mut RecordBuf, o: &Origin) {
     let Position::Line(n) = o.position else {
         return display(buf, o);
     };
@@ -191,7 +279,7 @@ fn origin(buf: &mut Vec<u8>, o: &Origin) {
 }
 
 /// `"8007000e"`: eight lowercase hex digits, or null.
-fn hresult(buf: &mut Vec<u8>, h: Option<HResult>) {
+fn hresult(buf: &mut RecordBuf, h: Option<HResult>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let Some(h) = h else {
         return buf.extend_from_slice(b"null");
@@ -205,8 +293,7 @@ fn hresult(buf: &mut Vec<u8>, h: Option<HResult>) {
 
 /// The record's fields, starting with a comma (the caller has written
 /// `{"type":"request","schema_version":1`), and the closing brace.
-pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
-    buf.reserve(640 + 2 * r.uri.len());
+pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
     buf.extend_from_slice(b",\"instance\":");
     instance(buf, &r.instance);
     buf.extend_from_slice(b",\"host\":");
@@ -283,13 +370,23 @@ mod tests {
     use crate::record::Record;
     use crate::simulate::{SimConfig, Simulation};
 
+    /// A buffer whose room past its end holds bytes of earlier records
+    /// (as the renderer's does), starting with `head`.
+    fn used_buf(head: &[u8]) -> RecordBuf {
+        let mut buf = RecordBuf::default();
+        buf.extend_from_slice(&[b'#'; 8192]);
+        buf.clear();
+        buf.extend_from_slice(head);
+        buf
+    }
+
     fn same_as_serde(r: &RequestRecord) {
-        let mut mine = b"{\"x\":0".to_vec();
+        let mut mine = used_buf(b"{\"x\":0");
         request_fields(&mut mine, r);
         let mut theirs = serde_json::to_vec(r).unwrap();
         theirs.splice(0..1, b"{\"x\":0,".iter().copied());
         assert_eq!(
-            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(mine.as_slice()),
             String::from_utf8_lossy(&theirs)
         );
     }
@@ -370,21 +467,21 @@ mod tests {
         fn strings_escape_like_serde(
             s in "\\PC*|[\\x00-\\x7f]*|[ -~]{0,40}[\\x00-\\x1f\"\\\\]?[ -~é]{0,40}"
         ) {
-            let mut mine = Vec::new();
+            let mut mine = used_buf(b"");
             string(&mut mine, &s);
-            proptest::prop_assert_eq!(mine, serde_json::to_vec(&s).unwrap());
+            proptest::prop_assert_eq!(mine.as_slice(), serde_json::to_vec(&s).unwrap());
         }
 
         #[test]
         fn numbers_print_like_std(n in proptest::num::u64::ANY, small in 0u64..1_000_000, width in 8usize..=20) {
             for v in [n, small, n >> (n % 64)] {
-                let mut mine = b"x".to_vec();
+                let mut mine = used_buf(b"x");
                 uint(&mut mine, v);
-                proptest::prop_assert_eq!(String::from_utf8(mine).unwrap(), format!("x{v}"));
+                proptest::prop_assert_eq!(mine.as_slice(), format!("x{v}").into_bytes());
             }
-            let mut mine = Vec::new();
+            let mut mine = used_buf(b"");
             padded(&mut mine, small, width);
-            proptest::prop_assert_eq!(String::from_utf8(mine).unwrap(), format!("{small:0width$}"));
+            proptest::prop_assert_eq!(mine.as_slice(), format!("{small:0width$}").into_bytes());
         }
     }
 
@@ -402,9 +499,9 @@ mod tests {
             u64::from(u32::MAX),
             u64::MAX,
         ] {
-            let mut mine = Vec::new();
+            let mut mine = used_buf(b"");
             uint(&mut mine, v);
-            assert_eq!(mine, v.to_string().as_bytes());
+            assert_eq!(mine.as_slice(), v.to_string().as_bytes());
         }
     }
 }

@@ -240,7 +240,11 @@ impl Counters {
         if low >= m {
             return 0;
         }
-        let seen = (low..=m).filter(|&v| self.count(v) > 0).count() as u64;
+        // `floor <= low <= m`: the window's indexes, cut to what is tracked.
+        let len = self.seen.len();
+        let from = ((low - self.floor) as usize).min(len);
+        let to = ((m - self.floor) as usize).saturating_add(1).min(len);
+        let seen = self.seen.range(from..to).filter(|&&c| c > 0).count() as u64;
         let unseen = (m - low + 1).saturating_sub(seen);
         let dups = self.spare_dups.iter().filter(|&&d| d >= low).count() as u64;
         unseen.saturating_sub(dups) as u32
@@ -266,6 +270,47 @@ mod tests {
         }
         c.finish(&mut gaps);
         (c, gaps)
+    }
+
+    proptest::proptest! {
+        /// The unseen recent values are counted over the tracked window as
+        /// they are by looking each value up, whatever the arrivals.
+        #[test]
+        fn unseen_recent_counts_each_value(
+            steps in proptest::collection::vec(0u64..40, 1..200),
+            expect_from in proptest::option::of(1u64..5),
+        ) {
+            let mut c = Counters::new(expect_from);
+            let mut gaps = Vec::new();
+            let mut top = 1u64;
+            for (i, step) in steps.into_iter().enumerate() {
+                // Mostly rising, with repeats, late values and jumps.
+                let v = match step % 5 {
+                    0 => top.saturating_sub(step),
+                    1 => top,
+                    _ => top + step / 4,
+                };
+                top = top.max(v);
+                c.observe(v, &mut gaps);
+                if i % 3 == 0 {
+                    c.judge_below(top.saturating_sub(step), &mut gaps);
+                }
+                let naive = match c.max {
+                    None => 0,
+                    Some(m) => {
+                        let low = m.saturating_sub(HOT).max(c.floor);
+                        if low >= m {
+                            0
+                        } else {
+                            let seen = (low..=m).filter(|&v| c.count(v) > 0).count() as u64;
+                            let dups = c.spare_dups.iter().filter(|&&d| d >= low).count() as u64;
+                            ((m - low + 1).saturating_sub(seen)).saturating_sub(dups) as u32
+                        }
+                    }
+                };
+                proptest::prop_assert_eq!(c.count_unseen_recent(), naive);
+            }
+        }
     }
 
     #[test]

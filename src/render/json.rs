@@ -41,8 +41,9 @@ impl<W: Write> JsonRenderer<W> {
 
 impl<W: Write> Renderer for JsonRenderer<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
-        let mut buf = Vec::new();
+        let mut buf = crate::record_json::RecordBuf::default();
         write_record(&mut buf, record)?;
+        let buf = buf.as_slice().to_vec();
         if let Record::Summary(_) = record {
             self.summary = Some(buf);
             return Ok(());

@@ -5,24 +5,25 @@
 use std::io::{self, Write};
 
 use crate::record::{Record, SCHEMA_VERSION};
+use crate::record_json::RecordBuf;
 use crate::render::Renderer;
 
 pub struct NdjsonRenderer<W: Write> {
     out: W,
-    buf: Vec<u8>,
+    buf: RecordBuf,
 }
 
 impl<W: Write> NdjsonRenderer<W> {
     pub fn new(out: W) -> Self {
         NdjsonRenderer {
             out,
-            buf: Vec::with_capacity(BLOCK + 4096),
+            buf: RecordBuf::with_capacity(BLOCK + 4096),
         }
     }
 }
 
 /// Serializes a record as one JSON object: `{"type":…,"schema_version":…,…}`.
-pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
+pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(record.type_name().as_bytes());
     buf.extend_from_slice(b"\",\"schema_version\":");
@@ -49,9 +50,10 @@ pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
     // The body is an object: replace its `{` by the separating comma.
     if buf.get(start) == Some(&b'{') {
         if buf.get(start + 1) == Some(&b'}') {
-            buf.remove(start);
+            buf.set(start, b'}');
+            buf.truncate(start + 1);
         } else {
-            buf[start] = b',';
+            buf.set(start, b',');
         }
     }
     Ok(())
@@ -90,7 +92,7 @@ const BLOCK: usize = 64 * 1024;
 
 impl<W: Write> NdjsonRenderer<W> {
     fn write_out(&mut self) -> io::Result<()> {
-        let res = self.out.write_all(&self.buf);
+        let res = self.out.write_all(self.buf.as_slice());
         self.buf.clear();
         res
     }
@@ -127,9 +129,9 @@ mod tests {
 
     #[test]
     fn type_and_version_come_first() {
-        let mut buf = Vec::new();
+        let mut buf = RecordBuf::default();
         write_record(&mut buf, &Record::Summary(Box::default())).unwrap();
-        let s = String::from_utf8(buf).unwrap();
+        let s = String::from_utf8(buf.as_slice().to_vec()).unwrap();
         assert!(
             s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#),
             "{s}"
