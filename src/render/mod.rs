@@ -15,6 +15,11 @@ use std::io;
 
 use crate::record::Record;
 
+/// Capacity of the buffer in front of standard output. NDJSON gathers
+/// records in blocks of this size itself, which the buffer then passes
+/// straight through (a smaller block would be copied into it first).
+pub const OUTPUT_BUFFER: usize = 256 * 1024;
+
 /// Output formats of `read` and `demo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

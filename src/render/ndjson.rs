@@ -87,8 +87,9 @@ fn itoa_u32(mut n: u32) -> Digits {
 }
 
 /// Records are gathered into one buffer and written in blocks of about
-/// this size (and whenever the input pauses).
-const BLOCK: usize = 64 * 1024;
+/// this size (and whenever the input pauses): the output buffer's size,
+/// so a block goes through it without a copy.
+const BLOCK: usize = crate::render::OUTPUT_BUFFER;
 
 impl<W: Write> NdjsonRenderer<W> {
     fn write_out(&mut self) -> io::Result<()> {
