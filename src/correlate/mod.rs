@@ -236,6 +236,9 @@ struct Process {
     ordinal: u32,
     /// tid → index of the request open on that thread (by cnt/start index).
     threads: FxMap<u32, u64>,
+    /// Room for the open requests a message may belong to (kept, so
+    /// routing a message allocates nothing).
+    candidates: Vec<usize>,
 }
 
 /// The worker processes seen, in order of appearance, found by key; the
@@ -747,6 +750,7 @@ fn process_entry<'a>(
             ),
             ordinal: 1,
             threads: FxMap::default(),
+            candidates: Vec::new(),
         }
     })
 }
@@ -762,11 +766,15 @@ fn step(
     delays: &mut DelayModel,
 ) {
     let now = ev.time.map(|t| t.sort_key());
-    let inst = &mut p.instance;
+    let Process {
+        instance: inst,
+        threads,
+        candidates,
+        ..
+    } = p;
     // By thread: exact.
     if let Some(tid) = ev.tid {
-        let idx = p
-            .threads
+        let idx = threads
             .get(&tid)
             .and_then(|start| inst.open.iter().position(|r| r.start_index == *start));
         match idx {
@@ -776,7 +784,7 @@ fn step(
                     observe_crc(inst, Some(i), *crc);
                 }
                 if done {
-                    p.threads.remove(&tid);
+                    threads.remove(&tid);
                     finish(inst, i);
                 }
             }
@@ -789,27 +797,22 @@ fn step(
         }
         return;
     }
-    let mut candidates: Vec<usize> = (0..inst.open.len())
-        .filter(|&i| accepts(&inst.open[i], want))
-        .collect();
+    candidates.clear();
+    candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
     if let (Message::CertCrc { crc }, true) = (m, candidates.len() > 1) {
         // The certificate behind the value must have the request's size:
         // keep the requests whose `cert size` a catalog certificate fits.
-        let fits: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| {
-                inst.open[i]
-                    .record
-                    .cert_size
-                    .is_some_and(|size| inst.decoder.explains(size, *crc))
-            })
-            .collect();
-        if !fits.is_empty() {
-            for &i in &candidates {
+        let fits = |inst: &Instance, i: usize| {
+            inst.open[i]
+                .record
+                .cert_size
+                .is_some_and(|size| inst.decoder.explains(size, *crc))
+        };
+        if candidates.iter().any(|&i| fits(inst, i)) {
+            for &i in candidates.iter() {
                 inst.open[i].record.assignment = Assignment::Inferred;
             }
-            candidates = fits;
+            candidates.retain(|&i| fits(inst, i));
         }
     }
     let (chosen, exact) = match candidates.len() {
@@ -839,10 +842,10 @@ fn step(
             (candidates[0], !inst.counters.doubtful())
         }
         _ => {
-            for &i in &candidates {
+            for &i in candidates.iter() {
                 inst.open[i].record.assignment = Assignment::Inferred;
             }
-            (choose(&inst.open, &candidates, now, delays), false)
+            (choose(&inst.open, candidates, now, delays), false)
         }
     };
     let r = &mut inst.open[chosen];
