@@ -16,13 +16,18 @@ use crate::record::{InstanceId, RequestRecord};
 pub struct RecordBuf {
     room: Vec<u8>,
     len: usize,
+    /// Static strings (names from the program's tables, interned input
+    /// names) found to need no escaping, by address and length: a static
+    /// string never changes, so it is scanned once, not once per record.
+    clean_statics: [(usize, usize); 8],
+    next_static: usize,
 }
 
 impl RecordBuf {
     pub fn with_capacity(n: usize) -> Self {
         RecordBuf {
             room: vec![0; n],
-            len: 0,
+            ..RecordBuf::default()
         }
     }
 
@@ -167,6 +172,38 @@ pub fn string(buf: &mut RecordBuf, s: &str) {
     buf.push(b'"');
 }
 
+/// [`string`] for a string that lives for the whole run.
+fn static_string(buf: &mut RecordBuf, s: &'static str) {
+    let key = (s.as_ptr() as usize, s.len());
+    if buf.clean_statics.contains(&key) {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return;
+    }
+    if first_escape(s.as_bytes()).is_none() && !s.is_empty() {
+        buf.clean_statics[buf.next_static] = key;
+        buf.next_static = (buf.next_static + 1) % buf.clean_statics.len();
+    }
+    string(buf, s);
+}
+
+fn opt_static(buf: &mut RecordBuf, s: Option<&'static str>) {
+    match s {
+        Some(s) => static_string(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// A name that is usually static (from the HRESULT tables).
+fn opt_cow(buf: &mut RecordBuf, s: Option<&std::borrow::Cow<'static, str>>) {
+    match s {
+        Some(std::borrow::Cow::Borrowed(s)) => static_string(buf, s),
+        Some(std::borrow::Cow::Owned(s)) => string(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
 /// Two-digit groups "00" to "99", for writing numbers two digits a step.
 const DIGIT_PAIRS: &[u8; 200] = b"\
 0001020304050607080910111213141516171819\
@@ -270,7 +307,7 @@ fn origin(buf: &mut RecordBuf, o: &Origin) {
     let Position::Line(n) = o.position else {
         return display(buf, o);
     };
-    string(buf, &o.input);
+    static_string(buf, o.input.as_str());
     // Replace the closing quote by `:<line>"`.
     buf.pop();
     buf.push(b':');
@@ -309,7 +346,7 @@ pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
     buf.extend_from_slice(b",\"time\":");
     time(buf, r.time.as_ref());
     buf.extend_from_slice(b",\"time_kind\":");
-    opt_str(buf, r.time_kind.map(crate::event::TimeKind::as_str));
+    opt_static(buf, r.time_kind.map(crate::event::TimeKind::as_str));
     buf.extend_from_slice(b",\"end_time\":");
     time(buf, r.end_time.as_ref());
     buf.extend_from_slice(b",\"outcome\":\"");
@@ -317,9 +354,9 @@ pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
     buf.extend_from_slice(b"\",\"hresult\":");
     hresult(buf, r.hresult);
     buf.extend_from_slice(b",\"hresult_name\":");
-    opt_str(buf, r.hresult_name.as_deref());
+    opt_cow(buf, r.hresult_name.as_ref());
     buf.extend_from_slice(b",\"hresult_hint\":");
-    opt_str(buf, r.hresult_hint.as_deref());
+    opt_cow(buf, r.hresult_hint.as_ref());
     buf.extend_from_slice(b",\"cert_size\":");
     opt_uint(buf, r.cert_size.map(u64::from));
     buf.extend_from_slice(b",\"cert_crc\":");
@@ -352,7 +389,7 @@ pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"cert_status\":");
-    opt_str(buf, r.cert_status);
+    opt_static(buf, r.cert_status);
     buf.extend_from_slice(b",\"cert_warnings\":[");
     for (i, w) in r.cert_warnings.iter().enumerate() {
         if i > 0 {
@@ -483,6 +520,45 @@ mod tests {
             padded(&mut mine, small, width);
             proptest::prop_assert_eq!(mine.as_slice(), format!("{small:0width$}").into_bytes());
         }
+    }
+
+    /// Static strings are scanned once and then written as they are; those
+    /// that need escaping are escaped every time, and more distinct ones
+    /// than the buffer remembers are still written right.
+    #[test]
+    fn static_strings_escape_like_serde() {
+        const NAMES: [&str; 12] = [
+            "elapsed",
+            "a\"b",
+            "unknown",
+            "c\\d",
+            "ERROR_NOT_FOUND",
+            "e\u{1}f",
+            "identified",
+            "x",
+            "y",
+            "z",
+            "w",
+            "\u{e9}t\u{e9}",
+        ];
+        let mut buf = used_buf(b"");
+        // Each name twice in a row (remembered), all of them in turn (more
+        // than are remembered).
+        for round in 0..3 {
+            for name in NAMES.iter().flat_map(|n| [n, n]) {
+                let start = buf.len();
+                static_string(&mut buf, name);
+                assert_eq!(
+                    &buf.as_slice()[start..],
+                    serde_json::to_vec(name).unwrap(),
+                    "{name:?} in round {round}"
+                );
+            }
+        }
+        let owned = std::borrow::Cow::Owned("o\"k".to_string());
+        let mut buf = used_buf(b"");
+        opt_cow(&mut buf, Some(&owned));
+        assert_eq!(buf.as_slice(), br#""o\"k""#);
     }
 
     #[test]
