@@ -1337,6 +1337,9 @@ pub struct CertSummaryBuilder {
     pids: Vec<BTreeSet<u32>>,
     /// Per row: the time of its latest request.
     last_times: Vec<Option<EventTime>>,
+    /// Per row: the hashes of its URIs, in the same order (a request's URI
+    /// is compared as a number first, not with up to 20 strings).
+    uri_hashes: Vec<Vec<u64>>,
 }
 
 impl CertSummaryBuilder {
@@ -1400,6 +1403,7 @@ impl CertSummaryBuilder {
                 });
                 self.pids.push(BTreeSet::new());
                 self.last_times.push(None);
+                self.uri_hashes.push(Vec::new());
                 let i = self.rows.len() - 1;
                 match key {
                     SummaryKey::Cert(t) => {
@@ -1427,12 +1431,17 @@ impl CertSummaryBuilder {
         // A full list that is already marked truncated needs no search.
         if let Some(u) = s.uri
             && !(row.uris_truncated && row.uris.len() >= MAX_SUMMARY_URIS)
-            && !row.uris.iter().any(|x| x == u)
         {
-            if row.uris.len() < MAX_SUMMARY_URIS {
-                row.uris.push(u.to_string());
-            } else {
-                row.uris_truncated = true;
+            use std::hash::BuildHasher;
+            let h = crate::hash::FxBuild::default().hash_one(u);
+            let hashes = &mut self.uri_hashes[i];
+            if !hashes.iter().zip(&row.uris).any(|(&k, x)| k == h && x == u) {
+                if row.uris.len() < MAX_SUMMARY_URIS {
+                    row.uris.push(u.to_string());
+                    hashes.push(h);
+                } else {
+                    row.uris_truncated = true;
+                }
             }
         }
         bump(&mut row.outcomes, s.outcome);
