@@ -364,6 +364,21 @@ pub fn trim_start(s: &str) -> &str {
     }
 }
 
+/// The decimal digits at `b[from..]`, at most `max` (at most 19, so the
+/// value fits): their value and how many there were.
+pub fn leading_digits(b: &[u8], from: usize, max: usize) -> (u64, usize) {
+    let max = max.min(19);
+    let mut n: u64 = 0;
+    let mut i = from;
+    while i - from < max
+        && let Some(d) = b.get(i).filter(|d| d.is_ascii_digit())
+    {
+        n = n * 10 + u64::from(d - b'0');
+        i += 1;
+    }
+    (n, i - from)
+}
+
 /// Removes the line terminator(s) the module and collectors leave at the end
 /// of a message (`\n`, `\r\n`, stray trailing tabs are kept by callers that
 /// care about them).

@@ -200,16 +200,12 @@ impl Cursor<'_> {
     }
 
     /// Steps over `min` to `max` (at most 19) decimal digits; their value.
+    /// More digits than that leave a digit next, which no literal of the
+    /// usual spellings takes: the full grammar then decides.
     fn digits(&mut self, min: usize, max: usize) -> Option<u64> {
-        let start = self.at;
-        let mut n: u64 = 0;
-        while let Some(d) = self.b.get(self.at).filter(|d| d.is_ascii_digit()) {
-            n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            self.at += 1;
-        }
-        let count = self.at - start;
-        // Past 19 digits a value may not fit: the caller's full path decides.
-        (count >= min && count <= max && count <= 19).then_some(n)
+        let (n, count) = crate::event::leading_digits(self.b, self.at, max);
+        self.at += count;
+        (count >= min).then_some(n)
     }
 
     /// `0` or `1` as the last byte.
@@ -269,17 +265,29 @@ impl Preparsed {
         Preparsed::of_usual(text).or_else(|| Preparsed::of_grammar(text))
     }
 
+    /// A request start whose URI and (file, build) are slices of `text`.
+    fn request_start(
+        text: &str,
+        cnt: u64,
+        uri: &str,
+        build: Option<(&str, &str)>,
+    ) -> Option<Preparsed> {
+        Some(Preparsed::RequestStart {
+            cnt,
+            uri: Span::of(uri, text)?,
+            build: match build {
+                Some((file, build)) => Some((Span::of(file, text)?, Span::of(build, text)?)),
+                None => None,
+            },
+        })
+    }
+
     /// [`Preparsed::of`] through the full grammar.
     fn of_grammar(text: &str) -> Option<Preparsed> {
         Some(match parse(text).message {
-            Message::RequestStart { cnt, uri, build } => Preparsed::RequestStart {
-                cnt,
-                uri: Span::of(uri, text)?,
-                build: match build {
-                    Some(b) => Some((Span::of(b.file, text)?, Span::of(b.build, text)?)),
-                    None => None,
-                },
-            },
+            Message::RequestStart { cnt, uri, build } => {
+                Preparsed::request_start(text, cnt, uri, build.map(|b| (b.file, b.build)))?
+            }
             Message::NotSsl => Preparsed::NotSsl,
             Message::ForcingCertLoad { forced } => Preparsed::ForcingCertLoad { forced },
             Message::CertNotFound { hresult } => Preparsed::CertNotFound { hresult },
@@ -299,11 +307,12 @@ impl Preparsed {
     }
 
     /// The commonest messages in their one usual spelling
-    /// (`Line: <n> rMsg<digits>: <body>`, single spaces, no suffix, a
-    /// printable ASCII last byte), read in one pass over the bytes. `None`
-    /// means "not that spelling", not "not a message": [`Preparsed::of`]
-    /// then asks the full grammar, which reads every message this reads
-    /// to the same answer (a property test holds them equal).
+    /// (`Line: <n> rMsg<digits>: <body>`, single spaces, a request's
+    /// `FILE/Build` suffix as [`usual_build_suffix`] takes it, a printable
+    /// ASCII last byte), read in one pass over the bytes. `None` means "not
+    /// that spelling", not "not a message": [`Preparsed::of`] then asks the
+    /// full grammar, which reads every message this reads to the same
+    /// answer (an exhaustive test over near-usual texts holds them equal).
     fn of_usual(text: &str) -> Option<Preparsed> {
         let b = text.as_bytes();
         if !b.last()?.is_ascii_graphic() {
@@ -323,16 +332,7 @@ impl Preparsed {
                     let cnt = at.digits(1, 19)?;
                     at.literal(b" URI: ")?;
                     let (uri, build) = usual_build_suffix(&text[at.at..])?;
-                    Preparsed::RequestStart {
-                        cnt,
-                        uri: Span::of(uri, text)?,
-                        build: match build {
-                            Some((file, build)) => {
-                                Some((Span::of(file, text)?, Span::of(build, text)?))
-                            }
-                            None => None,
-                        },
-                    }
+                    Preparsed::request_start(text, cnt, uri, build)?
                 } else if at.literal(b"cert size: ").is_some() {
                     let size = at.digits(1, 9)?;
                     at.literal(b" Previously negotiated ")?;

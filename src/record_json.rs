@@ -228,7 +228,7 @@ fn digits_into(out: &mut [u8], mut n: u64) {
 }
 
 /// `n` in decimal (as many digits as it has).
-fn uint(buf: &mut RecordBuf, n: u64) {
+pub fn uint(buf: &mut RecordBuf, n: u64) {
     padded(buf, n, n.checked_ilog10().unwrap_or(0) as usize + 1);
 }
 
@@ -332,18 +332,17 @@ fn hresult(buf: &mut RecordBuf, h: Option<HResult>) {
 /// request, so most requests' with `--certs`.
 fn cert(buf: &mut RecordBuf, c: &crate::certs::identify::CertRecord) {
     let info = &c.cert;
-    buf.extend_from_slice(b"{\"thumbprint_sha1\":");
-    string(buf, &info.thumbprint_sha1);
-    buf.extend_from_slice(b",\"subject\":");
-    string(buf, &info.subject);
-    buf.extend_from_slice(b",\"issuer\":");
-    string(buf, &info.issuer);
-    buf.extend_from_slice(b",\"serial\":");
-    string(buf, &info.serial);
-    buf.extend_from_slice(b",\"not_before\":");
-    string(buf, &info.not_before);
-    buf.extend_from_slice(b",\"not_after\":");
-    string(buf, &info.not_after);
+    for (key, value) in [
+        (&b"{\"thumbprint_sha1\":"[..], &info.thumbprint_sha1),
+        (b",\"subject\":", &info.subject),
+        (b",\"issuer\":", &info.issuer),
+        (b",\"serial\":", &info.serial),
+        (b",\"not_before\":", &info.not_before),
+        (b",\"not_after\":", &info.not_after),
+    ] {
+        buf.extend_from_slice(key);
+        string(buf, value);
+    }
     buf.extend_from_slice(b",\"identified_by\":");
     static_string(buf, c.identified_by.as_str());
     buf.extend_from_slice(b",\"search_depth\":");

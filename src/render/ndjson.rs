@@ -27,8 +27,7 @@ pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(record.type_name().as_bytes());
     buf.extend_from_slice(b"\",\"schema_version\":");
-    let mut v = itoa_u32(SCHEMA_VERSION);
-    buf.extend_from_slice(v.as_bytes_mut());
+    crate::record_json::uint(buf, u64::from(SCHEMA_VERSION));
     if let Record::Request(r) = record {
         crate::record_json::request_fields(buf, r);
         return Ok(());
@@ -57,33 +56,6 @@ pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Decimal digits of a small number without allocating.
-struct Digits {
-    buf: [u8; 10],
-    start: usize,
-}
-
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_u32(mut n: u32) -> Digits {
-    let mut d = Digits {
-        buf: [0; 10],
-        start: 10,
-    };
-    loop {
-        d.start -= 1;
-        d.buf[d.start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return d;
-        }
-    }
 }
 
 /// Records are gathered into one buffer and written in blocks of about

@@ -29,17 +29,7 @@ pub fn parse_line(line: &str) -> Option<Entry<'_>> {
 /// for every line this reads: a property test holds them equal).
 fn usual_entry(line: &str) -> Option<Entry<'_>> {
     let b = line.as_bytes();
-    let digits_from = |mut i: usize, max: usize| {
-        let start = i;
-        let mut n: u64 = 0;
-        while i - start < max
-            && let Some(d) = b.get(i).filter(|d| d.is_ascii_digit())
-        {
-            n = n * 10 + u64::from(d - b'0');
-            i += 1;
-        }
-        (n, i - start)
-    };
+    let digits_from = |i: usize, max: usize| crate::event::leading_digits(b, i, max);
     let (index, len) = digits_from(0, 19);
     if len == 0 || b.get(len) != Some(&b'\t') {
         return None;
