@@ -18,6 +18,7 @@ use regex::Regex;
 use crate::correlate::{CorrelateOptions, Correlator};
 use crate::record::{Outcome, Record};
 use crate::render::Renderer;
+use crate::render::batches::{Batch, SharedFormatting};
 use crate::sources::{ItemStream, SourceItem, handoff, merge::Merge};
 use crate::watch::{StopRules, TimeWindow};
 
@@ -133,6 +134,8 @@ impl Status {
 /// What the correlating thread hands to the rendering thread.
 enum ToWriter {
     Records(Vec<Record>),
+    /// Records any thread may format, and where their text is made.
+    Batch(Arc<SharedFormatting>, Arc<Batch>),
     /// The input paused: show what is pending.
     Idle,
 }
@@ -171,12 +174,23 @@ pub fn run(
     // Batches go back to the reader once correlated, for reuse.
     let (back_tx, back_rx) = mpsc::sync_channel::<Vec<SourceItem>>(8);
     let batch = opts.batch.max(1);
+    // Reading a file is usually ahead of correlating and writing: rather
+    // than wait, the reading thread formats records the writer has not
+    // reached yet. (Not for live input: each record is written as it
+    // comes.)
+    let shared = renderer
+        .batch_format()
+        .filter(|_| !opts.live)
+        .map(|format| Arc::new(SharedFormatting::new(format)));
+    let help: Option<handoff::Help> = shared
+        .clone()
+        .map(|shared| -> handoff::Help { Box::new(move || shared.help()) });
     let reader_stop = stop.clone();
     let reader = thread::Builder::new()
         .name("certtrace-reader".into())
         .spawn(move || {
             let mut merged = Merge::new(streams);
-            handoff::begin(batch, tx, back_rx);
+            handoff::begin(batch, tx, back_rx, help);
             loop {
                 if reader_stop.load(Ordering::Relaxed) {
                     break;
@@ -224,6 +238,13 @@ pub fn run(
                             }
                             let _ = rtx.try_send(records);
                         }
+                        ToWriter::Batch(shared, batch) => {
+                            let (records, text) = shared.text_of(&batch);
+                            let text = text?;
+                            renderer.write_formatted(text.as_slice())?;
+                            shared.give_back(text);
+                            let _ = rtx.try_send(records);
+                        }
                         ToWriter::Idle => renderer.idle()?,
                     }
                 }
@@ -231,8 +252,14 @@ pub fn run(
             })?;
         // Hands records to the writer; false when it is gone (output closed).
         let send = |records: Vec<Record>, idle: bool| -> bool {
-            if !records.is_empty() && wtx.send(ToWriter::Records(records)).is_err() {
-                return false;
+            if !records.is_empty() {
+                let msg = match &shared {
+                    Some(shared) => ToWriter::Batch(shared.clone(), shared.submit(records)),
+                    None => ToWriter::Records(records),
+                };
+                if wtx.send(msg).is_err() {
+                    return false;
+                }
             }
             !idle || wtx.send(ToWriter::Idle).is_ok()
         };

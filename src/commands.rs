@@ -147,8 +147,10 @@ fn report_until(
     }
     popts.filter = filter(out)?;
     popts.filter.certificates_only = certs_only;
-    let writer: Box<dyn Write + Send> =
-        Box::new(io::BufWriter::with_capacity(render::OUTPUT_BUFFER, stdout));
+    let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(
+        render::output_buffer(format),
+        stdout,
+    ));
     let quit = Arc::new(AtomicBool::new(false));
     let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
         Box::new(render::dashboard::DashboardRenderer::new(

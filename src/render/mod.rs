@@ -5,7 +5,11 @@
 //! * [`ndjson`]: one JSON object per record and line, for scripts.
 //! * [`json`]: one JSON document with every record, for `jq`.
 //! * [`dashboard`]: a live view redrawn in place (following on a terminal).
+//!
+//! [`batches`] lets another thread than the writer format records, for the
+//! formats that allow it.
 
+pub mod batches;
 pub mod dashboard;
 pub mod json;
 pub mod ndjson;
@@ -15,10 +19,20 @@ use std::io;
 
 use crate::record::Record;
 
-/// Capacity of the buffer in front of standard output. NDJSON gathers
-/// records in blocks of this size itself, which the buffer then passes
-/// straight through (a smaller block would be copied into it first).
+/// Capacity of the buffer in front of standard output.
 pub const OUTPUT_BUFFER: usize = 256 * 1024;
+
+/// The capacity of the buffer in front of standard output for a format.
+/// NDJSON gathers its records into blocks itself (and batches come
+/// formatted, [`batches`]): its buffer only gathers the small writes of a
+/// live stream, and passes bigger ones straight through (a write smaller
+/// than the buffer is copied into it first).
+pub fn output_buffer(format: Format) -> usize {
+    match format {
+        Format::Ndjson => 32 * 1024,
+        _ => OUTPUT_BUFFER,
+    }
+}
 
 /// Output formats of `read` and `demo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,6 +77,22 @@ pub trait Renderer {
     /// The input is idle: show what is pending now.
     fn idle(&mut self) -> io::Result<()>;
     fn finish(&mut self) -> io::Result<()>;
+
+    /// For formats whose text of a batch of records is each record's text
+    /// in turn (NDJSON): the function writing that text, which any thread
+    /// may run ([`batches`]); the text then goes to
+    /// [`Renderer::write_formatted`] instead of each record to
+    /// [`Renderer::record`].
+    fn batch_format(&self) -> Option<batches::BatchFormat> {
+        None
+    }
+
+    /// Writes the text of a batch made by [`Renderer::batch_format`].
+    fn write_formatted(&mut self, _text: &[u8]) -> io::Result<()> {
+        Err(io::Error::other(
+            "this output format does not take formatted batches",
+        ))
+    }
 }
 
 /// Builds the renderer for a format.

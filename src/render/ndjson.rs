@@ -58,10 +58,18 @@ pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
     Ok(())
 }
 
+/// [`Renderer::batch_format`]: each record's line in turn.
+pub fn write_records(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
+    for record in records {
+        write_record(buf, record)?;
+        buf.push(b'\n');
+    }
+    Ok(())
+}
+
 /// Records are gathered into one buffer and written in blocks of about
-/// this size (and whenever the input pauses): the output buffer's size,
-/// so a block goes through it without a copy.
-const BLOCK: usize = crate::render::OUTPUT_BUFFER;
+/// this size (and whenever the input pauses).
+const BLOCK: usize = 256 * 1024;
 
 impl<W: Write> NdjsonRenderer<W> {
     fn write_out(&mut self) -> io::Result<()> {
@@ -88,6 +96,17 @@ impl<W: Write> Renderer for NdjsonRenderer<W> {
     fn idle(&mut self) -> io::Result<()> {
         self.write_out()?;
         self.out.flush()
+    }
+
+    fn batch_format(&self) -> Option<crate::render::batches::BatchFormat> {
+        Some(write_records)
+    }
+
+    fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.write_out()?;
+        }
+        self.out.write_all(text)
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -7,7 +7,7 @@
 //! [`input_may_block`] without knowing about the pipeline.
 
 use std::cell::RefCell;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
 use crate::sources::SourceItem;
 
@@ -28,7 +28,12 @@ struct Pending {
     /// freed on the other thread).
     returned: Receiver<Vec<SourceItem>>,
     texts: Vec<String>,
+    /// Work to do instead of waiting while the pipeline is behind.
+    help: Option<Help>,
 }
+
+/// Does one piece of someone else's work; false when there is none.
+pub type Help = Box<dyn FnMut() -> bool + Send>;
 
 impl Pending {
     /// Takes back what the pipeline returned.
@@ -51,8 +56,22 @@ impl Pending {
     }
 
     fn send(&mut self) -> bool {
-        let full = std::mem::take(&mut self.items);
-        let ok = self.tx.send(full).is_ok();
+        let mut full = std::mem::take(&mut self.items);
+        let ok = loop {
+            let Some(help) = self.help.as_mut() else {
+                break self.tx.send(full).is_ok();
+            };
+            match self.tx.try_send(full) {
+                Ok(()) => break true,
+                Err(TrySendError::Disconnected(_)) => break false,
+                Err(TrySendError::Full(batch)) => {
+                    full = batch;
+                    if !help() {
+                        break self.tx.send(full).is_ok();
+                    }
+                }
+            }
+        };
         self.reclaim();
         self.items.reserve(self.capacity);
         ok
@@ -65,11 +84,13 @@ thread_local! {
 }
 
 /// Starts batching on this thread: batches of `capacity` items go to `tx`;
-/// batches sent back on `returned` are reused.
+/// batches sent back on `returned` are reused. While `tx` is full, `help`
+/// is called (until it has nothing to do) before waiting.
 pub fn begin(
     capacity: usize,
     tx: SyncSender<Vec<SourceItem>>,
     returned: Receiver<Vec<SourceItem>>,
+    help: Option<Help>,
 ) {
     let capacity = capacity.max(1);
     PENDING.with(|p| {
@@ -79,6 +100,7 @@ pub fn begin(
             tx,
             returned,
             texts: Vec::new(),
+            help,
         })
     });
 }
@@ -163,7 +185,7 @@ mod tests {
     fn full_partial_and_final_batches() {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let (_back, returned) = std::sync::mpsc::sync_channel(8);
-        begin(2, tx, returned);
+        begin(2, tx, returned, None);
         assert!(push(item(1)));
         assert!(rx.try_recv().is_err());
         assert!(push(item(2)));
@@ -180,10 +202,53 @@ mod tests {
     }
 
     #[test]
+    fn a_full_pipeline_gets_help_before_waiting() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SourceItem>>(1);
+        let (_back, returned) = std::sync::mpsc::sync_channel(8);
+        let rx = Arc::new(Mutex::new(rx));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let help: Help = {
+            let (rx, calls) = (rx.clone(), calls.clone());
+            Box::new(move || {
+                // The third piece of help happens to make room.
+                if calls.fetch_add(1, Ordering::SeqCst) == 2 {
+                    assert_eq!(rx.lock().unwrap().try_recv().unwrap().len(), 1);
+                }
+                true
+            })
+        };
+        begin(1, tx, returned, Some(help));
+        assert!(push(item(1)));
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "room: no help");
+        assert!(push(item(2)));
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "helped until room");
+        assert_eq!(rx.lock().unwrap().try_recv().unwrap().len(), 1);
+        end();
+    }
+
+    #[test]
+    fn with_nothing_to_help_with_the_reader_waits() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (_back, returned) = std::sync::mpsc::sync_channel(8);
+        let consumer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            rx.iter().map(|b: Vec<SourceItem>| b.len()).sum::<usize>()
+        });
+        begin(1, tx, returned, Some(Box::new(|| false)));
+        for n in 1..=5 {
+            assert!(push(item(n)));
+        }
+        end();
+        assert_eq!(consumer.join().unwrap(), 5);
+    }
+
+    #[test]
     fn returned_batches_are_reused() {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let (back, returned) = std::sync::mpsc::sync_channel(8);
-        begin(2, tx, returned);
+        begin(2, tx, returned, None);
         assert_eq!(text("abc"), "abc");
         assert!(push(item(1)));
         assert!(push(item(2)));
@@ -210,7 +275,7 @@ mod tests {
     fn long_texts_are_not_kept() {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let (back, returned) = std::sync::mpsc::sync_channel(8);
-        begin(1, tx, returned);
+        begin(1, tx, returned, None);
         let long = SourceItem::Event(TraceEvent::new(
             "x".repeat(POOLED_TEXT_MAX + 1),
             Origin {

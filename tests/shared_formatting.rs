@@ -1,0 +1,143 @@
+//! NDJSON batches formatted by whichever thread is free (the reading thread
+//! helps while it is ahead) give the same text, in the same order, as the
+//! writer formatting every record itself.
+
+use std::io::{self, Cursor, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use certtrace::app::{self, Input, PipelineOptions, RequestFilter, Status};
+use certtrace::correlate::CorrelateOptions;
+use certtrace::record::Record;
+use certtrace::record_json::RecordBuf;
+use certtrace::render::Renderer;
+use certtrace::render::batches::BatchFormat;
+use certtrace::render::ndjson::{self, NdjsonRenderer};
+use certtrace::simulate::{SimConfig, Simulation};
+use certtrace::sources::{ReadOptions, TextSource};
+
+/// A realistic multi-process DebugView capture of `n` requests.
+fn capture(n: usize) -> Vec<u8> {
+    let sim = Simulation::run(&SimConfig::realistic(
+        7,
+        n,
+        certtrace::demo::demo_certificates(),
+    ));
+    let mut out = Vec::new();
+    for (i, l) in sim.lines.iter().filter(|l| !l.lost).enumerate() {
+        write!(
+            out,
+            "{:08}\t{:.8}\t[{}] {}\t\r\n",
+            i + 1,
+            l.time,
+            l.pid,
+            l.text
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn run(capture: &[u8], renderer: &mut (dyn Renderer + Send)) -> Status {
+    let src = TextSource::new(
+        Cursor::new(capture.to_vec()),
+        "c.log".into(),
+        ReadOptions::default(),
+    );
+    let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
+    // Small batches: many of them, so the queues fill and the reader helps.
+    popts.batch = 16;
+    app::run(
+        vec!["c.log".into()],
+        vec![Input::Stream(Box::new(src))],
+        &popts,
+        renderer,
+        &mut Vec::new(),
+        &Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap()
+}
+
+/// NDJSON, each record formatted by the writer.
+struct PerRecord<W: Write>(NdjsonRenderer<W>);
+
+impl<W: Write> Renderer for PerRecord<W> {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.0.record(record)
+    }
+    fn idle(&mut self) -> io::Result<()> {
+        self.0.idle()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()
+    }
+}
+
+/// Batches formatted on the reading thread.
+static ON_READER: AtomicUsize = AtomicUsize::new(0);
+
+fn counting_format(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
+    if std::thread::current().name() == Some("certtrace-reader") {
+        ON_READER.fetch_add(1, Ordering::SeqCst);
+    }
+    ndjson::write_records(buf, records)
+}
+
+/// NDJSON in formatted batches, with a slow output: the reader gets ahead.
+struct SlowBatches<W: Write>(NdjsonRenderer<W>);
+
+impl<W: Write> Renderer for SlowBatches<W> {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.0.record(record)
+    }
+    fn idle(&mut self) -> io::Result<()> {
+        self.0.idle()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()
+    }
+    fn batch_format(&self) -> Option<BatchFormat> {
+        Some(counting_format)
+    }
+    fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
+        std::thread::sleep(std::time::Duration::from_micros(300));
+        self.0.write_formatted(text)
+    }
+}
+
+#[test]
+fn batches_formatted_anywhere_read_as_records_formatted_in_turn() {
+    let capture = capture(3000);
+    let mut want = Vec::new();
+    assert_eq!(
+        run(&capture, &mut PerRecord(NdjsonRenderer::new(&mut want))),
+        Status::Ok
+    );
+    let mut got = Vec::new();
+    assert_eq!(
+        run(&capture, &mut SlowBatches(NdjsonRenderer::new(&mut got))),
+        Status::Ok
+    );
+    let (want, got) = (
+        String::from_utf8(want).unwrap(),
+        String::from_utf8(got).unwrap(),
+    );
+    assert!(
+        want.lines()
+            .filter(|l| l.contains(r#""type":"request""#))
+            .count()
+            > 2500
+    );
+    assert!(want == got, "the two outputs differ");
+    assert!(
+        ON_READER.load(Ordering::SeqCst) > 0,
+        "the reading thread formatted no batch"
+    );
+}
+
+#[test]
+fn the_ndjson_renderer_formats_batches() {
+    let mut out = Vec::new();
+    let r = NdjsonRenderer::new(&mut out);
+    assert!(r.batch_format().is_some());
+}
