@@ -366,6 +366,7 @@ pub fn trim_start(s: &str) -> &str {
 
 /// The decimal digits at `b[from..]`, at most `max` (at most 19, so the
 /// value fits): their value and how many there were.
+///
 pub fn leading_digits(b: &[u8], from: usize, max: usize) -> (u64, usize) {
     let max = max.min(19);
     let mut n: u64 = 0;
@@ -379,6 +380,33 @@ pub fn leading_digits(b: &[u8], from: usize, max: usize) -> (u64, usize) {
     (n, i - from)
 }
 
+/// The leading ASCII decimal digits of eight bytes: their value and how
+/// many there are (0 to 8), all eight bytes at once.
+pub fn eight_digits(chunk: &[u8]) -> (u64, usize) {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(chunk);
+    // The first byte lowest.
+    let x = u64::from_le_bytes(bytes);
+    // Each byte becomes 0x33 exactly when it is a digit: its high nibble
+    // is 3, and adding 6 leaves it 3 (0x3a..0x3f carry into 4). A carry out
+    // of a byte (0xfa..0xff) only disturbs bytes after a non-digit, which
+    // are not counted.
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    let tags = (x & HIGH) | ((x.wrapping_add(0x0606_0606_0606_0606) & HIGH) >> 4);
+    let count = ((tags ^ 0x3333_3333_3333_3333).trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return (0, 0);
+    }
+    // The digits moved to the top, zero bytes (value 0) before them.
+    let digits = x << (8 * (8 - count));
+    // Pairs, then fours, then all eight combined (each byte's low nibble
+    // is its digit).
+    let v = (digits & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32;
+    (v, count)
+}
+
 /// Removes the line terminator(s) the module and collectors leave at the end
 /// of a message (`\n`, `\r\n`, stray trailing tabs are kept by callers that
 /// care about them).
@@ -389,6 +417,81 @@ pub fn trim_message_end(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain reading `leading_digits` must equal.
+    fn digits_one_by_one(b: &[u8], from: usize, max: usize) -> (u64, usize) {
+        let max = max.min(19);
+        let count = b
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take(max)
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        let value = b[from..from + count]
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        (value, count)
+    }
+
+    /// Every count of digits from 0 to 20, followed by every byte value
+    /// (each can stop a run of digits, or disturb the bytes after it), at
+    /// every start and limit.
+    #[test]
+    fn leading_digits_read_as_one_by_one() {
+        for len in 0..=20usize {
+            for stop in 0..=255u8 {
+                for tail in [&b""[..], b"1234567", b"\xff\xff\xff\xff\xff\xff\xff\xff"] {
+                    let mut b: Vec<u8> = (0..len).map(|i| b"9071856342"[i % 10]).collect();
+                    b.push(stop);
+                    b.extend_from_slice(tail);
+                    for from in [0, 1, 3] {
+                        for max in [0, 1, 7, 8, 9, 16, 19, 25] {
+                            if from <= b.len() {
+                                assert_eq!(
+                                    leading_digits(&b, from, max),
+                                    digits_one_by_one(&b, from, max),
+                                    "{b:?} from {from} max {max}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn eight_digits_read_as_one_by_one() {
+        for len in 0..=8usize {
+            for stop in 0..=255u8 {
+                let mut b: Vec<u8> = (0..len).map(|i| b"90718563"[i]).collect();
+                b.push(stop);
+                b.resize(8, 0xff);
+                let b = &b[..8];
+                assert_eq!(eight_digits(b), digits_one_by_one(b, 0, 8), "{b:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn eight_digits_of_any_bytes_read_as_one_by_one(
+            b in proptest::collection::vec(proptest::prop_oneof![b'0'..=b'9', proptest::num::u8::ANY], 8),
+        ) {
+            proptest::prop_assert_eq!(eight_digits(&b), digits_one_by_one(&b, 0, 8));
+        }
+
+        #[test]
+        fn leading_digits_of_any_bytes_read_as_one_by_one(
+            b in proptest::collection::vec(proptest::prop_oneof![b'0'..=b'9', proptest::num::u8::ANY], 0..40),
+            from in 0usize..40,
+            max in 0usize..25,
+        ) {
+            let from = from.min(b.len());
+            proptest::prop_assert_eq!(leading_digits(&b, from, max), digits_one_by_one(&b, from, max));
+        }
+    }
 
     #[test]
     fn time_display_is_stable() {

@@ -213,23 +213,51 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 8081828384858687888990919293949596979899";
 
 /// Writes `n` in decimal into all of `out`, which has exactly its digits'
-/// room (the last digit goes last).
+/// room (the last digit goes last): four digits a step.
 fn digits_into(out: &mut [u8], mut n: u64) {
-    let mut i = out.len();
-    while i >= 2 {
-        let d = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        out[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    let pair = |d: usize| -> [u8; 2] { [DIGIT_PAIRS[2 * d], DIGIT_PAIRS[2 * d + 1]] };
+    let mut rest = out;
+    while let [head @ .., a, b, c, d] = rest {
+        let four = (n % 10_000) as usize;
+        n /= 10_000;
+        [*a, *b] = pair(four / 100);
+        [*c, *d] = pair(four % 100);
+        rest = head;
     }
-    if i == 1 {
-        out[0] = b'0' + (n % 10) as u8;
+    match rest {
+        [a, b, c] => {
+            let three = n as usize % 1000;
+            *a = b'0' + (three / 100) as u8;
+            [*b, *c] = pair(three % 100);
+        }
+        [a, b] => [*a, *b] = pair(n as usize % 100),
+        [a] => *a = b'0' + (n % 10) as u8,
+        _ => {}
     }
+}
+
+/// How many decimal digits `n` has (1 for 0): from its bit length, without
+/// the library's loop.
+fn digit_count(n: u64) -> usize {
+    const POW10: [u64; 20] = {
+        let mut p = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let bits = 64 - (n | 1).leading_zeros() as usize;
+    // floor(log10(2^bits)) (1233 / 4096 ~ log10 2): n has that many digits
+    // or one more.
+    let guess = (bits * 1233) >> 12;
+    (guess + usize::from(n >= POW10[guess])).max(1)
 }
 
 /// `n` in decimal (as many digits as it has).
 pub fn uint(buf: &mut RecordBuf, n: u64) {
-    padded(buf, n, n.checked_ilog10().unwrap_or(0) as usize + 1);
+    padded(buf, n, digit_count(n));
 }
 
 /// `n` as exactly `width` digits, zero-padded (`n` must fit), written in
@@ -515,6 +543,18 @@ mod tests {
             ][i % 3];
             base.cert_warnings = vec!["expired".into(); i % 3];
             same_as_serde(&base);
+        }
+    }
+
+    /// Every digit count's edges (random numbers seldom fall on them).
+    #[test]
+    fn numbers_print_like_std_near_powers_of_ten() {
+        let edges = (0..20u32)
+            .flat_map(|p| (-2..=2i64).map(move |o| 10u64.pow(p).saturating_add_signed(o)));
+        for v in edges.chain([0, u64::from(u32::MAX), u64::from(u32::MAX) + 1, u64::MAX]) {
+            let mut mine = used_buf(b"x");
+            uint(&mut mine, v);
+            assert_eq!(mine.as_slice(), format!("x{v}").as_bytes());
         }
     }
 

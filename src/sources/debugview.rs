@@ -30,13 +30,37 @@ pub fn parse_line(line: &str) -> Option<Entry<'_>> {
 fn usual_entry(line: &str) -> Option<Entry<'_>> {
     let b = line.as_bytes();
     let digits_from = |i: usize, max: usize| crate::event::leading_digits(b, i, max);
-    let (index, len) = digits_from(0, 19);
+    // DebugView writes eight-digit indexes and times with eight decimals:
+    // those are read eight digits at once.
+    let eight_then_tab = |at: usize| match b.get(at..at + 9) {
+        Some(&[ref digits @ .., b'\t']) => match crate::event::eight_digits(digits) {
+            (value, 8) => Some(value),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (index, len) = match eight_then_tab(0) {
+        Some(index) => (index, 8),
+        None => digits_from(0, 19),
+    };
     if len == 0 || b.get(len) != Some(&b'\t') {
         return None;
     }
     let time_at = len + 1;
-    let time_end = time_at + memchr::memchr(b'\t', &b[time_at..b.len().min(time_at + 18)])?;
-    let time = fast_decimal(&line[time_at..time_end])?;
+    let (whole, whole_digits) = digits_from(time_at, 7);
+    let point = time_at + whole_digits;
+    let (time, time_end) = match eight_then_tab(point + 1) {
+        Some(fraction) if whole_digits > 0 && b[point] == b'.' => (
+            // As `fast_decimal` reads it: all the digits as one integer,
+            // divided once.
+            (whole * 100_000_000 + fraction) as f64 / 1e8,
+            point + 9,
+        ),
+        _ => {
+            let time_end = time_at + memchr::memchr(b'\t', &b[time_at..b.len().min(time_at + 18)])?;
+            (fast_decimal(&line[time_at..time_end])?, time_end)
+        }
+    };
     let mut message = &line[time_end + 1..];
     message = message.strip_suffix('\t').unwrap_or(message);
     let mut pid = None;
@@ -297,6 +321,23 @@ mod tests {
         assert!(parse_time("1:2:3:4").is_none());
     }
 
+    proptest::proptest! {
+        /// What it reads, it reads as `str::parse` does; and it reads every
+        /// plain decimal of up to 15 digits.
+        #[test]
+        fn fast_decimal_reads_as_parse(s in "[0-9.x]{0,18}|[0-9]{1,8}\\.[0-9]{0,9}") {
+            let plain = s.bytes().filter(u8::is_ascii_digit).count() <= 15
+                && !s.starts_with('.')
+                && !s.contains('x')
+                && s.matches('.').count() <= 1
+                && !s.is_empty();
+            match fast_decimal(&s) {
+                Some(v) => proptest::prop_assert_eq!(Ok(v), s.parse::<f64>()),
+                None => proptest::prop_assert!(!plain, "{:?} not read", s),
+            }
+        }
+    }
+
     #[test]
     fn fast_decimal_equals_parse() {
         for t in [
@@ -324,6 +365,9 @@ mod tests {
     fn usual_entries_read_as_any_entry_reads_them() {
         let indexes = [
             "00000001",
+            "99999999",
+            "0000001x",
+            "000000012",
             "7",
             "",
             " 7",
@@ -333,6 +377,14 @@ mod tests {
         ];
         let times = [
             "0.00004120",
+            "1234567.12345678",
+            "12345678.12345678",
+            "12.123456789",
+            "12.1234567",
+            "12.1234567x",
+            "x.12345678",
+            ".12345678",
+            "0x12345678",
             "12.5",
             "7",
             "",
