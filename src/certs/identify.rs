@@ -1335,11 +1335,19 @@ pub struct CertSummaryBuilder {
     /// Rows of identified certificates (looked up without allocating).
     by_thumbprint: FxMap<String, usize>,
     pids: Vec<BTreeSet<u32>>,
-    /// Per row: the time of its latest request.
+    /// Per row: the times of its earliest and latest requests (by time,
+    /// not by arrival: live input releases requests in completion order).
+    first_times: Vec<Option<EventTime>>,
     last_times: Vec<Option<EventTime>>,
     /// Per row: the hashes of its URIs, in the same order (a request's URI
     /// is compared as a number first, not with up to 20 strings).
     uri_hashes: Vec<Vec<u64>>,
+}
+
+/// Whether `a` is earlier than `b` (times of different kinds cannot be
+/// compared: never earlier, so the first one seen stays).
+fn before(a: &EventTime, b: &EventTime) -> bool {
+    a.kind() == b.kind() && a.sort_key() < b.sort_key()
 }
 
 impl CertSummaryBuilder {
@@ -1402,6 +1410,7 @@ impl CertSummaryBuilder {
                     note,
                 });
                 self.pids.push(BTreeSet::new());
+                self.first_times.push(None);
                 self.last_times.push(None);
                 self.uri_hashes.push(Vec::new());
                 let i = self.rows.len() - 1;
@@ -1419,11 +1428,15 @@ impl CertSummaryBuilder {
         let row = &mut self.rows[i];
         row.requests += 1;
         if let Some(t) = s.time {
-            if row.first_seen.is_none() {
-                row.first_seen = Some(t.to_string());
-            }
             // Shown as text at the end: this runs once per request.
-            self.last_times[i] = Some(t);
+            let first = &mut self.first_times[i];
+            if first.is_none_or(|f| before(&t, &f)) {
+                *first = Some(t);
+            }
+            let last = &mut self.last_times[i];
+            if last.is_none_or(|l| !before(&t, &l)) {
+                *last = Some(t);
+            }
         }
         if let Some(p) = s.pid {
             self.pids[i].insert(p);
@@ -1465,9 +1478,10 @@ impl CertSummaryBuilder {
             .rows
             .into_iter()
             .zip(self.pids)
-            .zip(self.last_times)
-            .map(|((mut r, p), last)| {
+            .zip(self.first_times.into_iter().zip(self.last_times))
+            .map(|((mut r, p), (first, last))| {
                 r.pids = p.into_iter().collect();
+                r.first_seen = first.map(|t| t.to_string());
                 r.last_seen = last.map(|t| t.to_string());
                 if let Some(c) = &r.cert {
                     if r.expired_requests > 0 {

@@ -861,3 +861,30 @@ fn empty_catalog_shortcut_matches_the_full_path() {
         assert_eq!(full.effective_mode(), fast.effective_mode());
     }
 }
+
+/// Live input hands requests over in completion order, not time order: a
+/// row's first and last times are its earliest and latest all the same.
+#[test]
+fn certs_summary_times_are_earliest_and_latest_whatever_the_order() {
+    let (cat, _) = demo();
+    let mut dec = ChainDecoder::with_mode(cat, CrcMode::Plain);
+    let mut b = CertSummaryBuilder::new();
+    for (cnt, secs) in [(1, 5.0), (2, 9.0), (3, 2.0), (4, 7.0)] {
+        let id = dec.observe(obs(cnt, 1, 5, 0));
+        b.add(
+            &id,
+            Some(1),
+            &CertSighting {
+                time: Some(EventTime::Elapsed(secs)),
+                pid: Some(7),
+                outcome: "cert",
+                ..Default::default()
+            },
+        );
+    }
+    let rows = b.build();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].requests, 4);
+    assert_eq!(rows[0].first_seen.as_deref(), Some("2.00000000"));
+    assert_eq!(rows[0].last_seen.as_deref(), Some("9.00000000"));
+}
