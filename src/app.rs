@@ -182,13 +182,17 @@ pub fn run(
         .batch_format()
         .filter(|_| !opts.live)
         .map(|format| Arc::new(SharedFormatting::new(format)));
-    let help: Option<handoff::Help> = shared
+    let help = shared
         .clone()
-        .map(|shared| -> handoff::Help { Box::new(move || shared.help()) });
+        .map(|shared| -> Box<dyn handoff::Help> { Box::new(ReaderHelp(shared)) });
     let reader_stop = stop.clone();
+    let live = opts.live;
     let reader = thread::Builder::new()
         .name("certtrace-reader".into())
         .spawn(move || {
+            if !live {
+                yield_cores_to_correlation();
+            }
             let mut merged = Merge::new(streams);
             handoff::begin(batch, tx, back_rx, help);
             loop {
@@ -230,6 +234,9 @@ pub fn run(
         let writer = thread::Builder::new()
             .name("certtrace-writer".into())
             .spawn_scoped(scope, move || -> io::Result<()> {
+                if !live {
+                    yield_cores_to_correlation();
+                }
                 for msg in wrx {
                     match msg {
                         ToWriter::Records(records) => {
@@ -262,6 +269,12 @@ pub fn run(
                 }
             }
             !idle || wtx.send(ToWriter::Idle).is_ok()
+        };
+        // The reading thread may be waiting for room in its queue.
+        let room_made = || {
+            if let Some(shared) = &shared {
+                shared.announce();
+            }
         };
         let mut writer_alive = true;
         // Emptied record vectors from the writer, to fill again.
@@ -300,7 +313,7 @@ pub fn run(
                 }
                 let next = match pending.take() {
                     Some(items) => Ok(items),
-                    None => rx.recv_timeout(wait),
+                    None => rx.recv_timeout(wait).inspect(|_| room_made()),
                 };
                 match next {
                     Ok(items) => {
@@ -363,6 +376,7 @@ pub fn run(
                         // an alert.
                         let more_queued = match rx.try_recv() {
                             Ok(items) => {
+                                room_made();
                                 pending = Some(items);
                                 true
                             }
@@ -421,6 +435,51 @@ pub fn run(
     }
     let _ = reader.join();
     Ok(status)
+}
+
+/// How far below the correlating thread the reading and writing threads
+/// run (nice values: each step is about 1.25x less CPU when contended).
+#[cfg(target_os = "linux")]
+const HELPER_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority below the correlating
+/// thread's, for a run over saved input. The pipeline's three threads
+/// share the cores (often two); correlating, the one serial stage, should
+/// not wait for a core while reading or writing, which have slack (and
+/// help each other), hold it. Measured on a 2-core machine: median 0.50 ->
+/// 0.44 s on the 250 MB capture. Linux only (a thread's own nice value,
+/// relative to the process's, which is unchanged; within the process's
+/// autogroup where the kernel has them). Elsewhere nothing changes.
+fn yield_cores_to_correlation() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on this thread's own id; no memory is
+    // shared with them.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        // -1 is a valid priority as well as the error value: errno tells.
+        *libc::__errno_location() = 0;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if now != -1 || *libc::__errno_location() == 0 {
+            // A hint: when it is refused, the run is only slower.
+            libc::setpriority(libc::PRIO_PROCESS, tid, (now + HELPER_NICE).min(19));
+        }
+    }
+}
+
+/// The reading thread's work while the pipeline is behind: formatting
+/// record batches.
+struct ReaderHelp(Arc<SharedFormatting>);
+
+impl handoff::Help for ReaderHelp {
+    fn news(&self) -> u64 {
+        self.0.news()
+    }
+    fn help(&mut self) -> bool {
+        self.0.help()
+    }
+    fn wait(&self, seen: u64) {
+        self.0.wait_for_news(seen)
+    }
 }
 
 /// Room for the records of one batch of events, in a new record vector.

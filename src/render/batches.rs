@@ -64,7 +64,13 @@ pub struct SharedFormatting {
     format: BatchFormat,
     open: Mutex<VecDeque<Arc<Batch>>>,
     spare: Mutex<Vec<RecordBuf>>,
+    /// Counts events a helper may wait for ([`SharedFormatting::announce`]).
+    news: Mutex<u64>,
+    news_came: Condvar,
 }
+
+/// A waiting helper looks again this often at most, whatever the news.
+const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A lock that a panicking thread left behind is still usable here: every
 /// state it guards is whole between statements.
@@ -78,6 +84,28 @@ impl SharedFormatting {
             format,
             open: Mutex::new(VecDeque::new()),
             spare: Mutex::new(Vec::new()),
+            news: Mutex::new(0),
+            news_came: Condvar::new(),
+        }
+    }
+
+    /// A mark of the news so far, for [`SharedFormatting::wait_for_news`].
+    pub fn news(&self) -> u64 {
+        *lock(&self.news)
+    }
+
+    /// Something a waiting helper may act on happened: a batch came, or
+    /// the pipeline took some of the helper's own output.
+    pub fn announce(&self) {
+        *lock(&self.news) += 1;
+        self.news_came.notify_all();
+    }
+
+    /// Returns once there was news since `seen`, or after [`LOOK_AGAIN`].
+    pub fn wait_for_news(&self, seen: u64) {
+        let news = lock(&self.news);
+        if *news == seen {
+            let _ = self.news_came.wait_timeout(news, LOOK_AGAIN);
         }
     }
 
@@ -93,6 +121,8 @@ impl SharedFormatting {
             open.pop_front();
         }
         open.push_back(batch.clone());
+        drop(open);
+        self.announce();
         batch
     }
 
@@ -275,6 +305,27 @@ mod tests {
         assert!(helper.join().is_err());
         let (_, t) = shared.text_of(&a);
         assert!(t.is_err());
+    }
+
+    #[test]
+    fn a_waiting_helper_wakes_at_news() {
+        let shared = Arc::new(SharedFormatting::new(numbers));
+        let seen = shared.news();
+        let waiter = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                shared.wait_for_news(seen);
+                started.elapsed()
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        shared.submit(vec![gap(1)]);
+        assert!(waiter.join().unwrap() < LOOK_AGAIN, "woken by the batch");
+        assert_ne!(shared.news(), seen);
+        let started = std::time::Instant::now();
+        shared.wait_for_news(seen);
+        assert!(started.elapsed() < LOOK_AGAIN, "news already came: no wait");
     }
 
     #[test]

@@ -29,11 +29,20 @@ struct Pending {
     returned: Receiver<Vec<SourceItem>>,
     texts: Vec<String>,
     /// Work to do instead of waiting while the pipeline is behind.
-    help: Option<Help>,
+    help: Option<Box<dyn Help>>,
 }
 
-/// Does one piece of someone else's work; false when there is none.
-pub type Help = Box<dyn FnMut() -> bool + Send>;
+/// Someone else's work the reading thread does instead of waiting while
+/// the pipeline is behind.
+pub trait Help: Send {
+    /// A mark of what has happened so far, for [`Help::wait`].
+    fn news(&self) -> u64;
+    /// Does one piece of work; false when there is none.
+    fn help(&mut self) -> bool;
+    /// Returns once something happened since [`Help::news`] gave `seen`
+    /// (work came, or room in the pipeline), or after a while at most.
+    fn wait(&self, seen: u64);
+}
 
 impl Pending {
     /// Takes back what the pipeline returned.
@@ -61,13 +70,14 @@ impl Pending {
             let Some(help) = self.help.as_mut() else {
                 break self.tx.send(full).is_ok();
             };
+            let seen = help.news();
             match self.tx.try_send(full) {
                 Ok(()) => break true,
                 Err(TrySendError::Disconnected(_)) => break false,
                 Err(TrySendError::Full(batch)) => {
                     full = batch;
-                    if !help() {
-                        break self.tx.send(full).is_ok();
+                    if !help.help() {
+                        help.wait(seen);
                     }
                 }
             }
@@ -84,13 +94,13 @@ thread_local! {
 }
 
 /// Starts batching on this thread: batches of `capacity` items go to `tx`;
-/// batches sent back on `returned` are reused. While `tx` is full, `help`
-/// is called (until it has nothing to do) before waiting.
+/// batches sent back on `returned` are reused. While `tx` is full, the
+/// thread does `help`'s work, and waits for news when there is none.
 pub fn begin(
     capacity: usize,
     tx: SyncSender<Vec<SourceItem>>,
     returned: Receiver<Vec<SourceItem>>,
-    help: Option<Help>,
+    help: Option<Box<dyn Help>>,
 ) {
     let capacity = capacity.max(1);
     PENDING.with(|p| {
@@ -201,47 +211,80 @@ mod tests {
         assert!(!push(item(5)), "ended");
     }
 
+    /// Work for the tests: `work` pieces, then waiting for news; the
+    /// `room_at`-th piece of work empties the pipeline's queue.
+    struct TestHelp {
+        work: usize,
+        done: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        waits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        queue: std::sync::Arc<std::sync::Mutex<Receiver<Vec<SourceItem>>>>,
+        room_at: usize,
+    }
+
+    impl Help for TestHelp {
+        fn news(&self) -> u64 {
+            0
+        }
+        fn help(&mut self) -> bool {
+            use std::sync::atomic::Ordering;
+            if self.done.load(Ordering::SeqCst) == self.work {
+                return false;
+            }
+            if self.done.fetch_add(1, Ordering::SeqCst) + 1 == self.room_at {
+                assert_eq!(self.queue.lock().unwrap().try_recv().unwrap().len(), 1);
+            }
+            true
+        }
+        fn wait(&self, _seen: u64) {
+            use std::sync::atomic::Ordering;
+            // News: the queue is emptied.
+            self.waits.fetch_add(1, Ordering::SeqCst);
+            let _ = self.queue.lock().unwrap().try_recv();
+        }
+    }
+
+    /// The help, and the sending end of the queue it can empty.
+    fn test_help(work: usize, room_at: usize) -> (TestHelp, SyncSender<Vec<SourceItem>>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SourceItem>>(1);
+        let help = TestHelp {
+            work,
+            done: Default::default(),
+            waits: Default::default(),
+            queue: std::sync::Arc::new(std::sync::Mutex::new(rx)),
+            room_at,
+        };
+        (help, tx)
+    }
+
     #[test]
     fn a_full_pipeline_gets_help_before_waiting() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::{Arc, Mutex};
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SourceItem>>(1);
+        use std::sync::atomic::Ordering;
+        let (help, tx) = test_help(5, 3);
+        let (done, waits, queue) = (help.done.clone(), help.waits.clone(), help.queue.clone());
         let (_back, returned) = std::sync::mpsc::sync_channel(8);
-        let rx = Arc::new(Mutex::new(rx));
-        let calls = Arc::new(AtomicUsize::new(0));
-        let help: Help = {
-            let (rx, calls) = (rx.clone(), calls.clone());
-            Box::new(move || {
-                // The third piece of help happens to make room.
-                if calls.fetch_add(1, Ordering::SeqCst) == 2 {
-                    assert_eq!(rx.lock().unwrap().try_recv().unwrap().len(), 1);
-                }
-                true
-            })
-        };
-        begin(1, tx, returned, Some(help));
+        begin(1, tx, returned, Some(Box::new(help)));
         assert!(push(item(1)));
-        assert_eq!(calls.load(Ordering::SeqCst), 0, "room: no help");
+        assert_eq!(done.load(Ordering::SeqCst), 0, "room: no help");
         assert!(push(item(2)));
-        assert_eq!(calls.load(Ordering::SeqCst), 3, "helped until room");
-        assert_eq!(rx.lock().unwrap().try_recv().unwrap().len(), 1);
+        assert_eq!(done.load(Ordering::SeqCst), 3, "helped until room");
+        assert_eq!(waits.load(Ordering::SeqCst), 0);
+        assert_eq!(queue.lock().unwrap().try_recv().unwrap().len(), 1);
         end();
     }
 
     #[test]
-    fn with_nothing_to_help_with_the_reader_waits() {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    fn with_nothing_to_help_with_the_reader_waits_for_news() {
+        use std::sync::atomic::Ordering;
+        let (help, tx) = test_help(1, 0);
+        let (done, waits, queue) = (help.done.clone(), help.waits.clone(), help.queue.clone());
         let (_back, returned) = std::sync::mpsc::sync_channel(8);
-        let consumer = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            rx.iter().map(|b: Vec<SourceItem>| b.len()).sum::<usize>()
-        });
-        begin(1, tx, returned, Some(Box::new(|| false)));
-        for n in 1..=5 {
-            assert!(push(item(n)));
-        }
+        begin(1, tx, returned, Some(Box::new(help)));
+        assert!(push(item(1)));
+        assert!(push(item(2)));
+        assert_eq!(done.load(Ordering::SeqCst), 1, "the one piece of work");
+        assert_eq!(waits.load(Ordering::SeqCst), 1, "then waited");
+        assert_eq!(queue.lock().unwrap().try_recv().unwrap().len(), 1);
         end();
-        assert_eq!(consumer.join().unwrap(), 5);
     }
 
     #[test]
