@@ -64,9 +64,16 @@ pub struct SharedFormatting {
     format: BatchFormat,
     open: Mutex<VecDeque<Arc<Batch>>>,
     spare: Mutex<Vec<RecordBuf>>,
-    /// Counts events a helper may wait for ([`SharedFormatting::announce`]).
-    news: Mutex<u64>,
+    /// Events a helper may wait for ([`SharedFormatting::announce`]), and
+    /// how many helpers wait for them.
+    news: Mutex<News>,
     news_came: Condvar,
+}
+
+#[derive(Default)]
+struct News {
+    count: u64,
+    waiting: u32,
 }
 
 /// A waiting helper looks again this often at most, whatever the news.
@@ -84,28 +91,38 @@ impl SharedFormatting {
             format,
             open: Mutex::new(VecDeque::new()),
             spare: Mutex::new(Vec::new()),
-            news: Mutex::new(0),
+            news: Mutex::new(News::default()),
             news_came: Condvar::new(),
         }
     }
 
     /// A mark of the news so far, for [`SharedFormatting::wait_for_news`].
     pub fn news(&self) -> u64 {
-        *lock(&self.news)
+        lock(&self.news).count
     }
 
     /// Something a waiting helper may act on happened: a batch came, or
     /// the pipeline took some of the helper's own output.
     pub fn announce(&self) {
-        *lock(&self.news) += 1;
-        self.news_came.notify_all();
+        let mut news = lock(&self.news);
+        news.count += 1;
+        // Waking is a system call: only when someone waits.
+        if news.waiting > 0 {
+            self.news_came.notify_all();
+        }
     }
 
     /// Returns once there was news since `seen`, or after [`LOOK_AGAIN`].
     pub fn wait_for_news(&self, seen: u64) {
-        let news = lock(&self.news);
-        if *news == seen {
-            let _ = self.news_came.wait_timeout(news, LOOK_AGAIN);
+        let mut news = lock(&self.news);
+        if news.count == seen {
+            news.waiting += 1;
+            news = self
+                .news_came
+                .wait_timeout(news, LOOK_AGAIN)
+                .map(|(news, _)| news)
+                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            news.waiting -= 1;
         }
     }
 
