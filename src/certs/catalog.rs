@@ -347,6 +347,57 @@ pub(crate) struct SizeClass {
     pub crcs: Vec<u32>,
     /// Certificates of this size.
     pub count: usize,
+    /// Made at the first search that needs it ([`SizeClass::finals`]).
+    finals: std::sync::OnceLock<FinalStates>,
+}
+
+impl SizeClass {
+    /// `unshift(crc)` of each certificate of this size, for finding which
+    /// of them, hashed last, explains a logged value: from state `s` a
+    /// certificate with plain CRC `crc` logs `shift(s) ^ crc`, so the state
+    /// that explains `logged` is `unshift(logged) ^ unshift(crc)` (`unshift`
+    /// is linear). One table serves every search: a search probes it with
+    /// `state ^ unshift(logged)`.
+    pub(crate) fn finals(&self, cat: &Catalog) -> &FinalStates {
+        self.finals.get_or_init(|| {
+            let mut pairs = Vec::new();
+            for &crc in &self.crcs {
+                let u = self.unshift.apply(crc);
+                pairs.extend(cat.indices(self.size, crc).iter().map(|&idx| (u, idx)));
+            }
+            FinalStates::new(pairs)
+        })
+    }
+}
+
+/// (key, catalog index) pairs sorted by key, with a small bit filter so
+/// most probes cost one bit test.
+#[derive(Debug, Default)]
+pub(crate) struct FinalStates {
+    pairs: Vec<(u32, u32)>,
+    filter: [u64; 16],
+}
+
+impl FinalStates {
+    pub(crate) fn new(mut pairs: Vec<(u32, u32)>) -> Self {
+        pairs.sort_unstable();
+        let mut filter = [0u64; 16];
+        for &(key, _) in &pairs {
+            filter[((key >> 6) & 15) as usize] |= 1 << (key & 63);
+        }
+        FinalStates { pairs, filter }
+    }
+
+    /// The pairs whose key is `key`, by catalog index.
+    #[inline]
+    pub(crate) fn find(&self, key: u32) -> &[(u32, u32)] {
+        if self.filter[((key >> 6) & 15) as usize] & (1 << (key & 63)) == 0 {
+            return &[];
+        }
+        let lo = self.pairs.partition_point(|p| p.0 < key);
+        let hi = lo + self.pairs[lo..].partition_point(|p| p.0 == key);
+        &self.pairs[lo..hi]
+    }
 }
 
 /// Indices into `Catalog::certs` sharing one (size, crc) key.
@@ -454,16 +505,20 @@ impl Catalog {
                     shift,
                     crcs: Vec::new(),
                     count: 0,
+                    finals: std::sync::OnceLock::new(),
                 });
                 self.class_of_size
                     .insert(cert.der_size, self.classes.len() - 1);
                 self.classes.len() - 1
             }
         };
+        let class = &mut self.classes[ci];
         if new_crc {
-            self.classes[ci].crcs.push(cert.crc32);
+            class.crcs.push(cert.crc32);
         }
-        self.classes[ci].count += 1;
+        class.count += 1;
+        // A table made before is out of date.
+        class.finals = std::sync::OnceLock::new();
         self.certs.push(cert);
         true
     }

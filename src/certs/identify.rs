@@ -70,7 +70,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
-use super::catalog::{self, Catalog, CertInfo};
+use super::catalog::{self, Catalog, CertInfo, FinalStates, SizeClass};
 use crate::event::EventTime;
 use crate::hash::{FxMap, FxSet};
 
@@ -390,54 +390,58 @@ struct Solution {
 }
 
 /// The states from which one final catalog certificate explains the logged
-/// value: `unshift_n(logged ^ crc)` per candidate (size n, crc), sorted, with
-/// a small bit filter so most probes cost one bit test.
-struct Targets {
-    pairs: Vec<(u32, u32)>,
-    filter: [u64; 16],
+/// value `logged`: `unshift_n(logged ^ crc)` per candidate (size n, crc).
+enum Targets<'a> {
+    /// The size is known: its class's table of `unshift_n(crc)`, probed
+    /// with `state ^ unshift_n(logged)` (see [`SizeClass::finals`]).
+    Class {
+        finals: &'a FinalStates,
+        offset: u32,
+    },
+    /// The size line was lost: every class, in a table made for this value.
+    Merged(FinalStates),
 }
 
-impl Targets {
-    fn new(cat: &Catalog, size: Option<u32>, logged: u32) -> Targets {
-        let mut pairs = Vec::new();
-        let mut add = |c: &crate::certs::catalog::SizeClass| {
-            for &crc in &c.crcs {
-                let st = c.unshift.apply(logged ^ crc);
-                for &idx in cat.indices(c.size, crc) {
-                    pairs.push((st, idx));
-                }
-            }
-        };
+impl<'a> Targets<'a> {
+    fn new(cat: &'a Catalog, size: Option<u32>, logged: u32) -> Targets<'a> {
         match size {
-            Some(n) => {
-                if let Some(c) = cat.class(n) {
-                    add(c)
-                }
-            }
-            None => cat.classes().iter().for_each(add),
+            Some(n) => match cat.class(n) {
+                Some(c) => Targets::Class {
+                    finals: c.finals(cat),
+                    offset: c.unshift.apply(logged),
+                },
+                None => Targets::Merged(FinalStates::default()),
+            },
+            None => Targets::Merged(Self::merged(cat, cat.classes(), logged)),
         }
-        pairs.sort_unstable();
-        let mut filter = [0u64; 16];
-        for &(st, _) in &pairs {
-            filter[((st >> 6) & 15) as usize] |= 1 << (st & 63);
-        }
-        Targets { pairs, filter }
     }
 
+    /// The (state, catalog index) pairs of `classes` for `logged`.
+    fn merged(cat: &Catalog, classes: &[SizeClass], logged: u32) -> FinalStates {
+        let mut pairs = Vec::new();
+        for c in classes {
+            for &crc in &c.crcs {
+                let st = c.unshift.apply(logged ^ crc);
+                pairs.extend(cat.indices(c.size, crc).iter().map(|&idx| (st, idx)));
+            }
+        }
+        FinalStates::new(pairs)
+    }
+
+    /// The candidates (their catalog index is `.1`) that, hashed last from
+    /// `state`, log the value.
     #[inline]
     fn find(&self, state: u32) -> &[(u32, u32)] {
-        if self.filter[((state >> 6) & 15) as usize] & (1 << (state & 63)) == 0 {
-            return &[];
+        match self {
+            Targets::Class { finals, offset } => finals.find(state ^ offset),
+            Targets::Merged(finals) => finals.find(state),
         }
-        let lo = self.pairs.partition_point(|p| p.0 < state);
-        let hi = lo + self.pairs[lo..].partition_point(|p| p.0 == state);
-        &self.pairs[lo..hi]
     }
 }
 
 struct Dfs<'a> {
     cat: &'a Catalog,
-    targets: Targets,
+    targets: Targets<'a>,
     path: Vec<(u32, u32)>,
     solutions: Vec<Solution>,
     alt_state: bool,
@@ -458,7 +462,7 @@ impl Dfs<'_> {
         }
     }
 
-    fn step(&mut self, class: &crate::certs::catalog::SizeClass, state: u32, rest: &[Slot]) {
+    fn step(&mut self, class: &SizeClass, state: u32, rest: &[Slot]) {
         let sh = class.shift.apply(state);
         if rest.is_empty() {
             // innermost level: one filter probe per candidate
@@ -1334,6 +1338,13 @@ pub struct CertSummaryBuilder {
     index: FxMap<SummaryKey, usize>,
     /// Rows of identified certificates (looked up without allocating).
     by_thumbprint: FxMap<String, usize>,
+    /// The same rows by the address of the catalog entry that started
+    /// them (a catalog holds each certificate once, and the row keeps
+    /// that entry alive, so the address stays its own): no 40-byte key
+    /// hashed and compared per request.
+    by_entry: FxMap<usize, usize>,
+    /// Per row: the pid of its latest request (most requests repeat it).
+    last_pids: Vec<Option<u32>>,
     pids: Vec<BTreeSet<u32>>,
     /// Per row: the times of its earliest and latest requests (by time,
     /// not by arrival: live input releases requests in completion order).
@@ -1364,8 +1375,14 @@ impl CertSummaryBuilder {
     /// [`CertSummaryBuilder::add`] with the summary's part of the
     /// identification.
     pub fn add_match(&mut self, ident: &CertMatch, size: Option<u32>, s: &CertSighting<'_>) {
+        let entry = ident.cert.as_ref().map(|c| Arc::as_ptr(c) as usize);
         let found = match (&ident.cert, ident.unknown) {
-            (Some(c), _) => self.by_thumbprint.get(c.thumbprint_sha1.as_str()).copied(),
+            (Some(c), _) => match self.by_entry.get(&entry.unwrap_or_default()) {
+                Some(&i) => Some(i),
+                // Another entry with this thumbprint (not the row's own,
+                // whose address is known from the row's start).
+                None => self.by_thumbprint.get(c.thumbprint_sha1.as_str()).copied(),
+            },
             (None, Some(k)) => self.index.get(&SummaryKey::Unknown(k)).copied(),
             (None, None) => self.index.get(&SummaryKey::UnknownChained(size)).copied(),
         };
@@ -1410,6 +1427,7 @@ impl CertSummaryBuilder {
                     note,
                 });
                 self.pids.push(BTreeSet::new());
+                self.last_pids.push(None);
                 self.first_times.push(None);
                 self.last_times.push(None);
                 self.uri_hashes.push(Vec::new());
@@ -1417,6 +1435,9 @@ impl CertSummaryBuilder {
                 match key {
                     SummaryKey::Cert(t) => {
                         self.by_thumbprint.insert(t, i);
+                        if let Some(e) = entry {
+                            self.by_entry.insert(e, i);
+                        }
                     }
                     other => {
                         self.index.insert(other, i);
@@ -1438,7 +1459,10 @@ impl CertSummaryBuilder {
                 *last = Some(t);
             }
         }
-        if let Some(p) = s.pid {
+        if let Some(p) = s.pid
+            && self.last_pids[i] != Some(p)
+        {
+            self.last_pids[i] = Some(p);
             self.pids[i].insert(p);
         }
         // A full list that is already marked truncated needs no search.

@@ -888,3 +888,73 @@ fn certs_summary_times_are_earliest_and_latest_whatever_the_order() {
     assert_eq!(rows[0].first_seen.as_deref(), Some("2.00000000"));
     assert_eq!(rows[0].last_seen.as_deref(), Some("9.00000000"));
 }
+
+proptest! {
+    /// A size's one table, probed with `state ^ unshift(logged)`, finds the
+    /// same candidates as a table made for the logged value (the states
+    /// `unshift(logged ^ crc)`): the shift is linear.
+    #[test]
+    fn certs_targets_of_a_size_find_as_a_table_made_per_value(
+        logged in any::<u32>(),
+        noise in proptest::collection::vec(any::<u32>(), 8),
+    ) {
+        let (cat, _) = demo();
+        for class in cat.classes() {
+            let per_size = Targets::new(&cat, Some(class.size), logged);
+            let per_value = Targets::Merged(Targets::merged(&cat, std::slice::from_ref(class), logged));
+            let hits = class.crcs.iter().map(|&crc| class.unshift.apply(logged ^ crc));
+            for state in hits.chain(noise.iter().copied()) {
+                let per_size: Vec<u32> = per_size.find(state).iter().map(|p| p.1).collect();
+                let per_value: Vec<u32> = per_value.find(state).iter().map(|p| p.1).collect();
+                prop_assert_eq!(per_size, per_value);
+            }
+            prop_assert!(!per_size.find(class.unshift.apply(logged ^ class.crcs[0])).is_empty());
+        }
+    }
+
+    #[test]
+    fn certs_shift_is_linear(size in 1u64..5000, a in any::<u32>(), b in any::<u32>()) {
+        let op = crc::ShiftOp::new(size);
+        prop_assert_eq!(op.apply(a ^ b), op.apply(a) ^ op.apply(b));
+        let inv = op.inverse();
+        prop_assert_eq!(inv.apply(a ^ b), inv.apply(a) ^ inv.apply(b));
+    }
+}
+
+/// A row is found by its catalog entry's address, and a distinct entry
+/// with the same thumbprint still finds it; pids are listed once each.
+#[test]
+fn certs_summary_rows_by_entry_and_by_thumbprint() {
+    let (_, certs) = demo();
+    let entry = certs[0].clone();
+    let twin = Arc::new((*entry).clone());
+    assert!(!Arc::ptr_eq(&entry, &twin));
+    let mut b = CertSummaryBuilder::new();
+    for (cert, pid) in [
+        (&entry, 7),
+        (&twin, 8),
+        (&entry, 7),
+        (&entry, 9),
+        (&twin, 7),
+    ] {
+        let ident = Identification {
+            cert: Some(cert.clone()),
+            identified_by: Some(IdentifiedBy::PlainCrc),
+            ..Identification::default()
+        };
+        b.add(
+            &ident,
+            Some(cert.der_size),
+            &CertSighting {
+                pid: Some(pid),
+                outcome: "cert_ok",
+                ..Default::default()
+            },
+        );
+    }
+    let rows = b.build();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].requests, 5);
+    assert_eq!(rows[0].pids, [7, 8, 9]);
+    assert_eq!(rows[0].outcomes["cert_ok"], 5);
+}
