@@ -65,6 +65,10 @@ pub struct CertInfo {
     pub not_before_ts: i64,
     #[serde(skip)]
     pub not_after_ts: i64,
+    /// [`crate::certs::identify::eku_warning`]'s text, made once: it goes
+    /// into every request that presented this certificate.
+    #[serde(skip)]
+    pub(crate) eku_warning: std::sync::OnceLock<Option<String>>,
 }
 
 impl CertInfo {
@@ -173,6 +177,7 @@ impl CertInfo {
             source: source.into(),
             not_before_ts: nb,
             not_after_ts: na,
+            eku_warning: std::sync::OnceLock::new(),
         })
     }
 
@@ -200,6 +205,7 @@ impl CertInfo {
             source: "synthetic".to_string(),
             not_before_ts: 0,
             not_after_ts: 4_102_444_800,
+            eku_warning: std::sync::OnceLock::new(),
         }
     }
 

@@ -1251,17 +1251,21 @@ pub fn validity_warning(cert: &CertInfo, at: DateTime<Utc>) -> Option<String> {
 /// A warning when the certificate is not usable for client authentication
 /// (it has an EKU extension without clientAuth / anyExtendedKeyUsage).
 pub fn eku_warning(cert: &CertInfo) -> Option<String> {
-    (!cert.client_auth).then(|| {
-        format!(
-            "certificate {} lacks the client-auth EKU (EKU: {})",
-            cert.display_name(),
-            if cert.ekus.is_empty() {
-                "none".to_string()
-            } else {
-                cert.ekus.join(", ")
-            }
-        )
-    })
+    cert.eku_warning
+        .get_or_init(|| {
+            (!cert.client_auth).then(|| {
+                format!(
+                    "certificate {} lacks the client-auth EKU (EKU: {})",
+                    cert.display_name(),
+                    if cert.ekus.is_empty() {
+                        "none".to_string()
+                    } else {
+                        cert.ekus.join(", ")
+                    }
+                )
+            })
+        })
+        .clone()
 }
 
 // ---------------------------------------------------------------------------
