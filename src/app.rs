@@ -258,15 +258,26 @@ pub fn run(
                 renderer.finish()
             })?;
         // Hands records to the writer; false when it is gone (output closed).
-        let send = |records: Vec<Record>, idle: bool| -> bool {
-            if !records.is_empty() {
-                let msg = match &shared {
-                    Some(shared) => ToWriter::Batch(shared.clone(), shared.submit(records)),
-                    None => ToWriter::Records(records),
-                };
-                if wtx.send(msg).is_err() {
-                    return false;
+        let send = |mut records: Vec<Record>, idle: bool| -> bool {
+            if let Some(shared) = &shared {
+                // A batch's text is made whole before it is written: big
+                // batches (the final certificate summary has a record per
+                // certificate) go in parts, so memory holds a part's text.
+                let mut parts = Vec::new();
+                while records.len() > FORMATTED_BATCH_RECORDS {
+                    let at =
+                        (records.len() - 1) / FORMATTED_BATCH_RECORDS * FORMATTED_BATCH_RECORDS;
+                    parts.push(records.split_off(at));
                 }
+                parts.push(records);
+                for part in parts.into_iter().rev().filter(|p| !p.is_empty()) {
+                    let msg = ToWriter::Batch(shared.clone(), shared.submit(part));
+                    if wtx.send(msg).is_err() {
+                        return false;
+                    }
+                }
+            } else if !records.is_empty() && wtx.send(ToWriter::Records(records)).is_err() {
+                return false;
             }
             !idle || wtx.send(ToWriter::Idle).is_ok()
         };
@@ -481,6 +492,10 @@ impl handoff::Help for ReaderHelp {
         self.0.wait_for_news(seen)
     }
 }
+
+/// Records formatted as one text at most (about 300 requests come of a
+/// batch of events).
+const FORMATTED_BATCH_RECORDS: usize = 512;
 
 /// Room for the records of one batch of events, in a new record vector.
 const BATCH_RECORDS: usize = 1024;

@@ -43,6 +43,11 @@ impl RecordBuf {
         self.len == 0
     }
 
+    /// The room it holds (at least [`RecordBuf::len`]).
+    pub fn capacity(&self) -> usize {
+        self.room.len()
+    }
+
     pub fn clear(&mut self) {
         self.len = 0;
     }

@@ -200,8 +200,12 @@ impl SharedFormatting {
         }
     }
 
-    /// A text written out, for reuse.
+    /// A text written out, for reuse (not one that grew far: a batch of
+    /// big records must not leave the pool holding megabytes per text).
     pub fn give_back(&self, mut text: RecordBuf) {
+        if text.capacity() > 2 * TEXT_ROOM {
+            return;
+        }
         text.clear();
         let mut spare = lock(&self.spare);
         if spare.len() < SPARE_TEXTS {
@@ -322,6 +326,18 @@ mod tests {
         assert!(helper.join().is_err());
         let (_, t) = shared.text_of(&a);
         assert!(t.is_err());
+    }
+
+    #[test]
+    fn big_texts_are_not_kept() {
+        let shared = SharedFormatting::new(numbers);
+        let mut big = RecordBuf::with_capacity(2 * TEXT_ROOM + 1);
+        big.push(b'x');
+        shared.give_back(big);
+        shared.give_back(RecordBuf::with_capacity(TEXT_ROOM));
+        let spare = lock(&shared.spare);
+        assert_eq!(spare.len(), 1);
+        assert!(spare[0].capacity() <= 2 * TEXT_ROOM && spare[0].is_empty());
     }
 
     #[test]
