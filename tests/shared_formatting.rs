@@ -58,21 +58,6 @@ fn run(capture: &[u8], renderer: &mut (dyn Renderer + Send)) -> Status {
     .unwrap()
 }
 
-/// NDJSON, each record formatted by the writer.
-struct PerRecord<W: Write>(NdjsonRenderer<W>);
-
-impl<W: Write> Renderer for PerRecord<W> {
-    fn record(&mut self, record: &Record) -> io::Result<()> {
-        self.0.record(record)
-    }
-    fn idle(&mut self) -> io::Result<()> {
-        self.0.idle()
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        self.0.finish()
-    }
-}
-
 /// Batches formatted on the reading thread.
 static ON_READER: AtomicUsize = AtomicUsize::new(0);
 
@@ -83,25 +68,29 @@ fn counting_format(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
     ndjson::write_records(buf, records)
 }
 
-/// NDJSON in formatted batches, with a slow output: the reader gets ahead.
-struct SlowBatches<W: Write>(NdjsonRenderer<W>);
+/// NDJSON, each record formatted by the writer (`in_batches` false), or in
+/// formatted batches with a slow output, so the reader gets ahead.
+struct Ndjson<W: Write> {
+    inner: NdjsonRenderer<W>,
+    in_batches: bool,
+}
 
-impl<W: Write> Renderer for SlowBatches<W> {
+impl<W: Write> Renderer for Ndjson<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
-        self.0.record(record)
+        self.inner.record(record)
     }
     fn idle(&mut self) -> io::Result<()> {
-        self.0.idle()
+        self.inner.idle()
     }
     fn finish(&mut self) -> io::Result<()> {
-        self.0.finish()
+        self.inner.finish()
     }
     fn batch_format(&self) -> Option<BatchFormat> {
-        Some(counting_format)
+        self.in_batches.then_some(counting_format as BatchFormat)
     }
     fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
         std::thread::sleep(std::time::Duration::from_micros(300));
-        self.0.write_formatted(text)
+        self.inner.write_formatted(text)
     }
 }
 
@@ -110,12 +99,24 @@ fn batches_formatted_anywhere_read_as_records_formatted_in_turn() {
     let capture = capture(3000);
     let mut want = Vec::new();
     assert_eq!(
-        run(&capture, &mut PerRecord(NdjsonRenderer::new(&mut want))),
+        run(
+            &capture,
+            &mut Ndjson {
+                inner: NdjsonRenderer::new(&mut want),
+                in_batches: false,
+            }
+        ),
         Status::Ok
     );
     let mut got = Vec::new();
     assert_eq!(
-        run(&capture, &mut SlowBatches(NdjsonRenderer::new(&mut got))),
+        run(
+            &capture,
+            &mut Ndjson {
+                inner: NdjsonRenderer::new(&mut got),
+                in_batches: true,
+            }
+        ),
         Status::Ok
     );
     let (want, got) = (
