@@ -1349,7 +1349,8 @@ pub struct CertSummaryBuilder {
     by_entry: FxMap<usize, usize>,
     /// Per row: the pid of its latest request (most requests repeat it).
     last_pids: Vec<Option<u32>>,
-    pids: Vec<BTreeSet<u32>>,
+    /// Per row: its pids, sorted (a handful: looked up in place).
+    pids: Vec<Vec<u32>>,
     /// Per row: the times of its earliest and latest requests (by time,
     /// not by arrival: live input releases requests in completion order).
     first_times: Vec<Option<EventTime>>,
@@ -1430,7 +1431,7 @@ impl CertSummaryBuilder {
                     warnings,
                     note,
                 });
-                self.pids.push(BTreeSet::new());
+                self.pids.push(Vec::new());
                 self.last_pids.push(None);
                 self.first_times.push(None);
                 self.last_times.push(None);
@@ -1467,7 +1468,10 @@ impl CertSummaryBuilder {
             && self.last_pids[i] != Some(p)
         {
             self.last_pids[i] = Some(p);
-            self.pids[i].insert(p);
+            let pids = &mut self.pids[i];
+            if let Err(at) = pids.binary_search(&p) {
+                pids.insert(at, p);
+            }
         }
         // A full list that is already marked truncated needs no search.
         if let Some(u) = s.uri
@@ -1508,7 +1512,7 @@ impl CertSummaryBuilder {
             .zip(self.pids)
             .zip(self.first_times.into_iter().zip(self.last_times))
             .map(|((mut r, p), (first, last))| {
-                r.pids = p.into_iter().collect();
+                r.pids = p;
                 r.first_seen = first.map(|t| t.to_string());
                 r.last_seen = last.map(|t| t.to_string());
                 if let Some(c) = &r.cert {
