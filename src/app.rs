@@ -464,9 +464,10 @@ const HELPER_NICE: i32 = 10;
 /// share the cores (often two); correlating, the one serial stage, should
 /// not wait for a core while reading or writing, which have slack (and
 /// help each other), hold it. Measured on a 2-core machine: median 0.50 ->
-/// 0.44 s on the 250 MB capture (10 steps). Linux only (a thread's own nice value,
-/// relative to the process's, which is unchanged; within the process's
-/// autogroup where the kernel has them). Elsewhere nothing changes.
+/// 0.44 s on the 250 MB capture (10 steps). Linux only (a thread's own
+/// nice value, relative to the process's, which is unchanged; within the
+/// process's autogroup where the kernel has them). Elsewhere nothing
+/// changes.
 fn yield_cores_to_correlation() {
     #[cfg(target_os = "linux")]
     // SAFETY: plain system calls on this thread's own id; no memory is

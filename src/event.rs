@@ -366,7 +366,6 @@ pub fn trim_start(s: &str) -> &str {
 
 /// The decimal digits at `b[from..]`, at most `max` (at most 19, so the
 /// value fits): their value and how many there were.
-///
 pub fn leading_digits(b: &[u8], from: usize, max: usize) -> (u64, usize) {
     let max = max.min(19);
     let mut n: u64 = 0;
@@ -435,8 +434,7 @@ mod tests {
     }
 
     /// Every count of digits from 0 to 20, followed by every byte value
-    /// (each can stop a run of digits, or disturb the bytes after it), at
-    /// every start and limit.
+    /// (each can stop a run of digits), at several starts and limits.
     #[test]
     fn leading_digits_read_as_one_by_one() {
         for len in 0..=20usize {

@@ -1347,8 +1347,6 @@ pub struct CertSummaryBuilder {
     /// that entry alive, so the address stays its own): no 40-byte key
     /// hashed and compared per request.
     by_entry: FxMap<usize, usize>,
-    /// Per row: the pid of its latest request (most requests repeat it).
-    last_pids: Vec<Option<u32>>,
     /// Per row: its pids, sorted (a handful: looked up in place).
     pids: Vec<Vec<u32>>,
     /// Per row: the times of its earliest and latest requests (by time,
@@ -1380,14 +1378,14 @@ impl CertSummaryBuilder {
     /// [`CertSummaryBuilder::add`] with the summary's part of the
     /// identification.
     pub fn add_match(&mut self, ident: &CertMatch, size: Option<u32>, s: &CertSighting<'_>) {
-        let entry = ident.cert.as_ref().map(|c| Arc::as_ptr(c) as usize);
         let found = match (&ident.cert, ident.unknown) {
-            (Some(c), _) => match self.by_entry.get(&entry.unwrap_or_default()) {
-                Some(&i) => Some(i),
-                // Another entry with this thumbprint (not the row's own,
-                // whose address is known from the row's start).
-                None => self.by_thumbprint.get(c.thumbprint_sha1.as_str()).copied(),
-            },
+            // By address, else (another entry with this thumbprint, not the
+            // row's own) by thumbprint.
+            (Some(c), _) => self
+                .by_entry
+                .get(&(Arc::as_ptr(c) as usize))
+                .or_else(|| self.by_thumbprint.get(c.thumbprint_sha1.as_str()))
+                .copied(),
             (None, Some(k)) => self.index.get(&SummaryKey::Unknown(k)).copied(),
             (None, None) => self.index.get(&SummaryKey::UnknownChained(size)).copied(),
         };
@@ -1432,7 +1430,6 @@ impl CertSummaryBuilder {
                     note,
                 });
                 self.pids.push(Vec::new());
-                self.last_pids.push(None);
                 self.first_times.push(None);
                 self.last_times.push(None);
                 self.uri_hashes.push(Vec::new());
@@ -1440,8 +1437,8 @@ impl CertSummaryBuilder {
                 match key {
                     SummaryKey::Cert(t) => {
                         self.by_thumbprint.insert(t, i);
-                        if let Some(e) = entry {
-                            self.by_entry.insert(e, i);
+                        if let Some(c) = &ident.cert {
+                            self.by_entry.insert(Arc::as_ptr(c) as usize, i);
                         }
                     }
                     other => {
@@ -1464,10 +1461,7 @@ impl CertSummaryBuilder {
                 *last = Some(t);
             }
         }
-        if let Some(p) = s.pid
-            && self.last_pids[i] != Some(p)
-        {
-            self.last_pids[i] = Some(p);
+        if let Some(p) = s.pid {
             let pids = &mut self.pids[i];
             if let Err(at) = pids.binary_search(&p) {
                 pids.insert(at, p);

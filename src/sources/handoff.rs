@@ -70,6 +70,8 @@ impl Pending {
             let Some(help) = self.help.as_mut() else {
                 break self.tx.send(full).is_ok();
             };
+            // Taken before trying: news that comes after a failed try
+            // (room made meanwhile) must end the wait below.
             let seen = help.news();
             match self.tx.try_send(full) {
                 Ok(()) => break true,
