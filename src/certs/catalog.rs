@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -627,9 +628,29 @@ impl Catalog {
 /// Loads certificates in the order given (directories sorted by name,
 /// recursively), without de-duplication: what `certtrace crc` needs.
 pub fn load_ordered(paths: &[PathBuf]) -> (Vec<Arc<CertInfo>>, Vec<CatalogWarning>) {
-    let mut loader = Loader::default();
+    load_ordered_on(paths, None)
+}
+
+/// [`load_ordered`] with the files read by `threads` threads (by default,
+/// one per core, fewer for few files).
+fn load_ordered_on(
+    paths: &[PathBuf],
+    threads: Option<usize>,
+) -> (Vec<Arc<CertInfo>>, Vec<CatalogWarning>) {
+    let mut walk = Walk::default();
     for p in paths {
-        loader.path(p);
+        walk.path(p);
+    }
+    let mut loader = Loader::default();
+    // A window at a time: the files' answers wait for their turn in order,
+    // so only a window's worth of them is held.
+    let mut found = walk.found.into_iter().peekable();
+    while found.peek().is_some() {
+        let window: Vec<Found> = found.by_ref().take(LOAD_WINDOW).collect();
+        let read = read_files(&window, threads);
+        for (found, file) in window.into_iter().zip(read) {
+            loader.add(found, file);
+        }
     }
     if loader.dropped_warnings > 0 {
         loader.warnings.push(CatalogWarning {
@@ -709,6 +730,180 @@ fn looks_like_pem(data: &[u8]) -> bool {
     memchr::memmem::find(&data[..data.len().min(64 * 1024)], b"-----BEGIN ").is_some()
 }
 
+/// What the walk over the catalog's paths met, in order.
+enum Found {
+    File {
+        path: PathBuf,
+    },
+    /// A file that cannot be read (counted as skipped).
+    Problem {
+        path: PathBuf,
+        message: String,
+    },
+    /// A directory that cannot be listed, or one not followed.
+    DirectoryProblem {
+        path: PathBuf,
+        message: String,
+    },
+}
+
+/// Lists the files to load (directories sorted by name, depth-first) without
+/// reading them.
+#[derive(Default)]
+struct Walk {
+    found: Vec<Found>,
+}
+
+impl Walk {
+    fn path(&mut self, path: &Path) {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => self.dir(path),
+            Ok(_) => self.file(path),
+            Err(e) => self.problem(path, format!("cannot read: {e}")),
+        }
+    }
+
+    fn file(&mut self, path: &Path) {
+        self.found.push(Found::File {
+            path: path.to_path_buf(),
+        });
+    }
+
+    fn problem(&mut self, path: &Path, message: String) {
+        self.found.push(Found::Problem {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+
+    fn directory_problem(&mut self, path: &Path, message: String) {
+        self.found.push(Found::DirectoryProblem {
+            path: path.to_path_buf(),
+            message,
+        });
+    }
+
+    fn dir(&mut self, root: &Path) {
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    self.directory_problem(&dir, format!("cannot list directory: {e}"));
+                    continue;
+                }
+            };
+            // The listing tells each entry's type (no call per file where
+            // the file system gives it).
+            let mut entries: Vec<(PathBuf, io::Result<std::fs::FileType>)> = rd
+                .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type())))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut subdirs = Vec::new();
+            for (p, kind) in entries {
+                let kind = match kind {
+                    Ok(k) => k,
+                    Err(e) => {
+                        self.problem(&p, format!("cannot read: {e}"));
+                        continue;
+                    }
+                };
+                if kind.is_dir() {
+                    subdirs.push(p);
+                } else if kind.is_symlink() {
+                    match std::fs::metadata(&p) {
+                        Ok(m) if m.is_dir() => self
+                            .directory_problem(&p, "symlinked directory not followed".to_string()),
+                        Ok(_) => self.file(&p),
+                        Err(e) => self.problem(&p, format!("cannot read: {e}")),
+                    }
+                } else if kind.is_file() {
+                    self.file(&p);
+                }
+            }
+            // depth-first, in name order
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+}
+
+/// One file read and parsed: its certificates and problems, or why it was
+/// not read.
+type FileRead = Result<(Vec<CertInfo>, Vec<String>), String>;
+
+/// Reads and parses the walk's files on every core (a catalog can hold
+/// thousands of files, and reading the capture starts once it is loaded);
+/// the answers come back in the walk's order (`None` for its problems, and
+/// for files a failed thread did not finish).
+fn read_files(found: &[Found], threads: Option<usize>) -> Vec<Option<FileRead>> {
+    let files = found
+        .iter()
+        .filter(|f| matches!(f, Found::File { .. }))
+        .count();
+    let threads = threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_LOAD_THREADS)
+                .min(files.div_ceil(FILES_PER_LOAD_THREAD))
+        })
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(f) = found.get(i) else { break };
+            if let Found::File { path } = f {
+                done.push((i, read_file(path)));
+            }
+        }
+        done
+    };
+    let mut out: Vec<Option<FileRead>> = Vec::new();
+    out.resize_with(found.len(), || None);
+    let parts: Vec<Vec<(usize, FileRead)>> = if threads == 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut parts = vec![work()];
+            // A helper that panicked lost its files: they are read again
+            // in order (so a panic there surfaces where it belongs).
+            parts.extend(helpers.into_iter().filter_map(|h| h.join().ok()));
+            parts
+        })
+    };
+    for (i, r) in parts.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out
+}
+
+/// Files read in parallel before their answers are taken in order.
+const LOAD_WINDOW: usize = 1024;
+/// At most this many threads read a catalog ...
+const MAX_LOAD_THREADS: usize = 8;
+/// ... each with at least this many files (fewer are not worth a thread).
+const FILES_PER_LOAD_THREAD: usize = 64;
+
+/// Reads one file (its size checked first) and parses it.
+fn read_file(path: &Path) -> FileRead {
+    use std::io::Read as _;
+    let cannot = |e: io::Error| format!("cannot read: {e}");
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    if len > MAX_FILE_SIZE {
+        return Err(format!(
+            "skipped: {len} bytes is too large for a certificate file"
+        ));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut data).map_err(cannot)?;
+    Ok(parse_bytes(&data, &path.display().to_string()))
+}
+
+/// Puts the files' answers together, in order, with the warnings capped.
 #[derive(Default)]
 struct Loader {
     certs: Vec<Arc<CertInfo>>,
@@ -729,82 +924,30 @@ impl Loader {
         }
     }
 
-    fn path(&mut self, path: &Path) {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => {
+    /// Takes what the walk found, with its file's answer.
+    fn add(&mut self, found: Found, file: Option<FileRead>) {
+        match found {
+            Found::Problem { path, message } => {
                 self.skipped_files += 1;
-                return self.warn(path, format!("cannot read: {e}"));
+                self.warn(&path, message);
             }
-        };
-        if meta.is_dir() {
-            self.dir(path);
-        } else {
-            self.file(path, meta.len());
+            Found::DirectoryProblem { path, message } => self.warn(&path, message),
+            // Not read when its thread failed: read here.
+            Found::File { path } => {
+                let file = file.unwrap_or_else(|| read_file(&path));
+                self.file(&path, file);
+            }
         }
     }
 
-    fn dir(&mut self, root: &Path) {
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let rd = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    self.warn(&dir, format!("cannot list directory: {e}"));
-                    continue;
-                }
-            };
-            let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            entries.sort();
-            let mut subdirs = Vec::new();
-            for p in entries {
-                let lmeta = match std::fs::symlink_metadata(&p) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        self.skipped_files += 1;
-                        self.warn(&p, format!("cannot read: {e}"));
-                        continue;
-                    }
-                };
-                if lmeta.is_dir() {
-                    subdirs.push(p);
-                } else if lmeta.file_type().is_symlink() {
-                    match std::fs::metadata(&p) {
-                        Ok(m) if m.is_dir() => {
-                            self.warn(&p, "symlinked directory not followed".to_string())
-                        }
-                        Ok(m) => self.file(&p, m.len()),
-                        Err(e) => {
-                            self.skipped_files += 1;
-                            self.warn(&p, format!("cannot read: {e}"));
-                        }
-                    }
-                } else if lmeta.is_file() {
-                    self.file(&p, lmeta.len());
-                }
-            }
-            // depth-first, in name order
-            stack.extend(subdirs.into_iter().rev());
-        }
-    }
-
-    fn file(&mut self, path: &Path, len: u64) {
-        if len > MAX_FILE_SIZE {
-            self.skipped_files += 1;
-            return self.warn(
-                path,
-                format!("skipped: {len} bytes is too large for a certificate file"),
-            );
-        }
-        let data = match std::fs::read(path) {
-            Ok(d) => d,
-            Err(e) => {
+    fn file(&mut self, path: &Path, file: FileRead) {
+        let (certs, problems) = match file {
+            Ok(parsed) => parsed,
+            Err(message) => {
                 self.skipped_files += 1;
-                return self.warn(path, format!("cannot read: {e}"));
+                return self.warn(path, message);
             }
         };
-        let source = path.display().to_string();
-        let (certs, problems) = parse_bytes(&data, &source);
         if certs.is_empty() {
             self.skipped_files += 1;
         }
@@ -937,6 +1080,78 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert!(w[0].message.contains("too large"));
         assert!(w[1].message.contains("cannot read"));
+    }
+
+    /// Files read on several threads load exactly as on one: the same
+    /// certificates in the same order, the same warnings in the same order
+    /// (a tree of good, duplicate, bad, empty, too large and vanished
+    /// files: more than each thread's share, and than a window).
+    #[test]
+    fn certs_catalog_threads_load_as_one() {
+        let template = std::fs::read(data("rsa2048-client.der")).unwrap();
+        let n = template.len();
+        let dir = tempfile::tempdir().unwrap();
+        let mut vanished = Vec::new();
+        for i in 0..1100u32 {
+            let sub = dir.path().join(format!("d{}", i % 7));
+            std::fs::create_dir_all(sub.join("deeper")).unwrap();
+            let path = match i % 5 {
+                0 => sub.join(format!("c{i:04}.cer")),
+                _ => sub.join("deeper").join(format!("c{i:04}.der")),
+            };
+            let bytes = match i % 11 {
+                0 => b"not a certificate".to_vec(),
+                1 => template[..n / 2].to_vec(),
+                2 => Vec::new(),
+                3 => template.clone(),
+                _ => {
+                    let mut der = template.clone();
+                    der[n - 4..].copy_from_slice(&i.to_be_bytes());
+                    der
+                }
+            };
+            std::fs::write(&path, bytes).unwrap();
+            if i % 97 == 0 {
+                vanished.push(path);
+            }
+        }
+        std::fs::write(
+            dir.path().join("d3/big.cer"),
+            vec![0x30u8; (MAX_FILE_SIZE + 1) as usize],
+        )
+        .unwrap();
+        let paths = [
+            dir.path().to_path_buf(),
+            dir.path().join("missing"),
+            data("pem/chain.pem"),
+        ];
+        let one = load_ordered_on(&paths, Some(1));
+        for threads in [2, 3, 8] {
+            let many = load_ordered_on(&paths, Some(threads));
+            let names = |c: &[Arc<CertInfo>]| -> Vec<String> {
+                c.iter()
+                    .map(|c| format!("{} {}", c.source, c.thumbprint_sha1))
+                    .collect()
+            };
+            assert_eq!(names(&many.0), names(&one.0), "{threads} threads");
+            assert_eq!(many.1, one.1, "{threads} threads");
+        }
+        assert!(one.0.len() > 700, "{}", one.0.len());
+        assert!(one.1.iter().any(|w| w.message.contains("too large")));
+        assert!(one.1.iter().any(|w| w.message.contains("cannot read")));
+        // Files listed, then gone before they are read: named, not fatal.
+        let mut walk = Walk::default();
+        walk.path(dir.path());
+        for v in &vanished {
+            std::fs::remove_file(v).unwrap();
+        }
+        let read = read_files(&walk.found, Some(2));
+        let gone = read
+            .iter()
+            .flatten()
+            .filter(|r| matches!(r, Err(e) if e.starts_with("cannot read")))
+            .count();
+        assert_eq!(gone, vanished.len());
     }
 
     #[test]
