@@ -15,6 +15,10 @@ use crate::sources::SourceItem;
 const TEXT_POOL: usize = 8 * 1024;
 /// How many texts ahead of use a pooled text is fetched for writing.
 const TEXT_PREFETCH_AHEAD: usize = 4;
+/// Batch vectors kept for reuse: as many as can be in flight (the
+/// pipeline's queue and the one it works on), so that the reader allocates
+/// none once they came back.
+const SPARE_BATCHES: usize = 8;
 /// Texts with more capacity than this are not kept (a capture of long
 /// lines must not leave the pool holding megabytes per entry).
 const POOLED_TEXT_MAX: usize = 1024;
@@ -28,6 +32,8 @@ struct Pending {
     /// freed on the other thread).
     returned: Receiver<Vec<SourceItem>>,
     texts: Vec<String>,
+    /// Batch vectors back from the pipeline, for the next batches.
+    batches: Vec<Vec<SourceItem>>,
     /// Work to do instead of waiting while the pipeline is behind.
     help: Option<Box<dyn Help>>,
 }
@@ -58,8 +64,8 @@ impl Pending {
                     self.texts.push(text);
                 }
             }
-            if self.items.capacity() < self.capacity && batch.capacity() >= self.capacity {
-                self.items = batch;
+            if batch.capacity() >= self.capacity && self.batches.len() < SPARE_BATCHES {
+                self.batches.push(batch);
             }
         }
     }
@@ -85,7 +91,10 @@ impl Pending {
             }
         };
         self.reclaim();
-        self.items.reserve(self.capacity);
+        match self.batches.pop() {
+            Some(batch) => self.items = batch,
+            None => self.items.reserve(self.capacity),
+        }
         ok
     }
 }
@@ -112,6 +121,7 @@ pub fn begin(
             tx,
             returned,
             texts: Vec::new(),
+            batches: Vec::new(),
             help,
         })
     });
@@ -286,6 +296,36 @@ mod tests {
         assert_eq!(done.load(Ordering::SeqCst), 1, "the one piece of work");
         assert_eq!(waits.load(Ordering::SeqCst), 1, "then waited");
         assert_eq!(queue.lock().unwrap().try_recv().unwrap().len(), 1);
+        end();
+    }
+
+    /// Batches come back several at a time while the reader is ahead:
+    /// every vector is kept for the next batches (none allocated anew).
+    #[test]
+    fn every_returned_batch_vector_is_reused() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let (back, returned) = std::sync::mpsc::sync_channel(8);
+        begin(2, tx, returned, None);
+        for n in 0..8 {
+            assert!(push(item(n)));
+        }
+        let sent: Vec<Vec<SourceItem>> = (0..4).map(|_| rx.try_recv().unwrap()).collect();
+        let vectors: Vec<*const SourceItem> = sent.iter().map(|b| b.as_ptr()).collect();
+        for mut batch in sent {
+            batch.clear();
+            back.send(batch).unwrap();
+        }
+        // The first send takes all four back; the next batches use them.
+        let mut reused = Vec::new();
+        for n in 8..18 {
+            assert!(push(item(n)));
+            if let Ok(b) = rx.try_recv() {
+                reused.push(b.as_ptr());
+            }
+        }
+        assert_eq!(reused.len(), 5);
+        let again = reused.iter().filter(|p| vectors.contains(p)).count();
+        assert!(again >= 4, "{again} of the four returned vectors reused");
         end();
     }
 
