@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 
 use crate::correlate::{CorrelateOptions, Correlator};
-use crate::record::{Outcome, Record};
+use crate::record::{Outcome, Record, release_certificates};
 use crate::render::Renderer;
 use crate::render::batches::{Batch, SharedFormatting};
 use crate::sources::{ItemStream, SourceItem, handoff, merge::Merge};
@@ -239,17 +239,19 @@ pub fn run(
                 }
                 for msg in wrx {
                     match msg {
-                        ToWriter::Records(records) => {
+                        ToWriter::Records(mut records) => {
                             for r in &records {
                                 renderer.record(r)?;
                             }
+                            release_certificates(&mut records);
                             let _ = rtx.try_send(records);
                         }
                         ToWriter::Batch(shared, batch) => {
-                            let (records, text) = shared.text_of(&batch);
+                            let (mut records, text) = shared.text_of(&batch);
                             let text = text?;
                             renderer.write_formatted(text.as_slice())?;
                             shared.give_back(text);
+                            release_certificates(&mut records);
                             let _ = rtx.try_send(records);
                         }
                         ToWriter::Idle => renderer.idle()?,

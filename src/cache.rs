@@ -6,24 +6,24 @@
 //! they never fault, change nothing the program sees, and compile to nothing
 //! on other architectures.
 
-/// Brings `bytes` (their last cache line, which the message parser reads
-/// first, and their first) into cache for reading.
+/// Brings `items` (the cache line of their last one, which the message
+/// parser reads first, and of their first) into cache for reading.
 #[inline]
-pub fn prefetch_read(bytes: &[u8]) {
+pub fn prefetch_read<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        if let Some(last) = bytes.last() {
+        if let Some(last) = items.last() {
             // SAFETY: SSE is part of x86_64; a prefetch is a hint that
             // never faults and reads nothing the program sees.
             unsafe {
                 _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(last).cast());
-                _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().cast());
+                _mm_prefetch::<_MM_HINT_T0>(items.as_ptr().cast());
             }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
+    let _ = items;
 }
 
 /// Asks for the first `lines` cache lines at `ptr` in a state fit for

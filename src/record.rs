@@ -16,7 +16,7 @@ use crate::hresult::HResult;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How a request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Plain HTTP: no client certificate possible.
@@ -31,7 +31,9 @@ pub enum Outcome {
     NegotiateFailed,
     /// `GetClientCertificate` failed with another error.
     GetCertFailed,
-    /// The request's last message is missing from the capture.
+    /// The request's last message is missing from the capture (and the
+    /// state of a request until its last message comes).
+    #[default]
     Incomplete,
 }
 
@@ -217,6 +219,29 @@ pub struct RequestRecord {
     /// when no `cert crc` was logged).
     #[serde(skip)]
     pub identification: Option<CertMatch>,
+}
+
+impl RequestRecord {
+    /// Lets go of the record's certificate (catalog entries are shared:
+    /// their counts change with every holder). Called by the thread that
+    /// used the record last, before it goes back to the correlating
+    /// thread for reuse: that thread then has no shared count to change.
+    pub fn release_certificate(&mut self) {
+        self.cert = None;
+        self.identification = None;
+        self.cert_warnings.clear();
+    }
+}
+
+/// Records going back for reuse: see [`RequestRecord::release_certificate`].
+pub fn release_certificates(records: &mut [Record]) {
+    for r in records {
+        if let Record::Request(q) = r
+            && q.cert_status.is_some()
+        {
+            q.release_certificate();
+        }
+    }
 }
 
 /// Counters that never showed up in an instance.
@@ -419,18 +444,18 @@ impl OutcomeCounts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    /// Boxed: records move through queues and threads, and this one is big.
+    // Every kind is boxed: records move through queues and threads by the
+    // million (a record is two words; the commonest kind is big).
     Request(Box<RequestRecord>),
-    Gap(GapRecord),
-    Orphan(OrphanRecord),
-    Unknown(UnknownRecord),
-    ModuleError(ModuleErrorRecord),
-    Recycle(RecycleRecord),
-    /// Big and rare ones are boxed, to keep the common records small.
+    Gap(Box<GapRecord>),
+    Orphan(Box<OrphanRecord>),
+    Unknown(Box<UnknownRecord>),
+    ModuleError(Box<ModuleErrorRecord>),
+    Recycle(Box<RecycleRecord>),
     Instance(Box<InstanceRecord>),
     /// One distinct client certificate (or group of unknown ones) seen.
     Certificate(Box<CertSummary>),
-    Problem(ProblemRecord),
+    Problem(Box<ProblemRecord>),
     Summary(Box<Summary>),
 }
 
@@ -454,6 +479,16 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records move through queues by the million: every kind is boxed, so
+    /// a record is a tag and a pointer whatever kinds are added.
+    #[test]
+    fn a_record_is_two_words() {
+        assert_eq!(
+            std::mem::size_of::<Record>(),
+            2 * std::mem::size_of::<usize>()
+        );
+    }
 
     #[test]
     fn outcome_counts_map_like_counting_names() {

@@ -73,6 +73,7 @@ use serde::{Serialize, Serializer};
 use super::catalog::{self, Catalog, CertInfo, FinalStates, SizeClass};
 use crate::event::EventTime;
 use crate::hash::{FxMap, FxSet};
+use crate::record::{Outcome, OutcomeCounts};
 
 /// Why unknown certificates cannot be grouped in chained mode.
 pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
@@ -136,6 +137,17 @@ pub enum IdentifiedBy {
 }
 
 impl IdentifiedBy {
+    pub const ALL: [IdentifiedBy; 3] = [
+        IdentifiedBy::PlainCrc,
+        IdentifiedBy::ChainedCrc,
+        IdentifiedBy::ChainedCrcSearch,
+    ];
+
+    /// Its place in [`IdentifiedBy::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             IdentifiedBy::PlainCrc => "plain_crc",
@@ -1284,8 +1296,7 @@ pub struct CertSighting<'a> {
     pub at: Option<DateTime<Utc>>,
     pub pid: Option<u32>,
     pub uri: Option<&'a str>,
-    /// The request's outcome name (e.g. `cert`, `error`).
-    pub outcome: &'a str,
+    pub outcome: Outcome,
 }
 
 /// One row of the per-certificate summary.
@@ -1323,21 +1334,14 @@ enum SummaryKey {
     UnknownChained(Option<u32>),
 }
 
-/// Adds one to a count by name, allocating the name only the first time.
-fn bump(counts: &mut BTreeMap<String, u64>, name: &str) {
-    match counts.get_mut(name) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(name.to_string(), 1);
-        }
-    }
-}
-
 /// Aggregates identified requests per distinct certificate. Feed requests in
 /// capture order.
 #[derive(Debug, Default)]
 pub struct CertSummaryBuilder {
+    /// The rows' text parts, filled in by [`CertSummaryBuilder::build`].
     rows: Vec<CertSummary>,
+    /// Per row, what every request updates.
+    tallies: Vec<Tally>,
     /// Rows of unknown-certificate groups.
     index: FxMap<SummaryKey, usize>,
     /// Rows of identified certificates (looked up without allocating).
@@ -1347,15 +1351,31 @@ pub struct CertSummaryBuilder {
     /// that entry alive, so the address stays its own): no 40-byte key
     /// hashed and compared per request.
     by_entry: FxMap<usize, usize>,
-    /// Per row: its pids, sorted (a handful: looked up in place).
-    pids: Vec<Vec<u32>>,
-    /// Per row: the times of its earliest and latest requests (by time,
-    /// not by arrival: live input releases requests in completion order).
-    first_times: Vec<Option<EventTime>>,
-    last_times: Vec<Option<EventTime>>,
-    /// Per row: the hashes of its URIs, in the same order (a request's URI
-    /// is compared as a number first, not with up to 20 strings).
-    uri_hashes: Vec<Vec<u64>>,
+}
+
+/// What each request adds to its row, kept together: a row is found and
+/// updated once per request, among thousands.
+#[derive(Debug, Default)]
+struct Tally {
+    requests: u64,
+    /// The times of the earliest and latest requests (by time, not by
+    /// arrival: live input releases requests in completion order).
+    first: Option<EventTime>,
+    last: Option<EventTime>,
+    outcomes: OutcomeCounts,
+    identified_by: [u64; IdentifiedBy::ALL.len()],
+    /// The certificate's validity (UTC seconds), for the requests made
+    /// outside it; `None` for unknown-certificate groups.
+    validity: Option<(i64, i64)>,
+    expired: u64,
+    not_yet_valid: u64,
+    /// Pids, sorted (a handful: looked up in place).
+    pids: Vec<u32>,
+    /// The hashes of the row's URIs, in the same order (a request's URI is
+    /// compared as a number first, not with up to 20 strings).
+    uri_hashes: Vec<u64>,
+    /// The URI list is full and known to miss some: no search needed.
+    uris_closed: bool,
 }
 
 /// Whether `a` is earlier than `b` (times of different kinds cannot be
@@ -1378,6 +1398,26 @@ impl CertSummaryBuilder {
     /// [`CertSummaryBuilder::add`] with the summary's part of the
     /// identification.
     pub fn add_match(&mut self, ident: &CertMatch, size: Option<u32>, s: &CertSighting<'_>) {
+        let i = self.row_of(ident, size);
+        self.add_to_row(i, ident, s);
+    }
+
+    /// The row of a request with this identification (added when new),
+    /// for [`CertSummaryBuilder::add_to_row`]. Its memory is fetched ahead:
+    /// finding the rows of a run of requests first, then adding them, reads
+    /// the rows of thousands of certificates for all of them at once rather
+    /// than one by one.
+    pub fn row(&mut self, ident: &CertMatch, size: Option<u32>) -> usize {
+        let i = self.row_of(ident, size);
+        let t = &self.tallies[i];
+        crate::cache::prefetch_write(std::ptr::from_ref(t).cast::<u8>(), 2);
+        crate::cache::prefetch_read(&t.pids);
+        crate::cache::prefetch_read(&t.uri_hashes);
+        i
+    }
+
+    /// The row of this identification, added when it is new.
+    fn row_of(&mut self, ident: &CertMatch, size: Option<u32>) -> usize {
         let found = match (&ident.cert, ident.unknown) {
             // By address, else (another entry with this thumbprint, not the
             // row's own) by thumbprint.
@@ -1389,110 +1429,118 @@ impl CertSummaryBuilder {
             (None, Some(k)) => self.index.get(&SummaryKey::Unknown(k)).copied(),
             (None, None) => self.index.get(&SummaryKey::UnknownChained(size)).copied(),
         };
-        let i = match found {
-            Some(i) => i,
-            None => {
-                let key = match (&ident.cert, ident.unknown) {
-                    (Some(c), _) => SummaryKey::Cert(c.thumbprint_sha1.clone()),
-                    (None, Some(k)) => SummaryKey::Unknown(k),
-                    (None, None) => SummaryKey::UnknownChained(size),
-                };
-                let note = match &key {
-                    SummaryKey::UnknownChained(_) => Some(format!(
-                        "unknown or undecoded certificates grouped by size only: {CHAINED_UNKNOWN_EXPLANATION}"
-                    )),
-                    _ => None,
-                };
-                let warnings = ident
-                    .cert
-                    .as_deref()
-                    .and_then(eku_warning)
-                    .into_iter()
-                    .collect();
-                self.rows.push(CertSummary {
-                    cert: ident.cert.clone(),
-                    unknown: ident.unknown,
-                    unknown_size: match key {
-                        SummaryKey::UnknownChained(n) => n,
-                        _ => None,
-                    },
-                    requests: 0,
-                    first_seen: None,
-                    last_seen: None,
-                    pids: Vec::new(),
-                    uris: Vec::new(),
-                    uris_truncated: false,
-                    outcomes: BTreeMap::new(),
-                    identified_by: BTreeMap::new(),
-                    expired_requests: 0,
-                    not_yet_valid_requests: 0,
-                    warnings,
-                    note,
-                });
-                self.pids.push(Vec::new());
-                self.first_times.push(None);
-                self.last_times.push(None);
-                self.uri_hashes.push(Vec::new());
-                let i = self.rows.len() - 1;
-                match key {
-                    SummaryKey::Cert(t) => {
-                        self.by_thumbprint.insert(t, i);
-                        if let Some(c) = &ident.cert {
-                            self.by_entry.insert(Arc::as_ptr(c) as usize, i);
-                        }
-                    }
-                    other => {
-                        self.index.insert(other, i);
-                    }
-                }
-                i
-            }
+        if let Some(i) = found {
+            return i;
+        }
+        let key = match (&ident.cert, ident.unknown) {
+            (Some(c), _) => SummaryKey::Cert(c.thumbprint_sha1.clone()),
+            (None, Some(k)) => SummaryKey::Unknown(k),
+            (None, None) => SummaryKey::UnknownChained(size),
         };
-        let row = &mut self.rows[i];
-        row.requests += 1;
-        if let Some(t) = s.time {
+        let note = match &key {
+            SummaryKey::UnknownChained(_) => Some(format!(
+                "unknown or undecoded certificates grouped by size only: {CHAINED_UNKNOWN_EXPLANATION}"
+            )),
+            _ => None,
+        };
+        let warnings = ident
+            .cert
+            .as_deref()
+            .and_then(eku_warning)
+            .into_iter()
+            .collect();
+        self.rows.push(CertSummary {
+            cert: ident.cert.clone(),
+            unknown: ident.unknown,
+            unknown_size: match key {
+                SummaryKey::UnknownChained(n) => n,
+                _ => None,
+            },
+            requests: 0,
+            first_seen: None,
+            last_seen: None,
+            pids: Vec::new(),
+            uris: Vec::new(),
+            uris_truncated: false,
+            outcomes: BTreeMap::new(),
+            identified_by: BTreeMap::new(),
+            expired_requests: 0,
+            not_yet_valid_requests: 0,
+            warnings,
+            note,
+        });
+        self.tallies.push(Tally {
+            validity: ident
+                .cert
+                .as_ref()
+                .map(|c| (c.not_before_ts, c.not_after_ts)),
+            ..Tally::default()
+        });
+        let i = self.rows.len() - 1;
+        match key {
+            SummaryKey::Cert(t) => {
+                self.by_thumbprint.insert(t, i);
+                if let Some(c) = &ident.cert {
+                    self.by_entry.insert(Arc::as_ptr(c) as usize, i);
+                }
+            }
+            other => {
+                self.index.insert(other, i);
+            }
+        }
+        i
+    }
+
+    /// Adds one request to its row, from [`CertSummaryBuilder::row`].
+    pub fn add_to_row(&mut self, i: usize, ident: &CertMatch, s: &CertSighting<'_>) {
+        let t = &mut self.tallies[i];
+        t.requests += 1;
+        if let Some(time) = s.time {
             // Shown as text at the end: this runs once per request.
-            let first = &mut self.first_times[i];
-            if first.is_none_or(|f| before(&t, &f)) {
-                *first = Some(t);
+            if t.first.is_none_or(|f| before(&time, &f)) {
+                t.first = Some(time);
             }
-            let last = &mut self.last_times[i];
-            if last.is_none_or(|l| !before(&t, &l)) {
-                *last = Some(t);
+            if t.last.is_none_or(|l| !before(&time, &l)) {
+                t.last = Some(time);
             }
         }
-        if let Some(p) = s.pid {
-            let pids = &mut self.pids[i];
-            if let Err(at) = pids.binary_search(&p) {
-                pids.insert(at, p);
+        if let Some(p) = s.pid
+            && let Err(at) = t.pids.binary_search(&p)
+        {
+            t.pids.insert(at, p);
+        }
+        t.outcomes.add(s.outcome);
+        if let Some(by) = ident.identified_by {
+            t.identified_by[by.index()] += 1;
+        }
+        if let (Some((not_before, not_after)), Some(at)) = (t.validity, s.at) {
+            let at = at.timestamp();
+            if at < not_before {
+                t.not_yet_valid += 1;
+            } else if at > not_after {
+                t.expired += 1;
             }
         }
-        // A full list that is already marked truncated needs no search.
         if let Some(u) = s.uri
-            && !(row.uris_truncated && row.uris.len() >= MAX_SUMMARY_URIS)
+            && !t.uris_closed
         {
             use std::hash::BuildHasher;
             let h = crate::hash::FxBuild::default().hash_one(u);
-            let hashes = &mut self.uri_hashes[i];
-            if !hashes.iter().zip(&row.uris).any(|(&k, x)| k == h && x == u) {
-                if row.uris.len() < MAX_SUMMARY_URIS {
-                    row.uris.push(u.to_string());
-                    hashes.push(h);
+            let uris = &mut self.rows[i].uris;
+            if !t
+                .uri_hashes
+                .iter()
+                .zip(uris.iter())
+                .any(|(&k, x)| k == h && x == u)
+            {
+                if uris.len() < MAX_SUMMARY_URIS {
+                    uris.push(u.to_string());
+                    t.uri_hashes.push(h);
                 } else {
-                    row.uris_truncated = true;
+                    // A full list that is marked truncated needs no search.
+                    self.rows[i].uris_truncated = true;
+                    t.uris_closed = true;
                 }
-            }
-        }
-        bump(&mut row.outcomes, s.outcome);
-        if let Some(by) = ident.identified_by {
-            bump(&mut row.identified_by, by.as_str());
-        }
-        if let (Some(c), Some(at)) = (&ident.cert, s.at) {
-            let t = at.timestamp();
-            if t < c.not_before_ts {
-                row.not_yet_valid_requests += 1;
-            } else if t > c.not_after_ts {
-                row.expired_requests += 1;
             }
         }
     }
@@ -1503,12 +1551,25 @@ impl CertSummaryBuilder {
         let mut rows: Vec<CertSummary> = self
             .rows
             .into_iter()
-            .zip(self.pids)
-            .zip(self.first_times.into_iter().zip(self.last_times))
-            .map(|((mut r, p), (first, last))| {
-                r.pids = p;
-                r.first_seen = first.map(|t| t.to_string());
-                r.last_seen = last.map(|t| t.to_string());
+            .zip(self.tallies)
+            .map(|(mut r, t)| {
+                r.requests = t.requests;
+                r.pids = t.pids;
+                r.first_seen = t.first.map(|t| t.to_string());
+                r.last_seen = t.last.map(|t| t.to_string());
+                r.outcomes = t
+                    .outcomes
+                    .to_map()
+                    .into_iter()
+                    .map(|(k, n)| (k.to_string(), n))
+                    .collect();
+                r.identified_by = IdentifiedBy::ALL
+                    .iter()
+                    .filter(|by| t.identified_by[by.index()] > 0)
+                    .map(|by| (by.as_str().to_string(), t.identified_by[by.index()]))
+                    .collect();
+                r.expired_requests = t.expired;
+                r.not_yet_valid_requests = t.not_yet_valid;
                 if let Some(c) = &r.cert {
                     if r.expired_requests > 0 {
                         r.warnings.push(format!(

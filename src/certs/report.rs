@@ -239,6 +239,7 @@ mod tests {
     use super::*;
 
     use crate::certs::test_data as data;
+    use crate::record::Outcome;
 
     fn expected() -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(data("expected.json")).unwrap()).unwrap()
@@ -337,7 +338,7 @@ mod tests {
                 Some(size),
                 &CertSighting {
                     pid: Some(7),
-                    outcome: "cert",
+                    outcome: Outcome::CertOk,
                     ..Default::default()
                 },
             );
@@ -353,7 +354,7 @@ mod tests {
             Some(1),
             &CertSighting {
                 pid: Some(7),
-                outcome: "cert",
+                outcome: Outcome::CertOk,
                 ..Default::default()
             },
         );

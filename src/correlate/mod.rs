@@ -333,6 +333,8 @@ pub struct Correlator {
     certs: CertSummaryBuilder,
     /// Records at the front of `out` already added to `certs`.
     certs_noted: usize,
+    /// Room for [`Correlator::note_certificates`]' rows.
+    cert_rows: Vec<usize>,
 }
 
 /// Which open requests a message can go to.
@@ -362,6 +364,7 @@ impl Correlator {
             certs: CertSummaryBuilder::new(),
             spare: Vec::new(),
             certs_noted: 0,
+            cert_rows: Vec::new(),
         }
     }
 
@@ -399,21 +402,33 @@ impl Correlator {
     fn note_certificates(&mut self) {
         let from = self.certs_noted.min(self.out.len());
         self.certs_noted = self.out.len();
-        for r in &self.out[from..] {
-            if let Record::Request(q) = r
-                && q.cert_crc.is_some()
-                && let Some(ident) = &q.identification
-            {
-                let sighting = CertSighting {
-                    time: q.time,
-                    at: q.time.and_then(|t| t.to_utc_lossy()),
-                    pid: q.pid,
-                    uri: Some(&q.uri),
-                    outcome: q.outcome.as_str(),
-                };
-                self.certs.add_match(ident, q.cert_size, &sighting);
-            }
+        // Rows first (fetched ahead), then the counts.
+        let mut rows = std::mem::take(&mut self.cert_rows);
+        rows.clear();
+        for (q, ident) in self.out[from..].iter().filter_map(certificate_of) {
+            rows.push(self.certs.row(ident, q.cert_size));
         }
+        for ((q, ident), &row) in self.out[from..]
+            .iter()
+            .filter_map(certificate_of)
+            .zip(&rows)
+        {
+            let sighting = CertSighting {
+                time: q.time,
+                // For the validity of a certificate (none in a group of
+                // unknown ones).
+                at: ident
+                    .cert
+                    .as_ref()
+                    .and(q.time)
+                    .and_then(|t| t.to_utc_lossy()),
+                pid: q.pid,
+                uri: Some(&q.uri),
+                outcome: q.outcome,
+            };
+            self.certs.add_to_row(row, ident, &sighting);
+        }
+        self.cert_rows = rows;
     }
 
     pub fn set_inputs(&mut self, inputs: Vec<String>) {
@@ -433,11 +448,11 @@ impl Correlator {
             .input_problems
             .entry(p.kind.as_str())
             .or_insert(0) += 1;
-        self.out.push(Record::Problem(ProblemRecord {
+        self.out.push(Record::Problem(Box::new(ProblemRecord {
             kind: p.kind.as_str(),
             detail: p.detail.clone(),
             source: p.origin,
-        }));
+        })));
     }
 
     /// Emits requests whose settle time has passed in every instance (call
@@ -476,14 +491,14 @@ impl Correlator {
 
     fn unknown(&mut self, kind: &'static str, ev: &TraceEvent) {
         if self.opts.show_unknown {
-            self.out.push(Record::Unknown(UnknownRecord {
+            self.out.push(Record::Unknown(Box::new(UnknownRecord {
                 kind,
                 pid: ev.pid,
                 tid: ev.tid,
                 text: ev.text.clone(),
                 time: ev.time,
                 source: ev.origin,
-            }));
+            })));
         }
     }
 
@@ -510,14 +525,14 @@ impl Correlator {
         close_instance(old, true, &mut self.out, &mut self.summary);
         self.summary.instances += 1;
         self.summary.recycles += 1;
-        self.out.push(Record::Recycle(RecycleRecord {
+        self.out.push(Record::Recycle(Box::new(RecycleRecord {
             instance: id,
             pid: ev.pid,
             reason,
             previous: Some(previous),
             time: ev.time,
             source: ev.origin,
-        }));
+        })));
     }
 
     fn module_message(&mut self, m: Message<'_>, ev: &TraceEvent) {
@@ -538,7 +553,7 @@ impl Correlator {
                         source: ev.origin,
                     };
                     self.summary.recycles += 1;
-                    self.out.push(Record::Recycle(rec));
+                    self.out.push(Record::Recycle(Box::new(rec)));
                 } else {
                     self.restart(ev, InstanceStart::ModuleLoad);
                     self.process(ev).instance.loaded = true;
@@ -619,7 +634,7 @@ impl Correlator {
                 if let Some(h) = hresult {
                     *summary.hresult_counts.entry(h).or_insert(0) += 1;
                 }
-                out.push(Record::ModuleError(ModuleErrorRecord {
+                out.push(Record::ModuleError(Box::new(ModuleErrorRecord {
                     instance: Some(inst.id.clone()),
                     pid: ev.pid,
                     text: ev.text.clone(),
@@ -628,7 +643,7 @@ impl Correlator {
                     hresult_hint: hresult.map(HResult::hint),
                     time: ev.time,
                     source: ev.origin,
-                }));
+                })));
             }
             Message::ViewClear { .. }
             | Message::ModuleLoad
@@ -704,6 +719,14 @@ impl Correlator {
     /// Records produced so far, as a vector.
     pub fn take_records(&mut self) -> Vec<Record> {
         self.swap_records(Vec::new())
+    }
+}
+
+/// A request record that logged a `cert crc`, with its identification.
+fn certificate_of(r: &Record) -> Option<(&RequestRecord, &CertMatch)> {
+    match r {
+        Record::Request(q) if q.cert_crc.is_some() => Some((q, q.identification.as_ref()?)),
+        _ => None,
     }
 }
 
@@ -1093,48 +1116,105 @@ fn start_request(
     {
         finish(inst, i);
     }
-    // A recycled record keeps its URI's allocation.
-    let mut boxed = spare.pop();
-    let mut uri_text = boxed
-        .as_mut()
-        .map(|b| std::mem::take(&mut b.uri))
-        .unwrap_or_default();
-    uri_text.clear();
-    uri_text.push_str(uri);
-    let record = RequestRecord {
-        instance: inst.id.clone(),
-        host: ev.host().map(str::to_owned),
-        pid: ev.pid,
-        tid: ev.tid,
-        cnt,
-        uri: uri_text,
-        time: ev.time,
-        time_kind: ev.time.map(|t| t.kind()),
-        end_time: ev.time,
-        outcome: Outcome::Incomplete,
-        hresult: None,
-        hresult_name: None,
-        hresult_hint: None,
-        cert_size: None,
-        cert_crc: None,
-        previously_negotiated: None,
-        fcc_neg: None,
-        forced_negotiation: None,
-        assignment: Assignment::Exact,
-        duplicate_cnt: seen.duplicate,
-        source: ev.origin,
-        messages: 1,
-        cert: None,
-        cert_status: None,
-        cert_warnings: Vec::new(),
-        identification: None,
-    };
-    let mut record = match boxed {
+    let duplicate_cnt = seen.duplicate;
+    let popped = spare.pop();
+    // The next one was last written on another core: ask for it now, it is
+    // needed a few messages on.
+    if let Some(next) = spare.last() {
+        crate::cache::prefetch_write(
+            std::ptr::from_ref::<RequestRecord>(next).cast::<u8>(),
+            std::mem::size_of::<RequestRecord>().div_ceil(64),
+        );
+    }
+    let mut record = match popped {
+        // A recycled record is rewritten in place (it keeps its URI's
+        // allocation, and no new record is built to be copied over it).
         Some(mut b) => {
-            *b = record;
+            let RequestRecord {
+                instance,
+                host,
+                pid,
+                tid,
+                cnt: record_cnt,
+                uri: record_uri,
+                time,
+                time_kind,
+                end_time,
+                outcome,
+                hresult,
+                hresult_name,
+                hresult_hint,
+                cert_size,
+                cert_crc,
+                previously_negotiated,
+                fcc_neg,
+                forced_negotiation,
+                assignment,
+                duplicate_cnt: duplicate,
+                source,
+                messages,
+                cert,
+                cert_status,
+                cert_warnings,
+                identification,
+            } = &mut *b;
+            instance.clone_from(&inst.id);
+            *host = ev.host().map(str::to_owned);
+            *pid = ev.pid;
+            *tid = ev.tid;
+            *record_cnt = cnt;
+            record_uri.clear();
+            record_uri.push_str(uri);
+            *time = ev.time;
+            *time_kind = ev.time.map(|t| t.kind());
+            *end_time = ev.time;
+            *outcome = Outcome::Incomplete;
+            *hresult = None;
+            *hresult_name = None;
+            *hresult_hint = None;
+            *cert_size = None;
+            *cert_crc = None;
+            *previously_negotiated = None;
+            *fcc_neg = None;
+            *forced_negotiation = None;
+            *assignment = Assignment::Exact;
+            *duplicate = duplicate_cnt;
+            *source = ev.origin;
+            *messages = 1;
+            *cert = None;
+            *cert_status = None;
+            cert_warnings.clear();
+            *identification = None;
             b
         }
-        None => Box::new(record),
+        None => Box::new(RequestRecord {
+            instance: inst.id.clone(),
+            host: ev.host().map(str::to_owned),
+            pid: ev.pid,
+            tid: ev.tid,
+            cnt,
+            uri: uri.to_owned(),
+            time: ev.time,
+            time_kind: ev.time.map(|t| t.kind()),
+            end_time: ev.time,
+            outcome: Outcome::Incomplete,
+            hresult: None,
+            hresult_name: None,
+            hresult_hint: None,
+            cert_size: None,
+            cert_crc: None,
+            previously_negotiated: None,
+            fcc_neg: None,
+            forced_negotiation: None,
+            assignment: Assignment::Exact,
+            duplicate_cnt,
+            source: ev.origin,
+            messages: 1,
+            cert: None,
+            cert_status: None,
+            cert_warnings: Vec::new(),
+            identification: None,
+        }),
     };
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
@@ -1167,7 +1247,7 @@ fn push_gaps(
         inst.missing += g.missing;
         summary.gaps += 1;
         summary.missing_requests += g.missing;
-        out.push(Record::Gap(GapRecord {
+        out.push(Record::Gap(Box::new(GapRecord {
             instance: inst.id.clone(),
             pid: inst.id.pid,
             from_cnt: g.from,
@@ -1175,7 +1255,7 @@ fn push_gaps(
             missing: g.missing,
             read_race: g.read_race,
             time,
-        }));
+        })));
     }
 }
 
@@ -1253,7 +1333,7 @@ fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<R
         // kind taken earlier by an open request may have been this one's.
         inst.taint_all();
     }
-    out.push(Record::Orphan(OrphanRecord {
+    out.push(Record::Orphan(Box::new(OrphanRecord {
         instance: Some(inst.id.clone()),
         pid: ev.pid,
         tid: ev.tid,
@@ -1261,7 +1341,7 @@ fn orphan(inst: &mut Instance, m: &Message<'_>, ev: &TraceEvent, out: &mut Vec<R
         text: ev.text.clone(),
         time: ev.time,
         source: ev.origin,
-    }));
+    })));
 }
 
 /// Ends an instance: open requests become `incomplete`, held ones are

@@ -707,3 +707,50 @@ fn preparsed_events_correlate_as_parsed_ones() {
         serde_json::to_string(&b).unwrap()
     );
 }
+
+/// Request records handed back for reuse (as the writer hands them back,
+/// after letting go of their certificates, or as they are) are rewritten
+/// whole: the output is the same as with fresh records.
+#[test]
+fn reused_records_leave_no_trace() {
+    let certs = crate::demo::demo_certificates();
+    let sim = Simulation::run(&SimConfig::realistic(5, 1500, certs));
+    let log = sim.debugview_log();
+    let opts = || CorrelateOptions {
+        certs: Some(std::sync::Arc::new(crate::certs::demo_catalog())),
+        ..CorrelateOptions::default()
+    };
+    let json = |r: &Record| serde_json::to_string(r).unwrap();
+    let fresh: Vec<String> = records_of(&log, opts()).iter().map(json).collect();
+    for release in [true, false] {
+        let src = TextSource::new(log.as_bytes(), "sim.log".into(), ReadOptions::default());
+        let mut c = Correlator::new(opts());
+        let mut out = Vec::new();
+        let mut reused = 0;
+        let mut pass_on = |c: &mut Correlator, out: &mut Vec<String>| {
+            let mut records = c.take_records();
+            out.extend(records.iter().map(json));
+            if release {
+                crate::record::release_certificates(&mut records);
+            }
+            reused += records
+                .iter()
+                .filter(|r| matches!(r, Record::Request(_)))
+                .count();
+            c.recycle(&mut records);
+        };
+        for item in src {
+            if let SourceItem::Event(e) = item {
+                c.push_event(&e);
+            }
+            pass_on(&mut c, &mut out);
+        }
+        c.finish();
+        pass_on(&mut c, &mut out);
+        assert!(reused > 1000, "{reused}");
+        assert_eq!(out.len(), fresh.len());
+        if let Some((a, b)) = out.iter().zip(&fresh).find(|(a, b)| a != b) {
+            panic!("released first: {release}\nreused: {a}\nfresh:  {b}");
+        }
+    }
+}

@@ -228,7 +228,7 @@ mod tests {
     use crate::record::{GapRecord, InstanceId};
 
     fn gap(n: u64) -> Record {
-        Record::Gap(GapRecord {
+        Record::Gap(Box::new(GapRecord {
             instance: InstanceId {
                 host: None,
                 pid: Some(7),
@@ -240,7 +240,7 @@ mod tests {
             missing: 1,
             read_race: 0,
             time: None,
-        })
+        }))
     }
 
     /// One line per record: the gap's first counter.

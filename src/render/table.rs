@@ -378,7 +378,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
                 o.source.to_string(),
                 format!("no open request could take it: {}", o.text),
             ),
-            Record::Unknown(u) => self.unknown.push(u.clone()),
+            Record::Unknown(u) => self.unknown.push((**u).clone()),
             Record::Certificate(c) => self.certificates.push((**c).clone()),
             Record::Problem(_) => {}
             Record::Summary(s) => self.summary = Some((**s).clone()),

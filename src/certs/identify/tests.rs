@@ -445,7 +445,7 @@ fn certs_identify_warnings_and_summary() {
                 at: Some(at),
                 pid: Some(*pid),
                 uri: Some(uri),
-                outcome: "cert",
+                outcome: Outcome::CertOk,
             },
         );
     }
@@ -454,7 +454,7 @@ fn certs_identify_warnings_and_summary() {
         &id,
         Some(321),
         &CertSighting {
-            outcome: "cert",
+            outcome: Outcome::CertOk,
             ..Default::default()
         },
     );
@@ -877,7 +877,7 @@ fn certs_summary_times_are_earliest_and_latest_whatever_the_order() {
             &CertSighting {
                 time: Some(EventTime::Elapsed(secs)),
                 pid: Some(7),
-                outcome: "cert",
+                outcome: Outcome::CertOk,
                 ..Default::default()
             },
         );
@@ -947,7 +947,7 @@ fn certs_summary_rows_by_entry_and_by_thumbprint() {
             Some(cert.der_size),
             &CertSighting {
                 pid: Some(pid),
-                outcome: "cert_ok",
+                outcome: Outcome::CertOk,
                 ..Default::default()
             },
         );
