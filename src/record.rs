@@ -209,7 +209,7 @@ pub struct RequestRecord {
     pub messages: u32,
     /// The client certificate, when its (size, CRC) identified one of the
     /// catalog (`--certs`); null otherwise.
-    pub cert: Option<Box<CertRecord>>,
+    pub cert: Option<CertRecord>,
     /// `identified`, `ambiguous` (several catalog certificates fit),
     /// `unknown` (none fits); null when no `cert crc` was logged.
     pub cert_status: Option<&'static str>,

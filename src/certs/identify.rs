@@ -1024,6 +1024,15 @@ impl ChainDecoder {
     }
 
     fn resolve(&self, id: &mut Identification, cat: &Catalog, hits: &[u32], by: IdentifiedBy) {
+        // The common case, one certificate (perhaps found more than once),
+        // without a list.
+        if let Some(&one) = hits.first()
+            && hits.iter().all(|&h| h == one)
+        {
+            id.cert = Some(Arc::clone(cat.cert(one)));
+            id.identified_by = Some(by);
+            return;
+        }
         let mut uniq: Vec<u32> = hits.to_vec();
         uniq.sort_unstable();
         uniq.dedup();

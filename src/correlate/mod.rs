@@ -924,7 +924,7 @@ fn observe_crc(inst: &mut Instance, request: Option<usize>, crc: u32) {
 }
 
 fn set_identification(rec: &mut RequestRecord, ident: Identification) {
-    rec.cert = ident.record().map(Box::new);
+    rec.cert = ident.record();
     rec.cert_status = Some(if ident.cert.is_some() {
         "identified"
     } else if ident.ambiguous {
@@ -932,7 +932,12 @@ fn set_identification(rec: &mut RequestRecord, ident: Identification) {
     } else {
         "unknown"
     });
-    rec.identification = Some(CertMatch::from(&ident));
+    // The certificate moves (its count is shared with other threads).
+    rec.identification = Some(CertMatch {
+        cert: ident.cert,
+        unknown: ident.unknown,
+        identified_by: ident.identified_by,
+    });
 }
 
 fn step_class(s: Step) -> usize {
