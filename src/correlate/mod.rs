@@ -247,27 +247,31 @@ struct Process {
 #[derive(Debug, Default)]
 struct ProcessTable {
     list: Vec<Process>,
+    /// Processes of a named host.
     index: FxMap<ProcessKey, usize>,
+    /// Processes without a host (DebugView, plain text: most inputs), by
+    /// pid alone: no key to build and hash per message.
+    hostless: FxMap<Option<u32>, usize>,
     last_hostless: Option<(Option<u32>, usize)>,
 }
 
 impl ProcessTable {
     fn position(&mut self, host: Option<&str>, pid: Option<u32>) -> Option<usize> {
-        if host.is_none()
-            && let Some((last_pid, i)) = self.last_hostless
-            && last_pid == pid
-        {
+        let Some(host) = host else {
+            if let Some((last_pid, i)) = self.last_hostless
+                && last_pid == pid
+            {
+                return Some(i);
+            }
+            let i = *self.hostless.get(&pid)?;
+            self.last_hostless = Some((pid, i));
             return Some(i);
-        }
+        };
         let key = ProcessKey {
-            host: host.map(str::to_owned),
+            host: Some(host.to_owned()),
             pid,
         };
-        let i = *self.index.get(&key)?;
-        if host.is_none() {
-            self.last_hostless = Some((pid, i));
-        }
-        Some(i)
+        self.index.get(&key).copied()
     }
 
     fn get_mut(&mut self, host: Option<&str>, pid: Option<u32>) -> Option<&mut Process> {
@@ -285,13 +289,21 @@ impl ProcessTable {
         let i = match self.position(host, pid) {
             Some(i) => i,
             None => {
-                let key = ProcessKey {
-                    host: host.map(str::to_owned),
-                    pid,
-                };
                 self.list.push(new());
-                self.index.insert(key, self.list.len() - 1);
-                self.list.len() - 1
+                let i = self.list.len() - 1;
+                match host {
+                    Some(host) => {
+                        let key = ProcessKey {
+                            host: Some(host.to_owned()),
+                            pid,
+                        };
+                        self.index.insert(key, i);
+                    }
+                    None => {
+                        self.hostless.insert(pid, i);
+                    }
+                }
+                i
             }
         };
         &mut self.list[i]
@@ -308,6 +320,7 @@ impl ProcessTable {
     /// Empties the table, handing over its processes.
     fn take_all(&mut self) -> Vec<Process> {
         self.index.clear();
+        self.hostless.clear();
         self.last_hostless = None;
         std::mem::take(&mut self.list)
     }
