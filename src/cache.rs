@@ -6,19 +6,22 @@
 //! they never fault, change nothing the program sees, and compile to nothing
 //! on other architectures.
 
-/// Brings `items` (the cache line of their last one, which the message
-/// parser reads first, and of their first) into cache for reading.
+/// Brings the memory of `items` into cache for reading: the cache line of
+/// its last byte (which the message parser reads first) and of its first.
 #[inline]
 pub fn prefetch_read<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        if let Some(last) = items.last() {
+        let bytes = std::mem::size_of_val(items);
+        if bytes > 0 {
+            let first = items.as_ptr().cast::<i8>();
             // SAFETY: SSE is part of x86_64; a prefetch is a hint that
-            // never faults and reads nothing the program sees.
+            // never faults and reads nothing the program sees (the last
+            // byte's address is within `items`).
             unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(last).cast());
-                _mm_prefetch::<_MM_HINT_T0>(items.as_ptr().cast());
+                _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(bytes - 1));
+                _mm_prefetch::<_MM_HINT_T0>(first);
             }
         }
     }

@@ -631,12 +631,17 @@ pub fn load_ordered(paths: &[PathBuf]) -> (Vec<Arc<CertInfo>>, Vec<CatalogWarnin
     load_ordered_on(paths, None)
 }
 
-/// [`load_ordered`] with the files read by `threads` threads (by default,
-/// one per core, fewer for few files).
+/// [`load_ordered`] with the files read by at most `threads` threads (by
+/// default, one per core).
 fn load_ordered_on(
     paths: &[PathBuf],
     threads: Option<usize>,
 ) -> (Vec<Arc<CertInfo>>, Vec<CatalogWarning>) {
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_LOAD_THREADS)
+    });
     let mut walk = Walk::default();
     for p in paths {
         walk.path(p);
@@ -831,23 +836,17 @@ impl Walk {
 /// not read.
 type FileRead = Result<(Vec<CertInfo>, Vec<String>), String>;
 
-/// Reads and parses the walk's files on every core (a catalog can hold
-/// thousands of files, and reading the capture starts once it is loaded);
-/// the answers come back in the walk's order (`None` for its problems, and
-/// for files a failed thread did not finish).
-fn read_files(found: &[Found], threads: Option<usize>) -> Vec<Option<FileRead>> {
+/// Reads and parses the walk's files on up to `threads` threads (a catalog
+/// can hold thousands of files, and reading the capture starts once it is
+/// loaded; few files are not worth a thread); the answers come back in the
+/// walk's order (`None` for its problems, and for files a failed thread
+/// did not finish).
+fn read_files(found: &[Found], threads: usize) -> Vec<Option<FileRead>> {
     let files = found
         .iter()
         .filter(|f| matches!(f, Found::File { .. }))
         .count();
-    let threads = threads
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(MAX_LOAD_THREADS)
-                .min(files.div_ceil(FILES_PER_LOAD_THREAD))
-        })
-        .max(1);
+    let threads = threads.min(files.div_ceil(FILES_PER_LOAD_THREAD)).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -1145,7 +1144,7 @@ mod tests {
         for v in &vanished {
             std::fs::remove_file(v).unwrap();
         }
-        let read = read_files(&walk.found, Some(2));
+        let read = read_files(&walk.found, 2);
         let gone = read
             .iter()
             .flatten()

@@ -198,6 +198,18 @@ impl From<&Identification> for CertMatch {
     }
 }
 
+/// The certificate moves (no clone: a catalog entry's count is shared
+/// between threads).
+impl From<Identification> for CertMatch {
+    fn from(id: Identification) -> Self {
+        CertMatch {
+            cert: id.cert,
+            unknown: id.unknown,
+            identified_by: id.identified_by,
+        }
+    }
+}
+
 /// Groups unknown certificates in plain mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct UnknownCertKey {
@@ -1383,7 +1395,9 @@ struct Tally {
     /// The hashes of the row's URIs, in the same order (a request's URI is
     /// compared as a number first, not with up to 20 strings).
     uri_hashes: Vec<u64>,
-    /// The URI list is full and known to miss some: no search needed.
+    /// The URI list is full and known to miss some: no search needed. (The
+    /// row's `uris_truncated`, kept here too: the row itself is not read
+    /// per request.)
     uris_closed: bool,
 }
 

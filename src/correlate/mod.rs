@@ -945,12 +945,7 @@ fn set_identification(rec: &mut RequestRecord, ident: Identification) {
     } else {
         "unknown"
     });
-    // The certificate moves (its count is shared with other threads).
-    rec.identification = Some(CertMatch {
-        cert: ident.cert,
-        unknown: ident.unknown,
-        identified_by: ident.identified_by,
-    });
+    rec.identification = Some(CertMatch::from(ident));
 }
 
 fn step_class(s: Step) -> usize {
@@ -1205,6 +1200,8 @@ fn start_request(
             *identification = None;
             b
         }
+        // The same values as a fresh record (`reused_records_leave_no_trace`
+        // holds the two ways equal).
         None => Box::new(RequestRecord {
             instance: inst.id.clone(),
             host: ev.host().map(str::to_owned),

@@ -15,9 +15,9 @@ use crate::sources::SourceItem;
 const TEXT_POOL: usize = 8 * 1024;
 /// How many texts ahead of use a pooled text is fetched for writing.
 const TEXT_PREFETCH_AHEAD: usize = 4;
-/// Batch vectors kept for reuse: as many as can be in flight (the
-/// pipeline's queue and the one it works on), so that the reader allocates
-/// none once they came back.
+/// Batch vectors kept for reuse: as many as the pipeline's way back holds
+/// (several come back at once while the reader is ahead), so that the
+/// reader allocates none once they came back.
 const SPARE_BATCHES: usize = 8;
 /// Texts with more capacity than this are not kept (a capture of long
 /// lines must not leave the pool holding megabytes per entry).
