@@ -16,8 +16,6 @@ pub mod correlate;
 pub mod demo;
 pub mod etl;
 pub mod event;
-pub mod generate;
-pub mod hash;
 pub mod hresult;
 pub mod live;
 pub mod parse;

@@ -17,7 +17,7 @@ use sha1::Digest as _;
 use x509_parser::prelude::*;
 
 use super::crc::{self, ShiftOp};
-use crate::hash::FxMap;
+use rustc_hash::FxHashMap;
 
 /// Files larger than this are not read (no certificate file is that big).
 pub const MAX_FILE_SIZE: u64 = 1 << 20;
@@ -433,10 +433,10 @@ pub(crate) fn key(size: u32, crc: u32) -> u64 {
 #[derive(Debug, Default)]
 pub struct Catalog {
     certs: Vec<Arc<CertInfo>>,
-    by_key: FxMap<u64, Slot>,
+    by_key: FxHashMap<u64, Slot>,
     classes: Vec<SizeClass>,
-    class_of_size: FxMap<u32, usize>,
-    by_thumb: FxMap<[u8; 20], u32>,
+    class_of_size: FxHashMap<u32, usize>,
+    by_thumb: FxHashMap<[u8; 20], u32>,
     duplicates: usize,
 }
 

@@ -72,8 +72,8 @@ use serde::{Serialize, Serializer};
 
 use super::catalog::{self, Catalog, CertInfo, FinalStates, SizeClass};
 use crate::event::EventTime;
-use crate::hash::{FxMap, FxSet};
 use crate::record::{Outcome, OutcomeCounts};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Why unknown certificates cannot be grouped in chained mode.
 pub const CHAINED_UNKNOWN_EXPLANATION: &str = "with the chained CRC the logged value depends on every certificate the worker process hashed before, so two requests with the same certificate log unrelated values; a certificate that is not in the catalog can only be described by its size (add it with --certs to name and group it)";
@@ -595,7 +595,7 @@ pub struct ChainDecoder {
     pending_unknown: u32,
     pending_certs: Vec<Option<u32>>,
     evidence: ModeEvidence,
-    seen: FxSet<u64>,
+    seen: FxHashSet<u64>,
     observations: u64,
     identified: u64,
     /// Recent observations nothing explained (not ambiguous), for
@@ -1364,14 +1364,14 @@ pub struct CertSummaryBuilder {
     /// Per row, what every request updates.
     tallies: Vec<Tally>,
     /// Rows of unknown-certificate groups.
-    index: FxMap<SummaryKey, usize>,
+    index: FxHashMap<SummaryKey, usize>,
     /// Rows of identified certificates (looked up without allocating).
-    by_thumbprint: FxMap<String, usize>,
+    by_thumbprint: FxHashMap<String, usize>,
     /// The same rows by the address of the catalog entry that started
     /// them (a catalog holds each certificate once, and the row keeps
     /// that entry alive, so the address stays its own): no 40-byte key
     /// hashed and compared per request.
-    by_entry: FxMap<usize, usize>,
+    by_entry: FxHashMap<usize, usize>,
 }
 
 /// What each request adds to its row, kept together: a row is found and
@@ -1548,7 +1548,7 @@ impl CertSummaryBuilder {
             && !t.uris_closed
         {
             use std::hash::BuildHasher;
-            let h = crate::hash::FxBuild::default().hash_one(u);
+            let h = rustc_hash::FxBuildHasher.hash_one(u);
             let uris = &mut self.rows[i].uris;
             if !t
                 .uri_hashes

@@ -35,7 +35,6 @@ use crate::certs::{
     DecoderConfig, Identification, eku_warning, validity_warning,
 };
 use crate::event::{EventTime, Origin, TraceEvent};
-use crate::hash::FxMap;
 use crate::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
@@ -45,6 +44,7 @@ use crate::record::{
 };
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
+use rustc_hash::FxHashMap;
 use timing::DelayModel;
 
 /// An open request is closed as `incomplete` once this many later requests
@@ -235,7 +235,7 @@ struct Process {
     instance: Instance,
     ordinal: u32,
     /// tid → index of the request open on that thread (by cnt/start index).
-    threads: FxMap<u32, u64>,
+    threads: FxHashMap<u32, u64>,
     /// Room for the open requests a message may belong to (kept, so
     /// routing a message allocates nothing).
     candidates: Vec<usize>,
@@ -248,10 +248,10 @@ struct Process {
 struct ProcessTable {
     list: Vec<Process>,
     /// Processes of a named host.
-    index: FxMap<ProcessKey, usize>,
+    index: FxHashMap<ProcessKey, usize>,
     /// Processes without a host (DebugView, plain text: most inputs), by
     /// pid alone: no key to build and hash per message.
-    hostless: FxMap<Option<u32>, usize>,
+    hostless: FxHashMap<Option<u32>, usize>,
     last_hostless: Option<(Option<u32>, usize)>,
 }
 
@@ -785,7 +785,7 @@ fn process_entry<'a>(
                 opts.decoder(),
             ),
             ordinal: 1,
-            threads: FxMap::default(),
+            threads: FxHashMap::default(),
             candidates: Vec::new(),
         }
     })
