@@ -3,10 +3,15 @@
 //! "orphans":[…],"module_errors":[…],"recycles":[…],"unknown":[…],
 //! "problems":[…],"summary":{…}}`. Each element carries the same fields as
 //! its NDJSON line.
+//!
+//! The document streams: requests (by far the most records) are written
+//! as they come; the other groups are held until the end, so memory is
+//! bounded by those (instances, gaps, certificates...), not by the input.
 
 use std::io::{self, Write};
 
 use crate::record::{Record, SCHEMA_VERSION};
+use crate::record_json::RecordBuf;
 use crate::render::Renderer;
 use crate::render::ndjson::write_record;
 
@@ -24,35 +29,60 @@ const GROUPS: [(&str, &str); 9] = [
 
 pub struct JsonRenderer<W: Write> {
     out: W,
-    /// Serialized records per group (the document needs all of them).
+    /// Whether the document and its `requests` array are open.
+    started: bool,
+    requests: u64,
+    /// Serialized records of the groups after `requests`.
     groups: Vec<Vec<u8>>,
     summary: Option<Vec<u8>>,
+    buf: RecordBuf,
 }
 
 impl<W: Write> JsonRenderer<W> {
     pub fn new(out: W) -> Self {
         JsonRenderer {
             out,
+            started: false,
+            requests: 0,
             groups: vec![Vec::new(); GROUPS.len()],
             summary: None,
+            buf: RecordBuf::default(),
         }
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.started = true;
+            write!(
+                self.out,
+                "{{\"schema_version\":{SCHEMA_VERSION},\"requests\":"
+            )?;
+        }
+        Ok(())
     }
 }
 
 impl<W: Write> Renderer for JsonRenderer<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
-        let mut buf = crate::record_json::RecordBuf::default();
-        write_record(&mut buf, record)?;
-        let buf = buf.as_slice().to_vec();
-        if let Record::Summary(_) = record {
-            self.summary = Some(buf);
-            return Ok(());
-        }
-        let name = record.type_name();
-        if let Some(i) = GROUPS.iter().position(|(t, _)| *t == name) {
-            let g = &mut self.groups[i];
-            g.push(if g.is_empty() { b'[' } else { b',' });
-            g.extend_from_slice(&buf);
+        self.buf.clear();
+        write_record(&mut self.buf, record)?;
+        match record {
+            Record::Summary(_) => self.summary = Some(self.buf.as_slice().to_vec()),
+            Record::Request(_) => {
+                self.start()?;
+                let sep = if self.requests == 0 { b"[" } else { b"," };
+                self.requests += 1;
+                self.out.write_all(sep)?;
+                self.out.write_all(self.buf.as_slice())?;
+            }
+            _ => {
+                let name = record.type_name();
+                if let Some(i) = GROUPS.iter().position(|(t, _)| *t == name) {
+                    let g = &mut self.groups[i];
+                    g.push(if g.is_empty() { b'[' } else { b',' });
+                    g.extend_from_slice(self.buf.as_slice());
+                }
+            }
         }
         Ok(())
     }
@@ -62,8 +92,10 @@ impl<W: Write> Renderer for JsonRenderer<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        write!(self.out, "{{\"schema_version\":{SCHEMA_VERSION}")?;
-        for (i, (_, key)) in GROUPS.iter().enumerate() {
+        self.start()?;
+        self.out
+            .write_all(if self.requests == 0 { b"[]" } else { b"]" })?;
+        for (i, (_, key)) in GROUPS.iter().enumerate().skip(1) {
             write!(self.out, ",\"{key}\":")?;
             let g = &self.groups[i];
             if g.is_empty() {
