@@ -21,7 +21,6 @@ pub mod live;
 pub mod parse;
 pub mod provider;
 pub mod record;
-pub mod record_json;
 pub mod render;
 pub mod simulate;
 pub mod sources;

@@ -98,6 +98,15 @@ pub enum Assignment {
     Inferred,
 }
 
+impl Assignment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assignment::Exact => "exact",
+            Assignment::Inferred => "inferred",
+        }
+    }
+}
+
 /// Why a worker-process instance was recognised as new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -168,7 +177,8 @@ pub fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// One request through the module.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Written to JSON by [`crate::render::request_json`] (one line per field).
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestRecord {
     pub instance: InstanceId,
     pub host: Option<String>,
@@ -177,15 +187,12 @@ pub struct RequestRecord {
     pub cnt: u64,
     pub uri: String,
     /// Time of the request's first message.
-    #[serde(serialize_with = "ser_time")]
     pub time: Option<EventTime>,
     /// Which kind `time` is (`elapsed`, `time_of_day`, `local`, `utc`).
     pub time_kind: Option<TimeKind>,
     /// Time of its last message.
-    #[serde(serialize_with = "ser_time")]
     pub end_time: Option<EventTime>,
     pub outcome: Outcome,
-    #[serde(serialize_with = "ser_hresult")]
     pub hresult: Option<HResult>,
     /// Known codes' names and hints are static text (no allocation per
     /// failed request).
@@ -203,7 +210,6 @@ pub struct RequestRecord {
     /// module's read race).
     pub duplicate_cnt: bool,
     /// Input and line of the request's first message.
-    #[serde(serialize_with = "ser_origin")]
     pub source: Origin,
     /// How many module messages were assigned to this request.
     pub messages: u32,
@@ -217,7 +223,6 @@ pub struct RequestRecord {
     pub cert_warnings: Vec<String>,
     /// The decoder's answer, for the per-certificate summary (`None`
     /// when no `cert crc` was logged).
-    #[serde(skip)]
     pub identification: Option<CertMatch>,
 }
 
@@ -440,9 +445,9 @@ impl OutcomeCounts {
     }
 }
 
-/// Everything a renderer is given, in stream order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Everything a renderer is given, in stream order (written as JSON by
+/// [`crate::render::ndjson::write_record`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     // Every kind is boxed: records move through queues and threads by the
     // million (a record is two words; the commonest kind is big).

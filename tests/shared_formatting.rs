@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use certtrace::app::{self, Input, PipelineOptions, RequestFilter, Status};
 use certtrace::correlate::CorrelateOptions;
 use certtrace::record::Record;
-use certtrace::record_json::RecordBuf;
 use certtrace::render::Renderer;
 use certtrace::render::batches::BatchFormat;
 use certtrace::render::ndjson::{self, NdjsonRenderer};
@@ -61,7 +60,7 @@ fn run(capture: &[u8], renderer: &mut (dyn Renderer + Send)) -> Status {
 /// Batches formatted on the reading thread.
 static ON_READER: AtomicUsize = AtomicUsize::new(0);
 
-fn counting_format(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
+fn counting_format(buf: &mut Vec<u8>, records: &[Record]) -> io::Result<()> {
     if std::thread::current().name() == Some("certtrace-reader") {
         ON_READER.fetch_add(1, Ordering::SeqCst);
     }

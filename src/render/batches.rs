@@ -16,10 +16,9 @@ use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::record::Record;
-use crate::record_json::RecordBuf;
 
 /// Appends the text of a batch of records to a buffer.
-pub type BatchFormat = fn(&mut RecordBuf, &[Record]) -> io::Result<()>;
+pub type BatchFormat = fn(&mut Vec<u8>, &[Record]) -> io::Result<()>;
 
 /// Batches not yet formatted that another thread may take: this many at
 /// most (older ones are left to the writer).
@@ -39,7 +38,7 @@ enum State {
     Waiting(Vec<Record>),
     /// Taken by a helping thread.
     Formatting,
-    Formatted(Vec<Record>, io::Result<RecordBuf>),
+    Formatted(Vec<Record>, io::Result<Vec<u8>>),
     /// Handed to the writer.
     Done,
 }
@@ -63,7 +62,7 @@ impl Drop for Unfinished<'_> {
 pub struct SharedFormatting {
     format: BatchFormat,
     open: Mutex<VecDeque<Arc<Batch>>>,
-    spare: Mutex<Vec<RecordBuf>>,
+    spare: Mutex<Vec<Vec<u8>>>,
     /// Events a helper may wait for ([`SharedFormatting::announce`]), and
     /// how many helpers wait for them.
     news: Mutex<News>,
@@ -173,7 +172,7 @@ impl SharedFormatting {
 
     /// The batch's records and their text: formatted here unless another
     /// thread has (or is at it: then waits for it).
-    pub fn text_of(&self, batch: &Batch) -> (Vec<Record>, io::Result<RecordBuf>) {
+    pub fn text_of(&self, batch: &Batch) -> (Vec<Record>, io::Result<Vec<u8>>) {
         let mut state = lock(&batch.state);
         loop {
             match std::mem::replace(&mut *state, State::Done) {
@@ -202,7 +201,7 @@ impl SharedFormatting {
 
     /// A text written out, for reuse (not one that grew far: a batch of
     /// big records must not leave the pool holding megabytes per text).
-    pub fn give_back(&self, mut text: RecordBuf) {
+    pub fn give_back(&self, mut text: Vec<u8>) {
         if text.capacity() > 2 * TEXT_ROOM {
             return;
         }
@@ -213,10 +212,10 @@ impl SharedFormatting {
         }
     }
 
-    fn format_batch(&self, records: &[Record]) -> io::Result<RecordBuf> {
+    fn format_batch(&self, records: &[Record]) -> io::Result<Vec<u8>> {
         let mut text = lock(&self.spare)
             .pop()
-            .unwrap_or_else(|| RecordBuf::with_capacity(TEXT_ROOM));
+            .unwrap_or_else(|| Vec::with_capacity(TEXT_ROOM));
         (self.format)(&mut text, records)?;
         Ok(text)
     }
@@ -244,7 +243,7 @@ mod tests {
     }
 
     /// One line per record: the gap's first counter.
-    fn numbers(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
+    fn numbers(buf: &mut Vec<u8>, records: &[Record]) -> io::Result<()> {
         use std::io::Write;
         for r in records {
             if let Record::Gap(g) = r {
@@ -254,8 +253,8 @@ mod tests {
         Ok(())
     }
 
-    fn text(t: io::Result<RecordBuf>) -> String {
-        String::from_utf8(t.unwrap().as_slice().to_vec()).unwrap()
+    fn text(t: io::Result<Vec<u8>>) -> String {
+        String::from_utf8(t.unwrap().clone()).unwrap()
     }
 
     #[test]
@@ -314,7 +313,7 @@ mod tests {
 
     #[test]
     fn a_helper_that_fails_by_a_panic_does_not_leave_the_writer_waiting() {
-        fn panics(_: &mut RecordBuf, _: &[Record]) -> io::Result<()> {
+        fn panics(_: &mut Vec<u8>, _: &[Record]) -> io::Result<()> {
             panic!("formatter bug");
         }
         let shared = Arc::new(SharedFormatting::new(panics));
@@ -331,10 +330,10 @@ mod tests {
     #[test]
     fn big_texts_are_not_kept() {
         let shared = SharedFormatting::new(numbers);
-        let mut big = RecordBuf::with_capacity(2 * TEXT_ROOM + 1);
+        let mut big = Vec::with_capacity(2 * TEXT_ROOM + 1);
         big.push(b'x');
         shared.give_back(big);
-        shared.give_back(RecordBuf::with_capacity(TEXT_ROOM));
+        shared.give_back(Vec::with_capacity(TEXT_ROOM));
         let spare = lock(&shared.spare);
         assert_eq!(spare.len(), 1);
         assert!(spare[0].capacity() <= 2 * TEXT_ROOM && spare[0].is_empty());

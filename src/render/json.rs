@@ -11,7 +11,6 @@
 use std::io::{self, Write};
 
 use crate::record::{Record, SCHEMA_VERSION};
-use crate::record_json::RecordBuf;
 use crate::render::Renderer;
 use crate::render::ndjson::write_record;
 
@@ -35,7 +34,7 @@ pub struct JsonRenderer<W: Write> {
     /// Serialized records of the groups after `requests`.
     groups: Vec<Vec<u8>>,
     summary: Option<Vec<u8>>,
-    buf: RecordBuf,
+    buf: Vec<u8>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -46,7 +45,7 @@ impl<W: Write> JsonRenderer<W> {
             requests: 0,
             groups: vec![Vec::new(); GROUPS.len()],
             summary: None,
-            buf: RecordBuf::default(),
+            buf: Vec::new(),
         }
     }
 
@@ -67,20 +66,20 @@ impl<W: Write> Renderer for JsonRenderer<W> {
         self.buf.clear();
         write_record(&mut self.buf, record)?;
         match record {
-            Record::Summary(_) => self.summary = Some(self.buf.as_slice().to_vec()),
+            Record::Summary(_) => self.summary = Some(self.buf.clone()),
             Record::Request(_) => {
                 self.start()?;
                 let sep = if self.requests == 0 { b"[" } else { b"," };
                 self.requests += 1;
                 self.out.write_all(sep)?;
-                self.out.write_all(self.buf.as_slice())?;
+                self.out.write_all(&self.buf)?;
             }
             _ => {
                 let name = record.type_name();
                 if let Some(i) = GROUPS.iter().position(|(t, _)| *t == name) {
                     let g = &mut self.groups[i];
                     g.push(if g.is_empty() { b'[' } else { b',' });
-                    g.extend_from_slice(self.buf.as_slice());
+                    g.extend_from_slice(&self.buf);
                 }
             }
         }

@@ -13,6 +13,7 @@ pub mod batches;
 pub mod dashboard;
 pub mod json;
 pub mod ndjson;
+pub mod request_json;
 pub mod table;
 
 use std::io;

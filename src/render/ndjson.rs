@@ -5,36 +5,34 @@
 use std::io::{self, Write};
 
 use crate::record::{Record, SCHEMA_VERSION};
-use crate::record_json::RecordBuf;
 use crate::render::Renderer;
 
 pub struct NdjsonRenderer<W: Write> {
     out: W,
-    buf: RecordBuf,
+    buf: Vec<u8>,
 }
 
 impl<W: Write> NdjsonRenderer<W> {
     pub fn new(out: W) -> Self {
         NdjsonRenderer {
             out,
-            buf: RecordBuf::with_capacity(BLOCK + 4096),
+            buf: Vec::with_capacity(BLOCK + 4096),
         }
     }
 }
 
 /// Serializes a record as one JSON object: `{"type":…,"schema_version":…,…}`.
-pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
+pub fn write_record(buf: &mut Vec<u8>, record: &Record) -> io::Result<()> {
     buf.extend_from_slice(b"{\"type\":\"");
     buf.extend_from_slice(record.type_name().as_bytes());
     buf.extend_from_slice(b"\",\"schema_version\":");
-    crate::record_json::uint(buf, u64::from(SCHEMA_VERSION));
-    if let Record::Request(r) = record {
-        crate::record_json::request_fields(buf, r);
-        return Ok(());
-    }
+    buf.extend_from_slice(itoa::Buffer::new().format(SCHEMA_VERSION).as_bytes());
     let start = buf.len();
     let res = match record {
-        Record::Request(r) => serde_json::to_writer(&mut *buf, r),
+        Record::Request(r) => {
+            crate::render::request_json::request_fields(buf, r);
+            return Ok(());
+        }
         Record::Gap(r) => serde_json::to_writer(&mut *buf, r),
         Record::Orphan(r) => serde_json::to_writer(&mut *buf, r),
         Record::Unknown(r) => serde_json::to_writer(&mut *buf, r),
@@ -47,19 +45,17 @@ pub fn write_record(buf: &mut RecordBuf, record: &Record) -> io::Result<()> {
     };
     res.map_err(io::Error::other)?;
     // The body is an object: replace its `{` by the separating comma.
-    if buf.get(start) == Some(&b'{') {
-        if buf.get(start + 1) == Some(&b'}') {
-            buf.set(start, b'}');
-            buf.truncate(start + 1);
-        } else {
-            buf.set(start, b',');
-        }
+    if buf.get(start + 1) == Some(&b'}') {
+        buf.truncate(start);
+        buf.push(b'}');
+    } else {
+        buf[start] = b',';
     }
     Ok(())
 }
 
 /// [`Renderer::batch_format`]: each record's line in turn.
-pub fn write_records(buf: &mut RecordBuf, records: &[Record]) -> io::Result<()> {
+pub fn write_records(buf: &mut Vec<u8>, records: &[Record]) -> io::Result<()> {
     for record in records {
         write_record(buf, record)?;
         buf.push(b'\n');
@@ -73,7 +69,7 @@ const BLOCK: usize = 256 * 1024;
 
 impl<W: Write> NdjsonRenderer<W> {
     fn write_out(&mut self) -> io::Result<()> {
-        let res = self.out.write_all(self.buf.as_slice());
+        let res = self.out.write_all(&self.buf);
         self.buf.clear();
         res
     }
@@ -121,9 +117,9 @@ mod tests {
 
     #[test]
     fn type_and_version_come_first() {
-        let mut buf = RecordBuf::default();
+        let mut buf = Vec::new();
         write_record(&mut buf, &Record::Summary(Box::default())).unwrap();
-        let s = String::from_utf8(buf.as_slice().to_vec()).unwrap();
+        let s = String::from_utf8(buf).unwrap();
         assert!(
             s.starts_with(r#"{"type":"summary","schema_version":1,"inputs":[]"#),
             "{s}"
