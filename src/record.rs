@@ -306,13 +306,15 @@ pub struct ModuleErrorRecord {
     pub source: Origin,
 }
 
-/// A worker process started (or a pid was reused) during the capture.
+/// A worker process started again during the capture: its module
+/// reloaded, its request counter restarted or its pid reused. (A process's
+/// first start is no recycle: its instance record tells how it started.)
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecycleRecord {
     pub instance: InstanceId,
     pub pid: Option<u32>,
     pub reason: InstanceStart,
-    /// The instance it replaced on the same pid, if any.
+    /// The instance it replaced on the same pid.
     pub previous: Option<InstanceId>,
     #[serde(serialize_with = "ser_time")]
     pub time: Option<EventTime>,

@@ -302,8 +302,14 @@ fn demo_shows_every_outcome_and_round_trips_through_files() {
             assert!(n > 0, "demo lacks {o:?}");
         }
     }
-    assert!(s["instances"].as_u64().unwrap() >= 4);
-    assert!(s["recycles"].as_u64().unwrap() >= 4);
+    // Four processes start (no recycle); one of them recycles on its pid.
+    assert_eq!(s["instances"], 5);
+    assert_eq!(s["processes"], 4);
+    assert_eq!(s["recycles"], 1);
+    let recycles = of_type(&records, "recycle");
+    assert_eq!(recycles.len(), 1);
+    assert_eq!(recycles[0]["reason"], "module_load");
+    assert_eq!(recycles[0]["previous"], "5320#1");
     assert!(s["duplicate_cnts"].as_u64().unwrap() > 0);
     assert!(s["foreign_lines"].as_u64().unwrap() > 0);
 

@@ -401,7 +401,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
 pub fn verdict(s: &Summary, any_inferred: bool) -> String {
     let o = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
     let mut lines = vec![format!(
-        "{} requests in {} worker-process instance{} ({} process{}, {} start{} seen): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
+        "{} requests in {} worker-process instance{} ({} process{}, {} recycle{}): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
         s.requests,
         s.instances,
         plural(s.instances),
