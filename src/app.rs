@@ -39,6 +39,11 @@ impl RequestFilter {
         if self.certificates_only {
             return matches!(r, Record::Certificate(_) | Record::Problem(_));
         }
+        self.keeps_request(r)
+    }
+
+    /// The outcome and URI filters (not `certificates_only`).
+    fn keeps_request(&self, r: &Record) -> bool {
         match r {
             Record::Request(q) => {
                 (self.outcomes.is_empty() || self.outcomes.contains(&q.outcome))
@@ -46,6 +51,17 @@ impl RequestFilter {
             }
             _ => true,
         }
+    }
+
+    /// `certtrace certs` lists certificates, not requests, but `--fail-on`
+    /// watches the requests its filters keep.
+    fn watches_unshown(&self, r: &Record) -> bool {
+        self.certificates_only
+            && matches!(r, Record::Request(_))
+            && self.keeps_request(r)
+            && crate::watch::record_time(r)
+                .filter(|_| !self.time.is_empty())
+                .is_none_or(|t| self.time.admits(t) != Some(false))
     }
 
     /// [`RequestFilter::keeps`] with the time window; `None` when the window
@@ -120,14 +136,20 @@ pub enum Status {
 }
 
 impl Status {
-    /// The documented exit code.
-    pub fn exit_code(self) -> i32 {
+    /// How the process exits after this run.
+    pub fn exit(self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            Status::Ok | Status::OutputClosed | Status::Stopped => 0,
-            Status::InputError => 1,
-            Status::Alert => 3,
-            Status::Interrupted => 130,
+            Status::Ok | Status::OutputClosed | Status::Stopped => Exit::Done,
+            Status::InputError => Exit::Unreadable,
+            Status::Alert => Exit::Alert,
+            Status::Interrupted => Exit::Interrupted,
         }
+    }
+
+    /// The exit code ([`Status::exit`]).
+    pub fn exit_code(self) -> i32 {
+        self.exit().code().into()
     }
 }
 
@@ -552,6 +574,8 @@ impl Watch<'_> {
                         s.interrupted = true;
                         true
                     }
+                    // `certs`: the certificates of what was read.
+                    Record::Certificate(_) => filter.certificates_only,
                     _ => false,
                 };
             }
@@ -575,6 +599,9 @@ impl Watch<'_> {
                 }
             };
             if !keep {
+                if self.rules.alert(r) && filter.watches_unshown(r) {
+                    self.ended = Some(Status::Alert);
+                }
                 return false;
             }
             if matches!(r, Record::Request(_)) {

@@ -16,6 +16,7 @@ pub mod correlate;
 pub mod demo;
 pub mod etl;
 pub mod event;
+pub mod exit;
 pub mod generate;
 pub mod hash;
 pub mod hresult;

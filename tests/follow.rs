@@ -477,7 +477,8 @@ fn dashboard_needs_a_terminal() {
         .current_dir(d.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A usage error: the flag does not fit where stdout goes.
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a terminal"), "{err}");
 }
