@@ -407,6 +407,9 @@ pub struct Summary {
     /// True when the run stopped early (Ctrl-C, `q`, `--until`,
     /// `--duration`, `--fail-on`).
     pub interrupted: bool,
+    /// Requests read after `--until`, `--duration` or `--fail-on` stopped
+    /// the run: not reported, and not counted in the totals above.
+    pub unreported_requests: u64,
     /// True for the periodic summaries of `--summary-every` (totals so far,
     /// the run goes on); false for the final one.
     pub snapshot: bool,
@@ -430,6 +433,13 @@ impl OutcomeCounts {
 
     pub fn get(&self, o: Outcome) -> u64 {
         self.0[o.index()]
+    }
+
+    /// Takes `other`'s counts out of these.
+    pub fn subtract(&mut self, other: &OutcomeCounts) {
+        for (n, m) in self.0.iter_mut().zip(other.0) {
+            *n = n.saturating_sub(m);
+        }
     }
 
     /// Outcome name → count, for the outcomes seen.

@@ -737,7 +737,7 @@ fn certificate_of(r: &Record) -> Option<(&RequestRecord, &CertMatch)> {
 
 /// The summary's totals kept as counts during the run: per outcome, and per
 /// HRESULT (requests and module errors) most frequent first.
-fn fill_totals(summary: &mut Summary) {
+pub(crate) fn fill_totals(summary: &mut Summary) {
     summary.outcomes = summary.outcome_counts.to_map();
     summary.hresults = summary
         .hresult_counts

@@ -415,6 +415,13 @@ pub fn verdict(s: &Summary, any_inferred: bool) -> String {
         o("plain_http"),
         o("incomplete"),
     )];
+    if s.unreported_requests > 0 {
+        lines.push(format!(
+            "Stopped early: {} more request{} read but not reported (not counted above).",
+            s.unreported_requests,
+            plural(s.unreported_requests)
+        ));
+    }
     if s.missing_requests > 0 || s.orphan_messages > 0 {
         lines.push(format!(
             "Capture lost lines: {} request{} never logged their start ({} gap{}), {} orphan message{}.",
