@@ -466,6 +466,13 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> exit::Result {
         )?;
         return Ok(Exit::Done);
     }
+    if args.output.format.is_none() && !io::stdout().is_terminal() {
+        // `demo > file` or `| less`: say why these are not the tables.
+        eprintln!(
+            "certtrace: demo: stdout is not a terminal, so the output is NDJSON records \
+             (--format table for the report, --format json for one document)"
+        );
+    }
     let log = sim.debugview_log();
     let stream: ItemStream = Box::new(TextSource::new(
         io::Cursor::new(log.into_bytes()),
