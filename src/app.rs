@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 
 use crate::correlate::{CorrelateOptions, Correlator};
-use crate::record::{Outcome, Record, release_certificates};
+use crate::hresult::HResult;
+use crate::record::{
+    Assignment, Outcome, OutcomeCounts, Record, RequestRecord, Summary, release_certificates,
+};
 use crate::render::Renderer;
 use crate::render::batches::{Batch, SharedFormatting};
 use crate::sources::{ItemStream, SourceItem, handoff, merge::Merge};
@@ -39,6 +42,11 @@ impl RequestFilter {
         if self.certificates_only {
             return matches!(r, Record::Certificate(_) | Record::Problem(_));
         }
+        self.keeps_request(r)
+    }
+
+    /// The outcome and URI filters (not `certificates_only`).
+    fn keeps_request(&self, r: &Record) -> bool {
         match r {
             Record::Request(q) => {
                 (self.outcomes.is_empty() || self.outcomes.contains(&q.outcome))
@@ -46,6 +54,17 @@ impl RequestFilter {
             }
             _ => true,
         }
+    }
+
+    /// `certtrace certs` lists certificates, not requests, but `--fail-on`
+    /// watches the requests its filters keep.
+    fn watches_unshown(&self, r: &Record) -> bool {
+        self.certificates_only
+            && matches!(r, Record::Request(_))
+            && self.keeps_request(r)
+            && crate::watch::record_time(r)
+                .filter(|_| !self.time.is_empty())
+                .is_none_or(|t| self.time.admits(t) != Some(false))
     }
 
     /// [`RequestFilter::keeps`] with the time window; `None` when the window
@@ -120,14 +139,20 @@ pub enum Status {
 }
 
 impl Status {
-    /// The documented exit code.
-    pub fn exit_code(self) -> i32 {
+    /// How the process exits after this run.
+    pub fn exit(self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            Status::Ok | Status::OutputClosed | Status::Stopped => 0,
-            Status::InputError => 1,
-            Status::Alert => 3,
-            Status::Interrupted => 130,
+            Status::Ok | Status::OutputClosed | Status::Stopped => Exit::Done,
+            Status::InputError => Exit::Unreadable,
+            Status::Alert => Exit::Alert,
+            Status::Interrupted => Exit::Interrupted,
         }
+    }
+
+    /// The exit code ([`Status::exit`]).
+    pub fn exit_code(self) -> i32 {
+        self.exit().code().into()
     }
 }
 
@@ -214,6 +239,7 @@ pub fn run(
         requests: 0,
         ended: None,
         time_warned: false,
+        unreported: Unreported::default(),
     };
     let started = Instant::now();
     let mut last_release = started;
@@ -528,6 +554,53 @@ struct Watch<'a> {
     /// Set when a rule ended the run.
     ended: Option<Status>,
     time_warned: bool,
+    /// Requests correlated after a rule ended the run.
+    unreported: Unreported,
+}
+
+/// Requests read after `--until`, `--duration` or `--fail-on` ended the
+/// run (read ahead, or finished at the end): not reported, so taken out of
+/// the final summary's totals, which then count what was shown.
+#[derive(Default)]
+struct Unreported {
+    requests: u64,
+    outcomes: OutcomeCounts,
+    exact: u64,
+    inferred: u64,
+    hresults: std::collections::BTreeMap<HResult, u64>,
+}
+
+impl Unreported {
+    fn add(&mut self, q: &RequestRecord) {
+        self.requests += 1;
+        self.outcomes.add(q.outcome);
+        match q.assignment {
+            Assignment::Exact => self.exact += 1,
+            Assignment::Inferred => self.inferred += 1,
+        }
+        if let Some(h) = q.hresult {
+            *self.hresults.entry(h).or_insert(0) += 1;
+        }
+    }
+
+    /// The final summary without these requests, saying how many there were.
+    fn discount(&self, s: &mut Summary) {
+        if self.requests == 0 || s.snapshot {
+            return;
+        }
+        s.requests = s.requests.saturating_sub(self.requests);
+        s.exact = s.exact.saturating_sub(self.exact);
+        s.inferred = s.inferred.saturating_sub(self.inferred);
+        s.outcome_counts.subtract(&self.outcomes);
+        for (h, n) in &self.hresults {
+            if let Some(c) = s.hresult_counts.get_mut(h) {
+                *c = c.saturating_sub(*n);
+            }
+        }
+        s.hresult_counts.retain(|_, c| *c > 0);
+        crate::correlate::fill_totals(s);
+        s.unreported_requests = self.requests;
+    }
 }
 
 impl Watch<'_> {
@@ -550,8 +623,15 @@ impl Watch<'_> {
                 return match r {
                     Record::Summary(s) => {
                         s.interrupted = true;
+                        self.unreported.discount(s);
                         true
                     }
+                    Record::Request(q) => {
+                        self.unreported.add(q);
+                        false
+                    }
+                    // `certs`: the certificates of what was read.
+                    Record::Certificate(_) => filter.certificates_only,
                     _ => false,
                 };
             }
@@ -575,6 +655,9 @@ impl Watch<'_> {
                 }
             };
             if !keep {
+                if self.rules.alert(r) && filter.watches_unshown(r) {
+                    self.ended = Some(Status::Alert);
+                }
                 return false;
             }
             if matches!(r, Record::Request(_)) {

@@ -13,12 +13,7 @@ use crate::sources::{EtlBackend, InputFormat};
 /// requests are missing, which worker process recycled.
 #[derive(Debug, Parser)]
 #[command(name = "certtrace", version, about, long_about = None, max_term_width = 100)]
-#[command(
-    after_help = "Exit codes: 0 success (warnings about bad lines go to stderr and the \
-summary); 1 an input could not be read or output failed; 2 usage error; 3 a --fail-on alert \
-occurred; 130 interrupted (Ctrl-C). A closed output pipe (| head), `q` in the dashboard, --until \
-and --duration end with 0."
-)]
+#[command(after_help = crate::exit::AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -81,13 +76,13 @@ pub struct OutputArgs {
     pub outcome: Vec<crate::record::Outcome>,
 
     /// Only report requests whose URI matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
-    pub uri: Option<String>,
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    pub uri: Option<regex::Regex>,
 
     /// Certificates to name the client certificates by: DER (.cer, .der,
     /// .crt) or PEM files, or directories searched recursively
     /// (repeatable).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = existing_path)]
     pub certs: Vec<PathBuf>,
 
     /// How the module build logs certificate CRCs: auto (detect per worker
@@ -134,7 +129,7 @@ pub struct FollowArgs {
     pub fail_on: Vec<crate::watch::Alert>,
 
     /// Stop (exit 0) after reporting this many requests.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub until: Option<u64>,
 
     /// Stop (exit 0) after this many seconds.
@@ -214,7 +209,8 @@ pub struct DemoArgs {
     pub write: Option<PathBuf>,
 
     /// Requests to simulate.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub requests: usize,
 
     /// Seed of the simulation (same seed, same capture).
@@ -243,4 +239,22 @@ pub struct CrcArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+/// `--uri`: a regular expression, checked while parsing (a bad one is a
+/// usage error).
+fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(s).map_err(|e| e.to_string())
+}
+
+/// A path that exists (`--certs`): a missing one is a usage error; one that
+/// exists but cannot be read is reported when loading (exit code 1).
+fn existing_path(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    match std::fs::symlink_metadata(&p) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err("no such file or directory".into())
+        }
+        _ => Ok(p),
+    }
 }

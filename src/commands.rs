@@ -5,40 +5,38 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::CommandFactory;
-use regex::Regex;
 
 use crate::app::{self, Input, PipelineOptions, RequestFilter, Status};
 use crate::cli::{
     Cli, Command, DemoArgs, EtlArgs, LiveCommandArgs, OutputArgs, ReadArgs, ReportFormat,
 };
 use crate::correlate::CorrelateOptions;
+use crate::exit::{self, Error, Exit};
 use crate::render::{self, ColorChoice, Format, table::TableOptions};
 use crate::sources::{self, ItemStream, ReadOptions, TextSource};
 
-/// Runs a parsed command line; returns the exit code.
-pub fn run(cli: Cli) -> i32 {
+/// Runs a parsed command line; returns how to exit.
+pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
-        Command::Read(args) => read(&args, cli.color, args.follow.follow, false),
-        Command::Tail(args) => read(&args, cli.color, true, false),
-        Command::Certs(args) => read(&args, cli.color, args.follow.follow, true),
+        Command::Read(args) => read(&args, cli.color, args.follow.follow, false, "read"),
+        Command::Tail(args) => read(&args, cli.color, true, false, "tail"),
+        Command::Certs(args) => read(&args, cli.color, args.follow.follow, true, "certs"),
         Command::Crc(args) => crc(&args),
         Command::Demo(args) => demo(&args, cli.color),
         Command::Etl(args) => etl(&args),
         Command::Live(args) => live(&args, cli.color),
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "certtrace", &mut io::stdout());
-            Ok(0)
-        }
+        Command::Completions { shell } => completions(shell),
     };
-    match result {
-        Ok(code) => code,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("certtrace: {e}");
-            1
-        }
-    }
+    result.unwrap_or_else(|e| e.report())
+}
+
+/// `certtrace completions SHELL`: the script on stdout.
+fn completions(shell: clap_complete::Shell) -> exit::Result {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "certtrace", &mut out);
+    io::stdout().lock().write_all(&out)?;
+    Ok(Exit::Done)
 }
 
 /// Ctrl-C sets the returned flag; the pipeline then finishes what it has.
@@ -54,38 +52,49 @@ fn stop_flag() -> Arc<AtomicBool> {
     stop
 }
 
-/// Loads `--certs`; problems with single files are warnings, the rest loads.
-fn load_catalog(paths: &[std::path::PathBuf]) -> Option<Arc<crate::certs::Catalog>> {
+/// A loaded `--certs` catalog and whether some file of it could not be read.
+struct LoadedCatalog {
+    catalog: Option<Arc<crate::certs::Catalog>>,
+    unreadable: bool,
+}
+
+/// Loads `--certs`; problems with single files are warnings (on stderr),
+/// the rest loads.
+fn load_catalog(paths: &[std::path::PathBuf]) -> LoadedCatalog {
     if paths.is_empty() {
-        return None;
+        return LoadedCatalog {
+            catalog: None,
+            unreadable: false,
+        };
     }
     let (catalog, warnings) = crate::certs::Catalog::load(paths);
     for w in &warnings {
-        eprintln!("certtrace: warning: {w}");
+        eprintln!("certtrace: warning: --certs: {w}");
     }
     if catalog.is_empty() {
-        eprintln!("certtrace: warning: --certs: no certificate could be loaded");
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "certtrace: warning: --certs {}: no certificate could be loaded (certificates are \
+             DER .cer/.der/.crt or PEM files)",
+            names.join(" ")
+        );
     }
-    Some(Arc::new(catalog))
+    LoadedCatalog {
+        catalog: Some(Arc::new(catalog)),
+        unreadable: warnings.iter().any(|w| w.unreadable),
+    }
 }
 
-fn filter(out: &OutputArgs) -> io::Result<RequestFilter> {
-    let uri = match &out.uri {
-        Some(re) => Some(
-            Regex::new(re)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--uri: {e}")))?,
-        ),
-        None => None,
-    };
-    Ok(RequestFilter {
+fn filter(out: &OutputArgs) -> RequestFilter {
+    RequestFilter {
         outcomes: out.outcome.clone(),
-        uri,
+        uri: out.uri.clone(),
         certificates_only: false,
         time: crate::watch::TimeWindow {
             since: out.since,
             until: out.until_time,
         },
-    })
+    }
 }
 
 /// Runs the pipeline over opened inputs to stdout in the chosen format.
@@ -98,11 +107,22 @@ fn report(
     color: ColorChoice,
     popts: PipelineOptions,
     follow: bool,
-) -> io::Result<i32> {
-    report_until(names, inputs, out, color, popts, follow, stop_flag())
+    command: &str,
+) -> exit::Result {
+    report_until(
+        names,
+        inputs,
+        out,
+        color,
+        popts,
+        follow,
+        stop_flag(),
+        command,
+    )
 }
 
 /// [`report`] with the flag that interrupts the pipeline.
+#[allow(clippy::too_many_arguments)]
 fn report_until(
     names: Vec<String>,
     inputs: Vec<Input>,
@@ -111,7 +131,8 @@ fn report_until(
     mut popts: PipelineOptions,
     follow: bool,
     stop: Arc<AtomicBool>,
-) -> io::Result<i32> {
+    command: &str,
+) -> exit::Result {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
     let format = out.format.unwrap_or(if is_tty && follow {
@@ -122,8 +143,8 @@ fn report_until(
         Format::Ndjson
     });
     if format == Format::Dashboard && !is_tty {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(Error::usage(
+            command,
             "--format dashboard needs a terminal on stdout (use --format ndjson for scripts)",
         ));
     }
@@ -142,10 +163,13 @@ fn report_until(
         certs: popts.correlate.certs.take(),
         crc_mode: out.crc_mode.parse().unwrap_or_default(),
     };
+    let mut certs_unreadable = false;
     if popts.correlate.certs.is_none() {
-        popts.correlate.certs = load_catalog(&out.certs);
+        let loaded = load_catalog(&out.certs);
+        popts.correlate.certs = loaded.catalog;
+        certs_unreadable = loaded.unreadable;
     }
-    popts.filter = filter(out)?;
+    popts.filter = filter(out);
     popts.filter.certificates_only = certs_only;
     let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(
         render::output_buffer(format),
@@ -180,7 +204,7 @@ fn report_until(
     let status = app::run(names, inputs, &popts, renderer.as_mut(), diag, &stop)?;
     drop(renderer);
     if status == Status::Interrupted && quit.load(Ordering::SeqCst) {
-        return Ok(0);
+        return Ok(Exit::Done);
     }
     if status == Status::Alert {
         let _ = writeln!(
@@ -194,7 +218,12 @@ fn report_until(
             "certtrace: interrupted; the summary covers what was read"
         );
     }
-    Ok(status.exit_code())
+    let unreadable = if certs_unreadable {
+        Exit::Unreadable
+    } else {
+        Exit::Done
+    };
+    Ok(status.exit().max(unreadable))
 }
 
 fn read(
@@ -202,11 +231,11 @@ fn read(
     color: ColorChoice,
     follow: bool,
     certificates_only: bool,
-) -> io::Result<i32> {
-    if let Err(e) = args.etl_backend.check() {
-        eprintln!("certtrace: {e}");
-        return Ok(2);
-    }
+    command: &str,
+) -> exit::Result {
+    args.etl_backend
+        .check()
+        .map_err(|e| Error::usage(command, e))?;
     let ropts = ReadOptions {
         pid: args.pid,
         field: args.field.clone(),
@@ -215,10 +244,7 @@ fn read(
         etl_backend: args.etl_backend,
     };
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "stdin (-) can be read only once",
-        ));
+        return Err(Error::usage(command, "stdin (-) can be read only once"));
     }
     let live_args = &args.follow;
     let stop_rules = crate::watch::StopRules {
@@ -229,8 +255,8 @@ fn read(
     };
     if follow {
         if args.inputs == ["-"] && io::stdin().is_terminal() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
+            return Err(Error::usage(
+                command,
                 "no input: name the capture files to follow (`certtrace tail FILE...`), \
                  or pipe a capture into `certtrace tail -`",
             ));
@@ -255,13 +281,16 @@ fn read(
             color,
             popts,
             true,
+            command,
         );
     }
     if args.inputs == ["-"] && io::stdin().is_terminal() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "no input: name capture files, or pipe a capture into `certtrace read -` \
-             (try `certtrace demo --write DIR` for sample files)",
+        return Err(Error::usage(
+            command,
+            format!(
+                "no input: name capture files, or pipe a capture into `certtrace {command} -` \
+                 (try `certtrace demo --write DIR` for sample files)"
+            ),
         ));
     }
     let mut inputs = Vec::new();
@@ -295,15 +324,16 @@ fn read(
         color,
         popts,
         false,
+        command,
     )
 }
 
-fn etl(args: &EtlArgs) -> io::Result<i32> {
+fn etl(args: &EtlArgs) -> exit::Result {
     let name = args.file.display().to_string();
     let file = std::fs::File::open(&args.file)
-        .map_err(|e| io::Error::new(e.kind(), format!("{name}: {}", describe_open_error(&e))))?;
+        .map_err(|e| Error::Unreadable(format!("{name}: {}", describe_open_error(&e))))?;
     let report = crate::etl::inspect(io::BufReader::new(file), &name, args.first)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name}: {e}")))?;
+        .map_err(|e| Error::Unreadable(format!("{name}: {e}")))?;
     let mut out = io::stdout().lock();
     match args.format {
         ReportFormat::Text => write!(out, "{}", report.render_text())?,
@@ -312,13 +342,13 @@ fn etl(args: &EtlArgs) -> io::Result<i32> {
             writeln!(out)?;
         }
     }
-    Ok(0)
+    Ok(Exit::Done)
 }
 
 /// `certtrace live`: the capture runs on its own thread and feeds the
 /// pipeline through a channel; Ctrl-C stops the capture (not the pipeline),
 /// so what was captured is drained and correlated before the summary.
-fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
+fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
     use std::sync::mpsc;
 
     use crate::event::TraceEvent;
@@ -327,14 +357,9 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
     let opts = args
         .capture
         .to_options()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    if let Err(e) = crate::live::check_options(&opts) {
-        eprintln!("certtrace: live capture: {e}");
-        return Ok(match e {
-            LiveError::InvalidOption(_) | LiveError::NoSource => 2,
-            _ => 1,
-        });
-    }
+        .map_err(|e| Error::usage("live", e))?;
+    // Options, sources and the platform are usage errors.
+    crate::live::check_options(&opts).map_err(|e| Error::usage("live", e))?;
     let capture_stop = stop_flag();
     let (tx, rx) = mpsc::sync_channel::<TraceEvent>(4096);
     let name = match (&args.capture.etw, args.capture.debug_output) {
@@ -363,6 +388,7 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
                 popts,
                 true,
                 Arc::new(AtomicBool::new(false)),
+                "live",
             );
             // Output gone (closed pipe): stop capturing too.
             pipeline_stop.store(true, Ordering::SeqCst);
@@ -379,30 +405,39 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
     drop(tx);
     let code = pipeline
         .join()
-        .unwrap_or_else(|_| Err(io::Error::other("pipeline thread failed")))?;
+        .unwrap_or_else(|_| Err(Error::Output(io::Error::other("pipeline thread failed"))))?;
     match outcome {
         Ok(summary) => {
             eprintln!("{summary}");
             Ok(code)
         }
-        Err(e) => {
-            eprintln!("certtrace: live capture: {e}");
-            Ok(1)
-        }
+        // The capture could not start or broke off: its input is unreadable.
+        Err(e) => Err(Error::Unreadable(format!("live capture: {e}"))),
     }
 }
 
-fn crc(args: &crate::cli::CrcArgs) -> io::Result<i32> {
+/// `certtrace crc`: warnings on stderr; exit 1 when a file could not be
+/// read or no certificate was found.
+fn crc(args: &crate::cli::CrcArgs) -> exit::Result {
     let report = crate::certs::report::crc_report(&args.files);
     for w in &report.warnings {
         eprintln!("certtrace: warning: {w}");
     }
     let mut out = io::stdout().lock();
     match args.format {
-        ReportFormat::Text => writeln!(out, "{}", crate::certs::report::render_table(&report))?,
+        ReportFormat::Text => write!(out, "{}", crate::certs::report::render_table(&report))?,
         ReportFormat::Json => writeln!(out, "{}", crate::certs::report::render_json(&report))?,
     }
-    Ok(if report.rows.is_empty() { 1 } else { 0 })
+    out.flush()?;
+    if report.rows.is_empty() {
+        eprintln!("certtrace: crc: no certificate could be loaded");
+        return Ok(Exit::Unreadable);
+    }
+    Ok(if report.warnings.iter().any(|w| w.unreadable) {
+        Exit::Unreadable
+    } else {
+        Exit::Done
+    })
 }
 
 fn describe_open_error(e: &io::Error) -> String {
@@ -413,10 +448,11 @@ fn describe_open_error(e: &io::Error) -> String {
     }
 }
 
-fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
+fn demo(args: &DemoArgs, color: ColorChoice) -> exit::Result {
     let (_, sim) = crate::demo::simulation(args.seed, args.requests.max(1));
     if let Some(dir) = &args.write {
-        let written = crate::demo::write(dir, &sim)?;
+        let written = crate::demo::write(dir, &sim)
+            .map_err(|e| io::Error::new(e.kind(), format!("--write {}: {e}", dir.display())))?;
         let mut out = io::stdout().lock();
         for w in &written {
             writeln!(out, "wrote {w}")?;
@@ -428,7 +464,14 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
             dir.join("certs").display(),
             dir.join("capture.ndjson").display()
         )?;
-        return Ok(0);
+        return Ok(Exit::Done);
+    }
+    if args.output.format.is_none() && !io::stdout().is_terminal() {
+        // `demo > file` or `| less`: say why these are not the tables.
+        eprintln!(
+            "certtrace: demo: stdout is not a terminal, so the output is NDJSON records \
+             (--format table for the report, --format json for one document)"
+        );
     }
     let log = sim.debugview_log();
     let stream: ItemStream = Box::new(TextSource::new(
@@ -447,6 +490,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
         color,
         popts,
         false,
+        "demo",
     )
 }
 

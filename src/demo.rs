@@ -32,6 +32,9 @@ pub fn simulation(seed: u64, requests: usize) -> (SimConfig, Simulation) {
     if let Some(api) = cfg.pools.iter_mut().find(|p| p.name == "ApiPool") {
         api.crc = CrcBuild::Plain;
     }
+    // The shop pool's recycle keeps its pid, so that the capture shows a
+    // recycle certtrace can tell from a first start.
+    cfg.recycle_on_same_pid = true;
     let sim = Simulation::run(&cfg);
     (cfg, sim)
 }

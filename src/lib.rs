@@ -16,6 +16,7 @@ pub mod correlate;
 pub mod demo;
 pub mod etl;
 pub mod event;
+pub mod exit;
 pub mod hresult;
 pub mod live;
 pub mod parse;

@@ -10,6 +10,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = certtrace::cli::Cli::parse();
-    let code = certtrace::commands::run(cli);
-    ExitCode::from(code.clamp(0, 255) as u8)
+    certtrace::commands::run(cli).into()
 }

@@ -311,13 +311,15 @@ pub struct ModuleErrorRecord {
     pub source: Origin,
 }
 
-/// A worker process started (or a pid was reused) during the capture.
+/// A worker process started again during the capture: its module
+/// reloaded, its request counter restarted or its pid reused. (A process's
+/// first start is no recycle: its instance record tells how it started.)
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecycleRecord {
     pub instance: InstanceId,
     pub pid: Option<u32>,
     pub reason: InstanceStart,
-    /// The instance it replaced on the same pid, if any.
+    /// The instance it replaced on the same pid.
     pub previous: Option<InstanceId>,
     #[serde(serialize_with = "ser_time")]
     pub time: Option<EventTime>,
@@ -410,6 +412,9 @@ pub struct Summary {
     /// True when the run stopped early (Ctrl-C, `q`, `--until`,
     /// `--duration`, `--fail-on`).
     pub interrupted: bool,
+    /// Requests read after `--until`, `--duration` or `--fail-on` stopped
+    /// the run: not reported, and not counted in the totals above.
+    pub unreported_requests: u64,
     /// True for the periodic summaries of `--summary-every` (totals so far,
     /// the run goes on); false for the final one.
     pub snapshot: bool,
@@ -433,6 +438,13 @@ impl OutcomeCounts {
 
     pub fn get(&self, o: Outcome) -> u64 {
         self.0[o.index()]
+    }
+
+    /// Takes `other`'s counts out of these.
+    pub fn subtract(&mut self, other: &OutcomeCounts) {
+        for (n, m) in self.0.iter_mut().zip(other.0) {
+            *n = n.saturating_sub(m);
+        }
     }
 
     /// Outcome name → count, for the outcomes seen.

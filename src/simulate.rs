@@ -115,6 +115,10 @@ pub struct SimConfig {
     pub late_start: f64,
     /// A pid that a recycled process gets back (pid reuse), if any.
     pub reuse_pids: bool,
+    /// A recycled process gets the pid of the process it replaces (Windows
+    /// may hand a freed pid out again at once): the capture then shows the
+    /// recycle on one pid.
+    pub recycle_on_same_pid: bool,
 }
 
 impl SimConfig {
@@ -163,6 +167,7 @@ impl SimConfig {
             certs,
             late_start: 0.0,
             reuse_pids: true,
+            recycle_on_same_pid: false,
         }
     }
 }
@@ -263,14 +268,23 @@ impl Simulation {
                             at: f64,
                             rng: &mut Rng,
                             retired: &mut Vec<u32>,
-                            lines: &mut Vec<SimLine>|
+                            lines: &mut Vec<SimLine>,
+                            same_pid: Option<u32>|
          -> Proc {
-            let pid = if cfg.reuse_pids && !retired.is_empty() && rng.chance(0.5) {
+            let mut pid = if cfg.reuse_pids && !retired.is_empty() && rng.chance(0.5) {
                 retired.remove(0)
             } else {
                 next_pid += 4 + 4 * rng.below(64) as u32;
                 next_pid
             };
+            if let Some(same) = same_pid {
+                // (The draws above are made all the same, so that the rest
+                // of the simulation does not change.)
+                if pid != next_pid {
+                    retired.insert(0, pid);
+                }
+                pid = same;
+            }
             let ordinal = {
                 let o = pid_ordinals.entry(pid).or_insert(0);
                 *o += 1;
@@ -311,7 +325,7 @@ impl Simulation {
         for (i, pool) in cfg.pools.iter().enumerate() {
             for _ in 0..pool.processes {
                 let at = rng.f64() * 0.01;
-                let p = new_proc(i, at, &mut rng, &mut retired_pids, &mut lines);
+                let p = new_proc(i, at, &mut rng, &mut retired_pids, &mut lines, None);
                 procs.push(p);
             }
         }
@@ -335,9 +349,19 @@ impl Simulation {
             {
                 let at = procs[idx].next_arrival;
                 let poolno = procs[idx].pool;
-                let fresh = new_proc(poolno, at, &mut rng, &mut retired_pids, &mut lines);
+                let same_pid = cfg.recycle_on_same_pid.then_some(procs[idx].pid);
+                let fresh = new_proc(
+                    poolno,
+                    at,
+                    &mut rng,
+                    &mut retired_pids,
+                    &mut lines,
+                    same_pid,
+                );
                 let old = std::mem::replace(&mut procs[idx], fresh);
-                retired_pids.push(old.pid);
+                if !cfg.recycle_on_same_pid {
+                    retired_pids.push(old.pid);
+                }
                 finished.push(old);
             }
             let p = &mut procs[idx];

@@ -20,7 +20,8 @@ pub enum Alert {
     Failure,
     /// Requests missing from the capture (a counter gap).
     Gap,
-    /// A worker process started or recycled.
+    /// A worker process started again: its module reloaded, its request
+    /// counter restarted, or its pid reused (not a process's first start).
     Recycle,
     /// A module error outside a request.
     ModuleError,

@@ -302,8 +302,14 @@ fn demo_shows_every_outcome_and_round_trips_through_files() {
             assert!(n > 0, "demo lacks {o:?}");
         }
     }
-    assert!(s["instances"].as_u64().unwrap() >= 4);
-    assert!(s["recycles"].as_u64().unwrap() >= 4);
+    // Four processes start (no recycle); one of them recycles on its pid.
+    assert_eq!(s["instances"], 5);
+    assert_eq!(s["processes"], 4);
+    assert_eq!(s["recycles"], 1);
+    let recycles = of_type(&records, "recycle");
+    assert_eq!(recycles.len(), 1);
+    assert_eq!(recycles[0]["reason"], "module_load");
+    assert_eq!(recycles[0]["previous"], "5320#1");
     assert!(s["duplicate_cnts"].as_u64().unwrap() > 0);
     assert!(s["foreign_lines"].as_u64().unwrap() > 0);
 
@@ -329,6 +335,63 @@ fn demo_shows_every_outcome_and_round_trips_through_files() {
     let records = ndjson(&json.get_output().stdout);
     let reqs = of_type(&records, "request");
     assert!(reqs.iter().all(|r| r["assignment"] == "exact"));
+}
+
+#[test]
+fn stopped_runs_count_what_they_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    certtrace()
+        .args(["demo", "--write"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let log = dir.path().join("capture.log");
+    let all = certtrace().arg("read").arg(&log).assert().success();
+    let all = ndjson(&all.get_output().stdout);
+    let read = summary(&all)["requests"].as_u64().unwrap();
+    assert_eq!(summary(&all)["unreported_requests"], 0);
+    for (args, code) in [
+        (&["--until", "1"][..], 0),
+        (&["--until", "25"][..], 0),
+        (&["--fail-on", "recycle"][..], 3),
+    ] {
+        let out = certtrace()
+            .arg("read")
+            .arg(&log)
+            .args(args)
+            .assert()
+            .code(code);
+        let records = ndjson(&out.get_output().stdout);
+        let shown = of_type(&records, "request").len() as u64;
+        let s = summary(&records);
+        assert_eq!(s["requests"], shown, "{args:?}");
+        // Read ahead of the stop (not all of the capture): said, not counted.
+        let unreported = s["unreported_requests"].as_u64().unwrap();
+        assert!(unreported > 0 && shown + unreported <= read, "{args:?}");
+        let by_outcome: u64 = s["outcomes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_outcome, shown, "{args:?}");
+        assert_eq!(
+            s["exact"].as_u64().unwrap() + s["inferred"].as_u64().unwrap(),
+            shown
+        );
+        assert_eq!(s["interrupted"], true);
+    }
+    let table = certtrace()
+        .arg("read")
+        .arg(&log)
+        .args(["--until", "1", "--format", "table"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&table.get_output().stdout).to_string();
+    assert!(
+        text.contains("Stopped early: ") && text.contains(" more requests read but not reported"),
+        "{text}"
+    );
 }
 
 #[test]

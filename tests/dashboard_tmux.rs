@@ -1,15 +1,15 @@
 //! The live dashboard in a real terminal: runs `tests/tmux/dashboard.sh`
-//! (tmux `send-keys` / `capture-pane`) against the built binary. Skipped,
-//! with a note, when tmux is not installed.
+//! (tmux `send-keys` / `capture-pane`) against the built binary. Without
+//! tmux: skipped with a note, or failed in CI.
 
 use std::process::Command;
+
+mod support;
 
 #[test]
 fn dashboard_in_tmux() {
     if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!(
-            "note: tmux is not installed; dashboard_in_tmux skipped (apt-get install -y tmux)"
-        );
+        support::missing("tmux is not installed (apt-get install -y tmux)");
         return;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tmux/dashboard.sh");

@@ -3,6 +3,7 @@
 //! robustness over mutated files.
 
 mod etl_support;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 /// The fixture: the copy in the repo, else the shared directory beside the
-/// clone (CI copies shared/ there). `None` (with a note) when neither exists.
+/// clone (CI copies shared/ there). `None` (with a note) when neither exists;
+/// in CI a missing fixture fails the test.
 fn fixture(name: &str) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in ["tests/data/etl", "../shared/fixtures/etl"] {
@@ -22,7 +24,9 @@ fn fixture(name: &str) -> Option<PathBuf> {
             return Some(p);
         }
     }
-    eprintln!("note: fixture {name} not found (tests/data/etl or ../shared/fixtures/etl); skipped");
+    support::missing(&format!(
+        "fixture {name} not found (tests/data/etl or ../shared/fixtures/etl)"
+    ));
     None
 }
 

@@ -2,6 +2,8 @@
 //! flips, overwritten header fields): no panic, bounded allocation, bounded
 //! time. Runs in CI as a normal test (`PROPTEST_CASES` raises the count).
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
@@ -64,7 +66,9 @@ fn load(name: &str) -> Option<Vec<u8>> {
             return Some(b);
         }
     }
-    eprintln!("note: fixture {name} not found; skipped");
+    support::missing(&format!(
+        "fixture {name} not found (tests/data/etl or ../shared/fixtures/etl)"
+    ));
     None
 }
 

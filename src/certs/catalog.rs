@@ -332,13 +332,33 @@ fn rfc3339(ts: i64) -> String {
 /// A file that was skipped or only partly loaded.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CatalogWarning {
+    /// Empty for warnings about the whole catalog.
     pub path: PathBuf,
     pub message: String,
+    /// A file or directory could not be read (exit code 1), as opposed to
+    /// one read but not (fully) usable.
+    #[serde(skip)]
+    pub unreadable: bool,
+}
+
+impl CatalogWarning {
+    /// A warning about the whole catalog (no one path).
+    fn about_catalog(message: String, unreadable: bool) -> Self {
+        CatalogWarning {
+            path: PathBuf::new(),
+            message,
+            unreadable,
+        }
+    }
 }
 
 impl fmt::Display for CatalogWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
+        if self.path.as_os_str().is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        }
     }
 }
 
@@ -458,13 +478,13 @@ impl Catalog {
             cat.insert(c);
         }
         if cat.duplicates > 0 {
-            warnings.push(CatalogWarning {
-                path: PathBuf::new(),
-                message: format!(
+            warnings.push(CatalogWarning::about_catalog(
+                format!(
                     "{} duplicate certificate(s) (same SHA-1 thumbprint) loaded once",
                     cat.duplicates
                 ),
-            });
+                false,
+            ));
         }
         (cat, warnings)
     }
@@ -658,13 +678,13 @@ fn load_ordered_on(
         }
     }
     if loader.dropped_warnings > 0 {
-        loader.warnings.push(CatalogWarning {
-            path: PathBuf::new(),
-            message: format!(
+        loader.warnings.push(CatalogWarning::about_catalog(
+            format!(
                 "{} more warning(s) not shown ({} files skipped in all)",
                 loader.dropped_warnings, loader.skipped_files
             ),
-        });
+            loader.dropped_unreadable,
+        ));
     }
     (loader.certs, loader.warnings)
 }
@@ -908,18 +928,25 @@ struct Loader {
     certs: Vec<Arc<CertInfo>>,
     warnings: Vec<CatalogWarning>,
     dropped_warnings: usize,
+    /// Some warning not shown is about a file that could not be read.
+    dropped_unreadable: bool,
     skipped_files: usize,
 }
 
 impl Loader {
     fn warn(&mut self, path: &Path, message: String) {
+        // The walk's and the reader's messages for files and directories
+        // that could not be opened, listed or read.
+        let unreadable = message.starts_with("cannot read") || message.starts_with("cannot list");
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(CatalogWarning {
                 path: path.to_path_buf(),
                 message,
+                unreadable,
             });
         } else {
             self.dropped_warnings += 1;
+            self.dropped_unreadable |= unreadable;
         }
     }
 

@@ -101,7 +101,7 @@ pub fn key_label(c: &CertInfo) -> String {
     }
 }
 
-/// A terminal table; warnings follow the table.
+/// A terminal table (the warnings go to stderr, not here).
 pub fn render_table(report: &CrcReport) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -137,17 +137,13 @@ pub fn render_table(report: &CrcReport) -> String {
             c.source.clone(),
         ]);
     }
-    let mut s = if report.rows.is_empty() {
+    if report.rows.is_empty() {
         "no certificates\n".to_string()
     } else {
         format!(
             "{t}\nplain crc: what a corrected module build logs as `cert crc:`; chained crc: what the shipped module logs when one worker process hashes these certificates in this order right after starting.\n"
         )
-    };
-    for w in &report.warnings {
-        s.push_str(&format!("warning: {w}\n"));
     }
-    s
 }
 
 /// The per-certificate summary (`certtrace certs`) as a terminal table; the
@@ -373,7 +369,15 @@ mod tests {
         let t = render_table(&report);
         assert!(t.contains("alice@contoso.example"), "{t}");
         assert!(t.contains(&report.rows[0].plain_crc.to_string()));
-        assert!(t.contains("warning:") && t.contains("truncated.der"));
+        assert!(
+            !t.contains("warning:") && !t.contains("truncated.der"),
+            "{t}"
+        );
+        assert!(report.warnings[0].path.ends_with("truncated.der"));
+        assert!(
+            !report.warnings[0].unreadable,
+            "read, but not a certificate"
+        );
         let j: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
         assert_eq!(j["rows"][0]["cert"]["der_size"], 855);
         assert_eq!(j["rows"][0]["chained_crc"], j["rows"][0]["plain_crc"]);

@@ -554,19 +554,11 @@ impl Correlator {
             Message::ModuleLoad => {
                 let p = self.process(ev);
                 if p.instance.is_fresh() && !p.instance.loaded {
+                    // The process's first start: a start, not a recycle
+                    // (its instance record tells how it started).
                     p.instance.start = InstanceStart::ModuleLoad;
                     p.instance.loaded = true;
                     p.instance.counters = Counters::new(Some(1));
-                    let rec = RecycleRecord {
-                        instance: p.instance.id.clone(),
-                        pid: ev.pid,
-                        reason: InstanceStart::ModuleLoad,
-                        previous: None,
-                        time: ev.time,
-                        source: ev.origin,
-                    };
-                    self.summary.recycles += 1;
-                    self.out.push(Record::Recycle(Box::new(rec)));
                 } else {
                     self.restart(ev, InstanceStart::ModuleLoad);
                     self.process(ev).instance.loaded = true;
@@ -745,7 +737,7 @@ fn certificate_of(r: &Record) -> Option<(&RequestRecord, &CertMatch)> {
 
 /// The summary's totals kept as counts during the run: per outcome, and per
 /// HRESULT (requests and module errors) most frequent first.
-fn fill_totals(summary: &mut Summary) {
+pub(crate) fn fill_totals(summary: &mut Summary) {
     summary.outcomes = summary.outcome_counts.to_map();
     summary.hresults = summary
         .hresult_counts

@@ -226,6 +226,57 @@ fn recycle_and_counter_restart_start_instances() {
 }
 
 #[test]
+fn a_first_start_is_no_recycle_a_start_on_the_same_pid_is() {
+    const LOAD: &str = "Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL";
+    const RESET: &str =
+        "Line: 28 rMsg1638: Trace Window Reset FILE = x.cpp Build Tue Jun 23 16:23:14 2026";
+    let mut events = Vec::new();
+    let mut line = 0;
+    let mut push = |pid, text: String| {
+        line += 1;
+        events.push(ev(pid, None, line, &text));
+    };
+    // Two processes start and serve a request each.
+    for pid in [7, 8] {
+        push(pid, LOAD.into());
+        push(pid, RESET.into());
+        push(pid, format!("{S}cnt = 1 URI: http://a/"));
+        push(pid, "Line: 32 rMsg1638: connection is not using SSL".into());
+    }
+    let recycles = |out: &[Record]| -> Vec<RecycleRecord> {
+        out.iter()
+            .filter_map(|r| match r {
+                Record::Recycle(x) => Some((**x).clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let summary = |out: &[Record]| -> Summary {
+        match out.last() {
+            Some(Record::Summary(s)) => (**s).clone(),
+            other => panic!("no summary last: {other:?}"),
+        }
+    };
+    let out = correlate_all(&events, CorrelateOptions::default());
+    assert!(recycles(&out).is_empty(), "{:?}", recycles(&out));
+    let s = summary(&out);
+    assert_eq!((s.instances, s.processes, s.recycles), (2, 2, 0));
+    // Then process 7 loads its module again: a recycle.
+    let mut again = events.clone();
+    for (i, text) in [LOAD, RESET].iter().enumerate() {
+        again.push(ev(7, None, 100 + i as u64, text));
+    }
+    again.push(ev(7, None, 102, &format!("{S}cnt = 1 URI: http://a/")));
+    let out = correlate_all(&again, CorrelateOptions::default());
+    let r = recycles(&out);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].instance.to_string(), "7#2");
+    assert_eq!(r[0].previous.as_ref().unwrap().to_string(), "7#1");
+    let s = summary(&out);
+    assert_eq!((s.instances, s.processes, s.recycles), (3, 2, 1));
+}
+
+#[test]
 fn orphans_and_incomplete() {
     let events = vec![
         ev(1, None, 1, "Line: 49 rMsg1638: cert crc: 5"),

@@ -24,7 +24,7 @@ pub struct LiveArgs {
 
     /// TraceLogging field holding the message (default: the event's first
     /// string field).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "etw")]
     pub field: Option<String>,
 
     /// Match-any keyword mask for the provider (hex with 0x, or decimal).

@@ -304,9 +304,6 @@ pub fn capture(
 
 /// The option checks that need no Windows call.
 pub fn check_options(opts: &LiveOptions) -> Result<(), LiveError> {
-    if !cfg!(windows) {
-        return Err(LiveError::Unsupported);
-    }
     if opts.etw.is_none() && !opts.debug_output {
         return Err(LiveError::NoSource);
     }
@@ -341,6 +338,10 @@ pub fn check_options(opts: &LiveOptions) -> Result<(), LiveError> {
         && p.trim().is_empty()
     {
         return Err(LiveError::InvalidOption("--process is empty".into()));
+    }
+    // Last, so that option mistakes are told on every platform.
+    if !cfg!(windows) {
+        return Err(LiveError::Unsupported);
     }
     Ok(())
 }
@@ -527,27 +528,27 @@ mod tests {
 
     #[test]
     fn option_checks() {
-        if cfg!(windows) {
-            assert!(matches!(
-                check_options(&LiveOptions::default()),
-                Err(LiveError::NoSource)
-            ));
-            let mut o = quiet();
-            o.field = Some("msg".into());
-            assert!(matches!(
-                check_options(&o),
-                Err(LiveError::InvalidOption(_))
-            ));
-            let o = LiveOptions {
-                etw: Some("MyCompany.MyComponent".parse().unwrap()),
-                session: "NT Kernel Logger".into(),
-                ..LiveOptions::default()
-            };
-            assert!(matches!(
-                check_options(&o),
-                Err(LiveError::InvalidOption(_))
-            ));
-        } else {
+        // Option mistakes are found on every platform.
+        assert!(matches!(
+            check_options(&LiveOptions::default()),
+            Err(LiveError::NoSource)
+        ));
+        let mut o = quiet();
+        o.field = Some("msg".into());
+        assert!(matches!(
+            check_options(&o),
+            Err(LiveError::InvalidOption(_))
+        ));
+        let o = LiveOptions {
+            etw: Some("MyCompany.MyComponent".parse().unwrap()),
+            session: "NT Kernel Logger".into(),
+            ..LiveOptions::default()
+        };
+        assert!(matches!(
+            check_options(&o),
+            Err(LiveError::InvalidOption(_))
+        ));
+        if !cfg!(windows) {
             assert!(matches!(
                 check_options(&quiet()),
                 Err(LiveError::Unsupported)

@@ -401,7 +401,7 @@ impl<W: Write> Renderer for TableRenderer<W> {
 pub fn verdict(s: &Summary, any_inferred: bool) -> String {
     let o = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
     let mut lines = vec![format!(
-        "{} requests in {} worker-process instance{} ({} process{}, {} start{} seen): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
+        "{} requests in {} worker-process instance{} ({} process{}, {} recycle{}): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
         s.requests,
         s.instances,
         plural(s.instances),
@@ -415,6 +415,13 @@ pub fn verdict(s: &Summary, any_inferred: bool) -> String {
         o("plain_http"),
         o("incomplete"),
     )];
+    if s.unreported_requests > 0 {
+        lines.push(format!(
+            "Stopped early: {} more request{} read but not reported (not counted above).",
+            s.unreported_requests,
+            plural(s.unreported_requests)
+        ));
+    }
     if s.missing_requests > 0 || s.orphan_messages > 0 {
         lines.push(format!(
             "Capture lost lines: {} request{} never logged their start ({} gap{}), {} orphan message{}.",

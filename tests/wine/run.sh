@@ -84,7 +84,12 @@ else
     cargo build -q --target "$TARGET" --example livecapture --example odsproducer
 fi
 say "build took $(( $(date +%s) - t0 )) s"
-bin="$root/target/$TARGET/$PROFILE_DIR"
+# Where cargo puts the binaries: CARGO_TARGET_DIR, a config's build.target-dir
+# or ./target, as cargo itself says.
+target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') ||
+    fail "cargo metadata did not name the target directory"
+bin="$target_dir/$TARGET/$PROFILE_DIR"
 producer="$bin/examples/odsproducer.exe"
 
 # ---- wine prefix with the ProcessPrng stand-in ------------------------------
