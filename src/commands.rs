@@ -213,6 +213,8 @@ fn read(
         format: Some(args.input_format),
         provider: args.provider.clone(),
         etl_backend: args.etl_backend,
+        host: args.host.clone(),
+        encoding: args.encoding,
     };
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
         return Err(io::Error::new(
@@ -452,7 +454,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
 
 /// Whether stdin is redirected from a regular file (read in big batches)
 /// rather than a pipe or terminal (handled line by line as it arrives).
-fn stdin_is_regular_file() -> bool {
+pub(crate) fn stdin_is_regular_file() -> bool {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
