@@ -655,6 +655,17 @@ impl LineEvents {
             match piece {
                 shape::Piece::Value { text, line } => self.json_value(&text, line),
                 shape::Piece::Text { text, line } => {
+                    if let Some(inner) = shape::silk_unwrapped(&text) {
+                        self.problem(
+                            line,
+                            ProblemKind::Malformed,
+                            "not JSON: SilkETW 0.8's `\"event\":{{...}}}` wrapping (its issue \
+                             #21); read the value inside"
+                                .into(),
+                        );
+                        self.json_value(inner, line);
+                        continue;
+                    }
                     if let Some(ev) = self.shaped_event(&text, line) {
                         if !self.stats.module_seen {
                             self.note(&ev);
@@ -676,16 +687,13 @@ impl LineEvents {
                 }
             }
             Ok(value) => self.json_event(value, line),
-            Err(e) => {
-                let at = line + e.line().saturating_sub(1) as u64;
-                self.problem(
-                    at,
-                    ProblemKind::Malformed,
-                    format!(
-                        "invalid JSON value (from line {line}): {e}; skipped to the next value"
-                    ),
-                );
-            }
+            Err(e) => self.problem(
+                line,
+                ProblemKind::Malformed,
+                format!(
+                    "invalid JSON value ({e}, counted from this line); skipped to the next value"
+                ),
+            ),
         }
     }
 
@@ -1097,6 +1105,13 @@ mod tests {
             [format!("t:1 {START}"), "t:6 b".into(), "t:6 c".into()]
         );
         assert_eq!(problems(&it), ["t:5 malformed"]);
+        // SilkETW 0.8's wrapping, an unterminated value, then a good one.
+        let text = format!(
+            "\"event\":{{{{\"XmlEventData\":{{\"msg\":\"{START}\"}}}}}}\n{{\"message\":\n{{\"message\":\"d\"}}\n"
+        );
+        let it = items(text.as_bytes(), ReadOptions::default());
+        assert_eq!(texts(&it), [format!("t:1 {START}"), "t:3 d".into()]);
+        assert_eq!(problems(&it), ["t:1 malformed", "t:2 malformed"]);
     }
 
     #[test]

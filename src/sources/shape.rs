@@ -31,6 +31,9 @@ pub fn host_header(line: &str) -> Option<&str> {
 /// Whether a trimmed line opens a JSON value (`[5120] text`, a raw line
 /// with a pid, does not).
 pub fn opens_json(t: &str) -> bool {
+    if t.starts_with(SILK_WRAPPED) {
+        return true;
+    }
     let b = t.as_bytes();
     match b.first() {
         Some(b'{') => true,
@@ -41,6 +44,18 @@ pub fn opens_json(t: &str) -> bool {
         ),
         _ => false,
     }
+}
+
+/// How SilkETW 0.8's release binary began some events (its issue #21):
+/// `"event":{{...}}}`, not JSON; the value inside is.
+pub const SILK_WRAPPED: &str = "\"event\":{{";
+
+/// The JSON value inside SilkETW 0.8's wrapping.
+pub fn silk_unwrapped(t: &str) -> Option<&str> {
+    let t = t.trim_end();
+    t.strip_prefix(SILK_WRAPPED)
+        .and_then(|r| r.strip_suffix('}'))
+        .map(|_| &t[SILK_WRAPPED.len() - 1..t.len() - 1])
 }
 
 /// Whether a line may be a DebugView or DebugView++ entry (both begin
@@ -118,8 +133,8 @@ pub enum Piece {
 /// Splits lines into JSON values, whatever their layout: one a line,
 /// pretty-printed over many lines, or back to back. Values are found by
 /// their brackets (strings and escapes skipped); a line that begins with
-/// `{` while a value is still open starts a new value (the open one was
-/// broken), so one bad value never swallows the rest of the input.
+/// `{` (or SilkETW 0.8's wrapping) while a value is still open starts anew
+/// (the open one was broken), so one bad value never swallows the rest.
 #[derive(Debug, Default)]
 pub struct JsonValues {
     text: String,
@@ -136,7 +151,7 @@ impl JsonValues {
 
     /// The pieces of one line, in order.
     pub fn feed(&mut self, line: &str, number: u64, out: &mut Vec<Piece>) {
-        if self.depth > 0 && line.starts_with('{') {
+        if self.depth > 0 && (line.starts_with('{') || line.starts_with(SILK_WRAPPED)) {
             self.cut(out);
         }
         let b = line.as_bytes();
@@ -371,6 +386,11 @@ mod tests {
         assert_eq!(host_header("[\\\\]"), None);
         assert_eq!(host_header("[5120] x"), None);
         assert!(opens_json("{\"a\":1}"));
+        assert_eq!(
+            silk_unwrapped("\"event\":{{\"a\":{\"b\":1}}} "),
+            Some("{\"a\":{\"b\":1}}")
+        );
+        assert_eq!(silk_unwrapped("\"event\":{\"a\":1}"), None);
         assert!(opens_json("[{\"a\":1}]"));
         assert!(opens_json("["));
         assert!(!opens_json("[5120] Line: 28 rMsg1638: x"));
