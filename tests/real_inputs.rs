@@ -317,6 +317,12 @@ fn every_shape_gives_the_plain_logs_requests() {
     let (got, problems) = requests(&[&path("capture.dblog")]);
     assert_eq!(got, want, ".dblog");
     assert_eq!(problems, serde_json::json!({}));
+    let (records, _) = read(&[&path("capture.dblog")]);
+    let instances: Vec<&Value> = records.iter().filter(|r| r["type"] == "instance").collect();
+    assert!(!instances.is_empty());
+    assert!(instances.iter().all(|r| r["process"] == "w3wp.exe"));
+    let first = records.iter().find(|r| r["type"] == "request").unwrap();
+    assert_eq!(first["time_kind"], "local");
 
     // Pretty-printed JSON events, some back to back.
     let mut pretty = String::new();
