@@ -26,7 +26,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
+            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')
@@ -38,7 +38,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;read' {
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
             [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
@@ -66,7 +68,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;tail' {
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
             [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
@@ -129,7 +133,9 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;certs' {
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first line)')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)')
             [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid')
             [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)')
@@ -187,7 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
             break
         }
         'certtrace;help' {
-            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request')
+            [CompletionResult]::new('read', 'read', [CompletionResultType]::ParameterValue, 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)')
             [CompletionResult]::new('etl', 'etl', [CompletionResultType]::ParameterValue, 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events')

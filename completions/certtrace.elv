@@ -23,7 +23,7 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand read 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+            cand read 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request'
             cand tail 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
             cand demo 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
             cand etl 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
@@ -34,7 +34,9 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'certtrace;read'= {
-            cand --input-format 'Input format (auto-detected per file from its first line)'
+            cand --input-format 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)'
+            cand --encoding 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]'
+            cand --host 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)'
             cand --pid 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid'
             cand --field 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]'
             cand --provider '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)'
@@ -61,7 +63,9 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'certtrace;tail'= {
-            cand --input-format 'Input format (auto-detected per file from its first line)'
+            cand --input-format 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)'
+            cand --encoding 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]'
+            cand --host 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)'
             cand --pid 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid'
             cand --field 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]'
             cand --provider '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)'
@@ -120,7 +124,9 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'certtrace;certs'= {
-            cand --input-format 'Input format (auto-detected per file from its first line)'
+            cand --input-format 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)'
+            cand --encoding 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]'
+            cand --host 'The host (computer) of inputs that do not name one (a saved DebugView log''s `[\\NAME]` header does)'
             cand --pid 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid'
             cand --field 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]'
             cand --provider '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)'
@@ -175,7 +181,7 @@ set edit:completion:arg-completer[certtrace] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'certtrace;help'= {
-            cand read 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+            cand read 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request'
             cand tail 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
             cand demo 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
             cand etl 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'

@@ -29,7 +29,7 @@ always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_needs_command" -s V -l version -d 'Print version'
-complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "read" -d 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "tail" -d 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'
@@ -38,10 +38,13 @@ complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "certs" -d 'Read
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "live" -d 'Capture live on Windows (ETW real-time session and/or OutputDebugString) and report requests as they happen; Ctrl-C stops the capture, drains it and prints the summary'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c certtrace -n "__fish_certtrace_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
-debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l input-format -d 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)' -r -f -a "auto\t'Detect from the first 64 lines (or the first bytes for `.etl`)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`, saved with or without its `[\\\\COMPUTER]` header'
+dblog\t'DebugView++ log (`.dblog`): `elapsed<TAB>date time<TAB>pid<TAB>process<TAB>message`'
 raw\t'One message per line, nothing else'
-json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+json\t'JSON values (one a line, pretty-printed or back to back): certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l encoding -d 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l host -d 'The host (computer) of inputs that do not name one (a saved DebugView log\'s `[\\\\NAME]` header does)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
@@ -71,10 +74,13 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s f -l follow
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l poll -d 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
-debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l input-format -d 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)' -r -f -a "auto\t'Detect from the first 64 lines (or the first bytes for `.etl`)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`, saved with or without its `[\\\\COMPUTER]` header'
+dblog\t'DebugView++ log (`.dblog`): `elapsed<TAB>date time<TAB>pid<TAB>process<TAB>message`'
 raw\t'One message per line, nothing else'
-json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+json\t'JSON values (one a line, pretty-printed or back to back): certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l encoding -d 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l host -d 'The host (computer) of inputs that do not name one (a saved DebugView log\'s `[\\\\NAME]` header does)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
@@ -137,10 +143,13 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand crc" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand crc" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l input-format -d 'Input format (auto-detected per file from its first line)' -r -f -a "auto\t'Detect from the first line (or the first bytes for binary formats)'
-debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l input-format -d 'Input format (auto-detected per file from its first 64 lines; each line is then read by its own shape)' -r -f -a "auto\t'Detect from the first 64 lines (or the first bytes for `.etl`)'
+debugview\t'DebugView log: `index<TAB>time<TAB>[pid] message`, saved with or without its `[\\\\COMPUTER]` header'
+dblog\t'DebugView++ log (`.dblog`): `elapsed<TAB>date time<TAB>pid<TAB>process<TAB>message`'
 raw\t'One message per line, nothing else'
-json\t'JSON lines: certtrace events, SilkETW or Sealighter output'"
+json\t'JSON values (one a line, pretty-printed or back to back): certtrace events, SilkETW or Sealighter output'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l encoding -d 'Code page of captures that are not UTF-8 or UTF-16, as a WHATWG label: windows-1252, gbk, shift_jis, windows-1251, ... [default: UTF-8, lines that are not valid UTF-8 as windows-1252]' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l host -d 'The host (computer) of inputs that do not name one (a saved DebugView log\'s `[\\\\NAME]` header does)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l pid -d 'The worker process pid for input without pids (raw lines, DebugView without "show process id"); input with pids is limited to this pid' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l field -d 'JSON collectors and TraceLogging events: the payload field holding the message [default: msg/message, else the first string field]' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l provider -d '`.etl` files: only events of this ETW provider (GUID, or a TraceLogging provider name, hashed to its GUID as Windows does)' -r
@@ -200,7 +209,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l colo
 always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "read" -d 'Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin) and report every request'
+complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "read" -d 'Read captures (DebugView and DebugView++ logs, raw lines, JSON, `.etl` files; `-` is stdin) and report every request'
 complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "tail" -d 'Follow captures as they grow, like `tail -F` (same as `read -f`): a live dashboard on a terminal, NDJSON for scripts'
 complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "demo" -d 'Run the pipeline on a built-in realistic capture (several worker processes, a recycle, concurrency, lost lines, every outcome)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand help; and not __fish_seen_subcommand_from read tail demo etl crc certs live completions help" -f -a "etl" -d 'Inspect any `.etl` file: logfile header, record kinds, providers, lost events, first events'

@@ -381,7 +381,7 @@ pub fn run(
                                     correlator.push_event(ev);
                                 }
                                 SourceItem::Problem(p) => {
-                                    if shown < opts.max_problems_shown {
+                                    if shown < opts.max_problems_shown || p.kind.of_whole_input() {
                                         writeln!(diag, "certtrace: warning: {p}")?;
                                         shown += 1;
                                     } else {

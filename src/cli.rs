@@ -25,7 +25,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read captures (DebugView logs, raw lines, JSON lines; `-` is stdin)
+    /// Read captures (DebugView and DebugView++ logs, raw lines, JSON,
+    /// `.etl` files; `-` is stdin)
     /// and report every request.
     Read(ReadArgs),
     /// Follow captures as they grow, like `tail -F` (same as `read -f`): a
@@ -150,9 +151,21 @@ pub struct ReadArgs {
     #[arg(value_name = "FILE", default_value = "-")]
     pub inputs: Vec<String>,
 
-    /// Input format (auto-detected per file from its first line).
+    /// Input format (auto-detected per file from its first 64 lines; each
+    /// line is then read by its own shape).
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
     pub input_format: InputFormat,
+
+    /// Code page of captures that are not UTF-8 or UTF-16, as a WHATWG
+    /// label: windows-1252, gbk, shift_jis, windows-1251, ... [default:
+    /// UTF-8, lines that are not valid UTF-8 as windows-1252].
+    #[arg(long, value_name = "LABEL", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+
+    /// The host (computer) of inputs that do not name one (a saved
+    /// DebugView log's `[\\NAME]` header does).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 
     /// The worker process pid for input without pids (raw lines, DebugView
     /// without "show process id"); input with pids is limited to this pid.
@@ -257,4 +270,14 @@ fn existing_path(s: &str) -> Result<PathBuf, String> {
         }
         _ => Ok(p),
     }
+}
+
+/// An `--encoding` label (WHATWG names and aliases, as browsers take them).
+fn parse_encoding(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        format!(
+            "unknown encoding {label:?}: use a WHATWG label such as windows-1252, gbk, \
+             shift_jis, windows-1251, iso-8859-2, utf-16le"
+        )
+    })
 }

@@ -242,6 +242,8 @@ fn read(
         format: Some(args.input_format),
         provider: args.provider.clone(),
         etl_backend: args.etl_backend,
+        host: args.host.clone(),
+        encoding: args.encoding,
     };
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
         return Err(Error::usage(command, "stdin (-) can be read only once"));
@@ -496,7 +498,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> exit::Result {
 
 /// Whether stdin is redirected from a regular file (read in big batches)
 /// rather than a pipe or terminal (handled line by line as it arrives).
-fn stdin_is_regular_file() -> bool {
+pub(crate) fn stdin_is_regular_file() -> bool {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;

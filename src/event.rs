@@ -257,8 +257,8 @@ pub struct TraceEvent {
     /// The message text, without the trailing newline the module appends.
     pub text: String,
     pub origin: Origin,
-    /// Host, provider and activity id, which only ETW-based sources have:
-    /// boxed, so the events of other sources stay small (they move through
+    /// Host, provider, activity id and process name, which only some sources
+    /// have: boxed, so the events of other sources stay small (they move through
     /// queues by the million).
     pub context: Option<Box<EventContext>>,
     /// The grammar's answer, when the source already parsed the text (the
@@ -297,6 +297,8 @@ pub struct EventContext {
     pub provider: Option<String>,
     /// ETW activity id, when the source has one (lowercase GUID text).
     pub activity_id: Option<String>,
+    /// Process name, when the source records it (DebugView++ logs).
+    pub process: Option<String>,
 }
 
 impl TraceEvent {
@@ -323,6 +325,11 @@ impl TraceEvent {
         self.context.as_ref()?.provider.as_deref()
     }
 
+    /// Process name (DebugView++ logs).
+    pub fn process(&self) -> Option<&str> {
+        self.context.as_ref()?.process.as_deref()
+    }
+
     /// ETW activity id (lowercase GUID text).
     pub fn activity_id(&self) -> Option<&str> {
         self.context.as_ref()?.activity_id.as_deref()
@@ -341,6 +348,7 @@ impl TraceEvent {
                 host,
                 provider,
                 activity_id,
+                process: None,
             })
         });
     }

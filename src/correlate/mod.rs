@@ -149,6 +149,8 @@ struct Instance {
     first_time: Option<EventTime>,
     last_time: Option<EventTime>,
     build: Option<String>,
+    /// Process name, when the input records it (DebugView++ logs).
+    process: Option<String>,
     open: Vec<OpenRequest>,
     held: VecDeque<Held>,
     counters: Counters,
@@ -176,9 +178,10 @@ impl Instance {
     fn new(
         id: InstanceId,
         start: InstanceStart,
-        time: Option<EventTime>,
+        first: &TraceEvent,
         decoder: ChainDecoder,
     ) -> Instance {
+        let time = first.time;
         let expect_from = match start {
             InstanceStart::FirstSeen => None,
             _ => Some(1),
@@ -189,6 +192,7 @@ impl Instance {
             first_time: time,
             last_time: time,
             build: None,
+            process: first.process().map(str::to_owned),
             open: Vec::new(),
             held: VecDeque::new(),
             counters: Counters::new(expect_from),
@@ -530,7 +534,7 @@ impl Correlator {
             pid: ev.pid,
             ordinal: p.ordinal,
         };
-        let mut new = Instance::new(id.clone(), reason, ev.time, self.opts.decoder());
+        let mut new = Instance::new(id.clone(), reason, ev, self.opts.decoder());
         std::mem::swap(&mut p.instance, &mut new);
         p.threads.clear();
         let old = new;
@@ -773,7 +777,7 @@ fn process_entry<'a>(
                     ordinal: 1,
                 },
                 InstanceStart::FirstSeen,
-                ev.time,
+                ev,
                 opts.decoder(),
             ),
             ordinal: 1,
@@ -1378,6 +1382,7 @@ fn close_instance(
         first_time: inst.first_time,
         last_time: inst.last_time,
         build: inst.build.clone(),
+        process: inst.process.clone(),
         requests: inst.requests,
         outcomes: inst.outcomes.to_map(),
         first_cnt: inst.counters.first,

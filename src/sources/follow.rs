@@ -18,7 +18,7 @@
 //! Items of all inputs go through one channel in arrival order (live input
 //! is in time order as it arrives; no merge by timestamps).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -187,6 +187,11 @@ struct Generation {
     text: TextSource<io::Empty>,
     /// An `.etl` file: not followed (reported once).
     etl: bool,
+    /// `--encoding`.
+    ansi: Option<&'static encoding_rs::Encoding>,
+    /// Byte offsets of the lines given to `text` and not out yet (held
+    /// while the format is decided), by line number.
+    line_at: VecDeque<(u64, u64)>,
 }
 
 struct Tracked {
@@ -377,6 +382,8 @@ impl Tracked {
             number: 0,
             text: TextSource::new(io::empty(), self.input, opts.read.clone()),
             etl: false,
+            ansi: opts.read.encoding,
+            line_at: VecDeque::new(),
         };
         let mut head = vec![0u8; 0x50];
         let n = read_full(&mut g.file, &mut head).unwrap_or(0);
@@ -457,7 +464,15 @@ impl Tracked {
                 return Ok(());
             }
             let n = match g.file.read(&mut buf) {
-                Ok(0) => return Ok(()),
+                Ok(0) => {
+                    // Nothing more for now: the format is decided on the
+                    // lines held, so a slow file is not held back.
+                    let items = g.settle();
+                    for item in items {
+                        self.send(tx, item)?;
+                    }
+                    return Ok(());
+                }
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -651,7 +666,11 @@ impl Generation {
                 }
                 lines::decode_utf16_units(units, truncated)
             }
-            _ => lines::decode_bytes(bytes.strip_suffix(b"\r").unwrap_or(bytes)),
+            _ => {
+                let (text, problem) =
+                    lines::decode_bytes_in(bytes.strip_suffix(b"\r").unwrap_or(bytes), self.ansi);
+                (text.into_owned(), problem)
+            }
         };
         Line {
             number: self.number,
@@ -660,17 +679,41 @@ impl Generation {
         }
     }
 
+    /// The items of the lines held while the format was undecided.
+    fn settle(&mut self) -> Vec<SourceItem> {
+        let mut items: Vec<SourceItem> = self.text.settle().collect();
+        self.offsets(&mut items);
+        items
+    }
+
     fn line_items(&mut self, line: Line, at: u64, items: &mut Vec<SourceItem>) {
-        let exact = self.exact_lines;
-        for mut item in self.text.push_line(line) {
-            if !exact {
-                let origin = match &mut item {
-                    SourceItem::Event(e) => &mut e.origin,
-                    SourceItem::Problem(p) => &mut p.origin,
-                };
+        if !self.exact_lines {
+            self.line_at.push_back((line.number, at));
+        }
+        let from = items.len();
+        items.extend(self.text.push_line(line));
+        self.offsets(&mut items[from..]);
+    }
+
+    /// Origins as byte offsets when line numbers are not exact (the file
+    /// was not read from its start).
+    fn offsets(&mut self, items: &mut [SourceItem]) {
+        if self.exact_lines {
+            return;
+        }
+        for item in items {
+            let origin = match item {
+                SourceItem::Event(e) => &mut e.origin,
+                SourceItem::Problem(p) => &mut p.origin,
+            };
+            if let Position::Line(n) = origin.position
+                && let Some(&(_, at)) = self.line_at.iter().find(|(k, _)| *k == n)
+            {
                 origin.position = Position::Offset(at);
             }
-            items.push(item);
+        }
+        if self.text.decided() {
+            self.line_at.clear();
         }
     }
 }
@@ -693,7 +736,16 @@ mod tests {
             number: 0,
             text: TextSource::new(io::empty(), "t".into(), ReadOptions::default()),
             etl: false,
+            ansi: None,
+            line_at: VecDeque::new(),
         }
+    }
+
+    /// Appended bytes, then nothing more for now (the format is decided).
+    fn feed(g: &mut Generation, bytes: &[u8]) -> Vec<SourceItem> {
+        let mut items = g.push_bytes(bytes);
+        items.extend(g.settle());
+        items
     }
 
     fn texts(items: &[SourceItem]) -> Vec<String> {
@@ -731,16 +783,16 @@ mod tests {
     #[test]
     fn partial_lines_wait_for_their_newline() {
         let mut g = gen_from(0);
-        assert!(g.push_bytes(b"hel").is_empty());
-        assert!(g.push_bytes(b"lo wor").is_empty());
-        assert_eq!(texts(&g.push_bytes(b"ld\r\nsecond")), ["t:1 hello world"]);
-        assert_eq!(texts(&g.push_bytes(b"\n")), ["t:2 second"]);
+        assert!(feed(&mut g, b"hel").is_empty());
+        assert!(feed(&mut g, b"lo wor").is_empty());
+        assert_eq!(texts(&feed(&mut g, b"ld\r\nsecond")), ["t:1 hello world"]);
+        assert_eq!(texts(&feed(&mut g, b"\n")), ["t:2 second"]);
     }
 
     #[test]
     fn offsets_when_started_mid_file() {
         let mut g = gen_from(100);
-        assert_eq!(texts(&g.push_bytes(b"a\nbb\n")), ["t@100 a", "t@102 bb"]);
+        assert_eq!(texts(&feed(&mut g, b"a\nbb\n")), ["t@100 a", "t@102 bb"]);
     }
 
     #[test]
@@ -751,20 +803,20 @@ mod tests {
             b.extend_from_slice(&u.to_le_bytes());
         }
         let (a, rest) = b.split_at(5);
-        assert!(g.push_bytes(a).is_empty());
-        assert_eq!(texts(&g.push_bytes(rest)), ["t:1 x1"]);
-        assert_eq!(texts(&g.push_bytes(&[b'\n', 0])), ["t:2 y"]);
+        assert!(feed(&mut g, a).is_empty());
+        assert_eq!(texts(&feed(&mut g, rest)), ["t:1 x1"]);
+        assert_eq!(texts(&feed(&mut g, &[b'\n', 0])), ["t:2 y"]);
     }
 
     #[test]
     fn binary_without_newlines_is_cut_and_skipped() {
         let mut g = gen_from(0);
         let blob = vec![0u8; MAX_LINE + 10];
-        let out = texts(&g.push_bytes(&blob));
+        let out = texts(&feed(&mut g, &blob));
         assert!(out.iter().any(|t| t.contains("line_too_long")), "{out:?}");
         assert!(g.pending.is_empty());
-        assert!(g.push_bytes(&[0u8; 100]).is_empty() || g.pending.len() == 100);
-        let out = texts(&g.push_bytes(b"\nok line\n"));
+        assert!(feed(&mut g, &[0u8; 100]).is_empty() || g.pending.len() == 100);
+        let out = texts(&feed(&mut g, b"\nok line\n"));
         assert_eq!(out.last().unwrap(), "t:2 ok line");
     }
 }

@@ -1,4 +1,5 @@
-//! JSON lines: certtrace's own event format, SilkETW and Sealighter output.
+//! JSON events: certtrace's own event format, SilkETW and Sealighter output
+//! (one value at a time; [`super::shape::JsonValues`] finds the values).
 //!
 //! * certtrace: `{"type":"event","time":…,"time_kind":…,"pid":…,"tid":…,
 //!   "host":…,"provider":…,"activity_id":…,"message":…}` (see the README).
@@ -61,6 +62,15 @@ pub fn parse_line(
 ) -> Result<TraceEvent, JsonProblem> {
     let value: Value =
         serde_json::from_str(line).map_err(|e| JsonProblem::Syntax(e.to_string()))?;
+    parse_value(value, origin, field)
+}
+
+/// Turns one JSON value into an event (see [`parse_line`]).
+pub fn parse_value(
+    value: Value,
+    origin: Origin,
+    field: Option<&str>,
+) -> Result<TraceEvent, JsonProblem> {
     let Value::Object(obj) = value else {
         return Err(JsonProblem::NotAnObject);
     };
@@ -79,10 +89,13 @@ fn certtrace(obj: &Map<String, Value>, origin: Origin) -> Result<TraceEvent, Jso
     {
         return Err(JsonProblem::NotAnEvent(t.to_string()));
     }
-    let text = obj
-        .get("message")
-        .and_then(Value::as_str)
-        .ok_or(JsonProblem::NoMessage(Flavor::Certtrace))?;
+    let Some(text) = obj.get("message").and_then(Value::as_str) else {
+        // `demo --write`'s truth.ndjson: what happened to each request.
+        if obj.contains_key("outcome") && obj.contains_key("cnt") {
+            return Err(JsonProblem::NotAnEvent("truth".into()));
+        }
+        return Err(JsonProblem::NoMessage(Flavor::Certtrace));
+    };
     let mut ev = TraceEvent::new(trim_message_end(text), origin);
     let kind = obj.get("time_kind").and_then(Value::as_str);
     ev.time = obj.get("time").and_then(|t| match (t, kind) {

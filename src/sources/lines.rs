@@ -32,6 +32,16 @@ pub struct LineRef<'a> {
     pub problem: Option<LineProblem>,
 }
 
+impl From<Line> for LineRef<'_> {
+    fn from(line: Line) -> Self {
+        LineRef {
+            number: line.number,
+            text: Cow::Owned(line.text),
+            problem: line.problem,
+        }
+    }
+}
+
 impl LineRef<'_> {
     pub fn into_owned(self) -> Line {
         Line {
@@ -52,6 +62,9 @@ pub enum LineProblem {
     TooLong { total: u64 },
     /// Contains NUL bytes (binary data?).
     Binary,
+    /// Not valid in the encoding given with `--encoding`: those bytes
+    /// replaced by U+FFFD.
+    Undecodable { encoding: &'static str },
 }
 
 impl std::fmt::Display for LineProblem {
@@ -69,6 +82,9 @@ impl std::fmt::Display for LineProblem {
                 "line of {total} bytes is longer than {MAX_LINE}; kept its first {MAX_LINE} bytes"
             ),
             LineProblem::Binary => write!(f, "line contains NUL bytes (binary data?)"),
+            LineProblem::Undecodable { encoding } => {
+                write!(f, "bytes not valid in {encoding}; replaced by U+FFFD")
+            }
         }
     }
 }
@@ -101,21 +117,52 @@ pub struct LineReader<R> {
     /// `room[..checked_end]` has been tried as such a span (lines up to
     /// there that are not known clean are checked one by one).
     checked_end: usize,
+    /// The code page of `--encoding`: lines that are not ASCII are decoded
+    /// with it (default: UTF-8, else Windows-1252).
+    ansi: Option<&'static encoding_rs::Encoding>,
+    /// The last line returned ended without a line end.
+    unterminated: bool,
+    /// A UTF-16 line being read (kept across a read that gave up).
+    units: Vec<u16>,
+    units_total: u64,
 }
 
 impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_encoding(inner, None)
+    }
+
+    /// A reader that decodes text that is not UTF-8 or UTF-16 (no BOM) with
+    /// `ansi` (UTF-16 and UTF-8 labels choose those).
+    pub fn with_encoding(inner: R, ansi: Option<&'static encoding_rs::Encoding>) -> Self {
+        let encoding = match ansi {
+            Some(e) if e == encoding_rs::UTF_16LE => Encoding::Utf16Le,
+            Some(e) if e == encoding_rs::UTF_16BE => Encoding::Utf16Be,
+            _ => Encoding::Unknown,
+        };
+        let ansi = ansi.filter(|e| {
+            *e != encoding_rs::UTF_8 && *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE
+        });
         LineReader {
             inner,
             room: Vec::new(),
             end: 0,
             start: 0,
             eof: false,
-            encoding: Encoding::Unknown,
+            encoding,
             number: 0,
             clean_end: 0,
             checked_end: 0,
+            ansi,
+            unterminated: false,
+            units: Vec::new(),
+            units_total: 0,
         }
+    }
+
+    /// Whether the last line read had no line end (the input ended in it).
+    pub fn last_line_unterminated(&self) -> bool {
+        self.unterminated
     }
 
     /// How many lines have been returned so far.
@@ -164,6 +211,17 @@ impl<R: Read> LineReader<R> {
     /// The bytes read and not yet taken as lines, and those before them.
     fn buf(&self) -> &[u8] {
         &self.room[..self.end]
+    }
+
+    /// [`Self::fill`], waiting through a read that gave up (`TimedOut`),
+    /// for callers that hold part of a line.
+    fn fill_waiting(&mut self) -> io::Result<bool> {
+        loop {
+            match self.fill() {
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => continue,
+                other => return other,
+            }
+        }
     }
 
     fn detect_encoding(&mut self) -> io::Result<()> {
@@ -228,7 +286,7 @@ impl<R: Read> LineReader<R> {
                 self.clean_end = self.clean_end.min(self.start);
                 self.checked_end = self.checked_end.min(self.start);
                 loop {
-                    if !self.fill()? {
+                    if !self.fill_waiting()? {
                         break;
                     }
                     if let Some(i) = memchr::memchr(b'\n', &self.buf()[self.start..]) {
@@ -240,7 +298,7 @@ impl<R: Read> LineReader<R> {
                     self.end = self.start;
                 }
                 self.number += 1;
-                let (text, _) = decode_bytes(&kept);
+                let text = decode_bytes_in(&kept, self.ansi).0.into_owned();
                 return Ok(Some(LineRef {
                     number: self.number,
                     text: Cow::Owned(text),
@@ -251,6 +309,7 @@ impl<R: Read> LineReader<R> {
                 if self.start < self.end {
                     let end = self.end;
                     let begin = std::mem::replace(&mut self.start, end);
+                    self.unterminated = true;
                     return Ok(Some(self.bytes_line(begin, end)));
                 }
                 return Ok(None);
@@ -278,7 +337,7 @@ impl<R: Read> LineReader<R> {
                 None,
             )
         } else {
-            decode_bytes_ref(bytes)
+            decode_bytes_in(bytes, self.ansi)
         };
         LineRef {
             number: self.number,
@@ -300,7 +359,12 @@ impl<R: Read> LineReader<R> {
         .min(self.end);
         self.checked_end = span_end;
         let span = &self.room[begin..span_end];
-        if std::str::from_utf8(span).is_ok() && memchr::memchr(0, span).is_none() {
+        let text = match self.ansi {
+            // Another code page: only ASCII reads the same.
+            Some(_) => span.is_ascii(),
+            None => std::str::from_utf8(span).is_ok(),
+        };
+        if text && memchr::memchr(0, span).is_none() {
             self.clean_end = span_end;
         }
     }
@@ -314,14 +378,15 @@ impl<R: Read> LineReader<R> {
                 u16::from_be_bytes([b[i], b[i + 1]])
             }
         };
-        let mut units: Vec<u16> = Vec::new();
-        let mut total: u64 = 0;
         loop {
             let avail = self.end - self.start;
             if avail < 2 {
+                // A read that gives up (`TimedOut`) leaves the line held.
                 if !self.fill()? {
                     // Odd trailing byte: a truncated code unit.
                     let truncated = self.end - self.start == 1;
+                    let mut units = std::mem::take(&mut self.units);
+                    let mut total = std::mem::take(&mut self.units_total);
                     if truncated {
                         self.start += 1;
                         units.push(0xFFFD);
@@ -330,6 +395,7 @@ impl<R: Read> LineReader<R> {
                     if units.is_empty() && total == 0 {
                         return Ok(None);
                     }
+                    self.unterminated = true;
                     return Ok(Some(self.finish_utf16(units, total, truncated)));
                 }
                 continue;
@@ -337,11 +403,13 @@ impl<R: Read> LineReader<R> {
             let u = unit_at(self.buf(), self.start);
             self.start += 2;
             if u == u16::from(b'\n') {
+                let units = std::mem::take(&mut self.units);
+                let total = std::mem::take(&mut self.units_total);
                 return Ok(Some(self.finish_utf16(units, total, false)));
             }
-            total += 2;
-            if units.len() < MAX_LINE / 2 {
-                units.push(u);
+            self.units_total += 2;
+            if self.units.len() < MAX_LINE / 2 {
+                self.units.push(u);
             }
         }
     }
@@ -394,6 +462,28 @@ pub fn decode_utf16_units(mut units: Vec<u16>, truncated: bool) -> (String, Opti
 pub fn decode_bytes(bytes: &[u8]) -> (String, Option<LineProblem>) {
     let (text, problem) = decode_bytes_ref(bytes);
     (text.into_owned(), problem)
+}
+
+/// The text of a line's bytes: in `ansi` when given (ASCII and UTF-8 BOM-less
+/// text aside), else as [`decode_bytes_ref`].
+pub fn decode_bytes_in<'a>(
+    bytes: &'a [u8],
+    ansi: Option<&'static encoding_rs::Encoding>,
+) -> (Cow<'a, str>, Option<LineProblem>) {
+    let Some(enc) = ansi else {
+        return decode_bytes_ref(bytes);
+    };
+    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+    let problem = if memchr::memchr(0, bytes).is_some() {
+        Some(LineProblem::Binary)
+    } else if had_errors {
+        Some(LineProblem::Undecodable {
+            encoding: enc.name(),
+        })
+    } else {
+        None
+    };
+    (text, problem)
 }
 
 /// [`decode_bytes`], borrowing valid UTF-8.
