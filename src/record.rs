@@ -341,7 +341,6 @@ pub struct InstanceRecord {
     /// Module build timestamp (`Build …` suffix), when logged.
     pub build: Option<String>,
     /// Process name, when the input records it (DebugView++ logs).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
     pub requests: u64,
     pub outcomes: BTreeMap<&'static str, u64>,
