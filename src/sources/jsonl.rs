@@ -79,6 +79,14 @@ fn certtrace(obj: &Map<String, Value>, origin: Origin) -> Result<TraceEvent, Jso
     {
         return Err(JsonProblem::NotAnEvent(t.to_string()));
     }
+    // `demo --write`'s truth.ndjson: what happened to each request.
+    if !obj.contains_key("message")
+        && ["instance_ordinal", "cnt", "outcome"]
+            .iter()
+            .all(|k| obj.contains_key(*k))
+    {
+        return Err(JsonProblem::NotAnEvent("truth".into()));
+    }
     let text = obj
         .get("message")
         .and_then(Value::as_str)

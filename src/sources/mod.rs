@@ -69,6 +69,9 @@ pub enum ProblemKind {
     /// Followed file: an unterminated last line dropped at rotation or
     /// truncation (never parsed half).
     PartialLine,
+    /// certtrace's own output read as a capture (told once per input; its
+    /// lines count as lines of other software).
+    CerttraceOutput,
 }
 
 impl ProblemKind {
@@ -84,6 +87,7 @@ impl ProblemKind {
             ProblemKind::Truncated => "truncated",
             ProblemKind::Missing => "missing",
             ProblemKind::PartialLine => "partial_line",
+            ProblemKind::CerttraceOutput => "certtrace_output",
         }
     }
 }
@@ -250,6 +254,8 @@ struct LineEvents {
     format: Option<InputFormat>,
     /// Items waiting to go out (a line's problem goes before its event).
     pending: VecDeque<SourceItem>,
+    /// Said that this input is certtrace's own output.
+    told_own_output: bool,
 }
 
 impl<R: Read> TextSource<R> {
@@ -262,6 +268,7 @@ impl<R: Read> TextSource<R> {
                 opts,
                 format,
                 pending: VecDeque::new(),
+                told_own_output: false,
             },
             done: false,
         }
@@ -341,6 +348,22 @@ impl LineEvents {
                     Ok(mut ev) => {
                         ev.pid = ev.pid.or(self.opts.pid);
                         ev
+                    }
+                    // Said once: every line of it is such a record.
+                    Err(jsonl::JsonProblem::NotAnEvent(kind)) => {
+                        if !self.told_own_output {
+                            self.told_own_output = true;
+                            self.problem(
+                                line.number,
+                                ProblemKind::CerttraceOutput,
+                                format!(
+                                    "certtrace's own output ({kind:?} records), not a capture: \
+                                     its records are counted as lines of other software; read \
+                                     the capture it was made from"
+                                ),
+                            );
+                        }
+                        self.raw_event(text, origin)
                     }
                     Err(e) => {
                         self.problem(
