@@ -395,6 +395,46 @@ fn stopped_runs_count_what_they_reported() {
 }
 
 #[test]
+fn certtrace_output_read_back_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    certtrace()
+        .args(["demo", "--requests", "50", "--write"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let report = dir.path().join("report.ndjson");
+    let out = certtrace()
+        .args(["demo", "--requests", "50", "--format", "ndjson"])
+        .assert()
+        .success();
+    std::fs::write(&report, &out.get_output().stdout).unwrap();
+    for (file, kind) in [("truth.ndjson", "truth"), ("report.ndjson", "request")] {
+        let out = certtrace()
+            .arg("read")
+            .arg(dir.path().join(file))
+            .assert()
+            .success();
+        let o = out.get_output();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let told: Vec<&str> = err.lines().collect();
+        assert_eq!(told.len(), 1, "{err}");
+        assert!(
+            told[0].contains(&format!("certtrace's own output (\"{kind}\" records)")),
+            "{err}"
+        );
+        let records = ndjson(&o.stdout);
+        let s = summary(&records);
+        let lines = std::fs::read_to_string(dir.path().join(file))
+            .unwrap()
+            .lines()
+            .count() as u64;
+        assert_eq!(s["foreign_lines"], lines, "{file}");
+        assert_eq!(s["input_problems"]["certtrace_output"], 1, "{file}");
+        assert_eq!(s["input_problems"].as_object().unwrap().len(), 1, "{file}");
+    }
+}
+
+#[test]
 fn closed_pipe_ends_quietly() {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("certtrace"))
         .args(["demo", "--requests", "20000", "--format", "ndjson"])
