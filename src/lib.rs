@@ -20,6 +20,7 @@ pub mod generate;
 pub mod hash;
 pub mod hresult;
 pub mod live;
+pub mod pager;
 pub mod parse;
 pub mod provider;
 pub mod record;
