@@ -95,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -225,7 +229,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
+            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,6 +277,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -457,7 +465,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__live)
-            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
+            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,6 +531,10 @@ _certtrace() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -535,7 +547,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -591,6 +603,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -621,7 +637,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__tail)
-            opts="-o -f -h --input-format --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +693,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)

@@ -131,9 +131,11 @@ fn report_until(
         width: if is_tty {
             TableOptions::terminal_width()
         } else {
-            160
+            TableOptions::columns_width()
         },
         color: color.enabled(is_tty),
+        list_requests: out.list_requests,
+        stream: follow,
         ..TableOptions::default()
     };
     let certs_only = popts.filter.certificates_only;
@@ -147,10 +149,16 @@ fn report_until(
     }
     popts.filter = filter(out)?;
     popts.filter.certificates_only = certs_only;
-    let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(
-        render::output_buffer(format),
-        stdout,
-    ));
+    let writer: Box<dyn Write + Send> = match paging(format, out.paging, is_tty, follow) {
+        Some(always) => Box::new(io::BufWriter::with_capacity(
+            render::output_buffer(format),
+            crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
+        )),
+        None => Box::new(io::BufWriter::with_capacity(
+            render::output_buffer(format),
+            stdout,
+        )),
+    };
     let quit = Arc::new(AtomicBool::new(false));
     let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
         Box::new(render::dashboard::DashboardRenderer::new(
@@ -197,6 +205,23 @@ fn report_until(
     Ok(status.exit_code())
 }
 
+/// Whether the report goes through a pager (`Some(always)`): the table
+/// of a finished read on a terminal, unless `--paging never`.
+fn paging(
+    format: Format,
+    paging: crate::pager::Paging,
+    is_tty: bool,
+    follow: bool,
+) -> Option<bool> {
+    use crate::pager::Paging;
+    match paging {
+        _ if format != Format::Table || !is_tty || follow => None,
+        Paging::Never => None,
+        Paging::Auto => Some(false),
+        Paging::Always => Some(true),
+    }
+}
+
 fn read(
     args: &ReadArgs,
     color: ColorChoice,
@@ -220,6 +245,10 @@ fn read(
             "stdin (-) can be read only once",
         ));
     }
+    let output = OutputArgs {
+        list_requests: args.requests,
+        ..args.output.clone()
+    };
     let live_args = &args.follow;
     let stop_rules = crate::watch::StopRules {
         fail_on: live_args.fail_on.clone(),
@@ -251,7 +280,7 @@ fn read(
         return report(
             args.inputs.clone(),
             vec![Input::Stream(stream)],
-            &args.output,
+            &output,
             color,
             popts,
             true,
@@ -288,14 +317,7 @@ fn read(
         // prompt.
         popts.live = true;
     }
-    report(
-        args.inputs.clone(),
-        inputs,
-        &args.output,
-        color,
-        popts,
-        false,
-    )
+    report(args.inputs.clone(), inputs, &output, color, popts, false)
 }
 
 fn etl(args: &EtlArgs) -> io::Result<i32> {
@@ -342,7 +364,10 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
         (Some(p), false) => format!("etw:{}", p.guid),
         (None, _) => "dbwin".to_string(),
     };
-    let output = args.output.clone();
+    let output = OutputArgs {
+        list_requests: args.requests,
+        ..args.output.clone()
+    };
     let pipeline_stop = capture_stop.clone();
     // The pipeline runs beside the capture, which keeps the main thread (as
     // ETW consumers usually do). It is never interrupted itself: it ends
@@ -440,10 +465,14 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> io::Result<i32> {
     if args.output.certs.is_empty() {
         popts.correlate.certs = Some(Arc::new(crate::certs::demo_catalog()));
     }
+    let output = OutputArgs {
+        list_requests: args.list_requests,
+        ..args.output.clone()
+    };
     report(
         vec!["demo.log".into()],
         vec![Input::Stream(stream)],
-        &args.output,
+        &output,
         color,
         popts,
         false,
