@@ -47,6 +47,10 @@ fn stop_flag() -> Arc<AtomicBool> {
     let s = stop.clone();
     // A second Ctrl-C while finishing exits at once.
     let _ = ctrlc::set_handler(move || {
+        // The report is whole once a pager shows it: Ctrl-C is the pager's.
+        if crate::pager::pager_running() {
+            return;
+        }
         if s.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }

@@ -6,6 +6,16 @@
 
 use std::io::{self, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A pager is showing the report: Ctrl-C belongs to it (less uses it to
+/// stop a search), so certtrace neither stops nor exits meanwhile.
+static PAGER_RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a pager is showing the report now.
+pub fn pager_running() -> bool {
+    PAGER_RUNNING.load(Ordering::SeqCst)
+}
 
 /// `--paging`: when to use a pager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -61,6 +71,7 @@ impl PagedStdout {
     fn start(&mut self, held: Vec<u8>) -> io::Result<()> {
         match spawn_pager(self.always) {
             Some(mut child) => {
+                PAGER_RUNNING.store(true, Ordering::SeqCst);
                 let stdin = child.stdin.take();
                 self.state = State::Pager(child, stdin);
             }
@@ -143,6 +154,7 @@ impl Drop for PagedStdout {
             }
             _ => {}
         }
+        PAGER_RUNNING.store(false, Ordering::SeqCst);
     }
 }
 

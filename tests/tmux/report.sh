@@ -88,6 +88,12 @@ for size in 80x24 120x40; do
   else
     bad "$size: the expired certificate is flagged in its row"
   fi
+  # Ctrl-C is the pager's while it shows the report.
+  T send-keys -t rep C-c
+  sleep 0.3
+  T send-keys -t rep C-c
+  sleep 0.5
+  absent "EXIT=" "$size: Ctrl-C in the pager does not end certtrace"
   T send-keys -t rep q
   wait_for "EXIT=0" "$size: q quits the pager, exit 0"
 
