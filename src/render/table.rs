@@ -604,20 +604,39 @@ impl<W: Write> TableRenderer<W> {
             ]);
         }
         let mut legend = Vec::new();
+        let starts: Vec<&str> = [
+            (
+                crate::record::InstanceStart::ModuleLoad,
+                "load = module loaded",
+            ),
+            (
+                crate::record::InstanceStart::FirstSeen,
+                "in capture = running before the capture",
+            ),
+            (
+                crate::record::InstanceStart::CounterRestart,
+                "cnt reset = request counter restarted",
+            ),
+        ]
+        .into_iter()
+        .filter(|(k, _)| self.instances.iter().any(|i| i.start == *k))
+        .map(|(_, text)| text)
+        .collect();
+        legend.push(format!("START: {}.", starts.join("; ")));
+        legend.push(
+            "CRC: chained = the shipped module build, plain = a corrected build, auto = not \
+             known yet."
+                .to_string(),
+        );
         if self.instances.iter().any(|i| i.inferred_requests > 0) {
-            legend.push(
-                "~: requests assigned by step order and timing (no thread ids in this capture)."
-                    .to_string(),
-            );
+            legend
+                .push("~: requests assigned by step order and timing (no thread ids).".to_string());
         }
         if self.instances.iter().any(|i| i.missing_requests > 0) {
-            legend.push("MISSING: counters never printed (the capture lost lines).".to_string());
+            legend.push("MISSING: counters never printed (lost lines).".to_string());
         }
         if self.instances.iter().any(|i| i.duplicate_cnts > 0) {
-            legend.push(
-                "DUP CNT: counters printed twice (the module reads its counter racily)."
-                    .to_string(),
-            );
+            legend.push("DUP CNT: counters printed twice (the module's read race).".to_string());
         }
         self.section("Worker processes", &t, &legend)
     }
