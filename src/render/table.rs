@@ -4,7 +4,7 @@
 //! when asked (`--requests`) or when there are few requests, in start-time
 //! order. Following a capture (`stream`), request rows print as they come
 //! instead, and the report closes the output. Every table fits the width
-//! ([`fit`]); a legend under a table says what its marks mean.
+//! ([`crate::render::fit`]); a legend under a table says what its marks mean.
 
 use std::io::{self, Write};
 
@@ -205,7 +205,7 @@ impl RequestLayout {
         let tries = [(true, false), (false, false), (false, true)];
         let mut last = None;
         for (names, compact) in tries {
-            let l = Self::with_names(rows, width, nominal, names, compact);
+            let l = Self::try_layout(rows, width, nominal, names, compact);
             if l.complete {
                 return l;
             }
@@ -214,7 +214,8 @@ impl RequestLayout {
         last.expect("three layouts were tried")
     }
 
-    fn with_names(
+    /// One layout: HRESULT `names` or codes, URIs `compact` or whole.
+    fn try_layout(
         rows: &[RequestRow],
         width: u16,
         nominal: bool,
@@ -318,15 +319,15 @@ impl RequestLayout {
         };
         for r in rows {
             t.add_row(self.cols.iter().map(|&(c, w)| match c {
-                ReqCol::Time => Cell::new(fit_text(&r.time, w)),
-                ReqCol::Instance => Cell::new(fit_text(&r.instance, w)),
-                ReqCol::Cnt => Cell::new(fit_text(&r.cnt, w)).set_alignment(CellAlignment::Right),
+                ReqCol::Time => Cell::new(fit(&r.time, w)),
+                ReqCol::Instance => Cell::new(fit(&r.instance, w)),
+                ReqCol::Cnt => Cell::new(fit(&r.cnt, w)).set_alignment(CellAlignment::Right),
                 ReqCol::Outcome => paint(
                     Cell::new(r.outcome.as_str()),
                     Some(outcome_color(r.outcome)),
                 ),
                 ReqCol::Hresult => paint(
-                    Cell::new(fit_text(
+                    Cell::new(fit(
                         if self.names {
                             &r.hresult_name
                         } else {
@@ -338,9 +339,9 @@ impl RequestLayout {
                 ),
                 ReqCol::Cert => {
                     let text = if r.cert_flagged {
-                        format!("{} (!)", fit_text(&r.cert, w.saturating_sub(4)))
+                        format!("{} (!)", fit(&r.cert, w.saturating_sub(4)))
                     } else {
-                        fit_text(&r.cert, w)
+                        fit(&r.cert, w)
                     };
                     paint(Cell::new(text), r.cert_flagged.then_some(Color::Yellow))
                 }
@@ -414,11 +415,6 @@ fn hidden_note(hidden: &[&str]) -> String {
         "Not shown at this width: {} (a wider terminal, or --format json).",
         hidden.join(", ")
     )
-}
-
-/// [`fit`] for `u16` widths of text columns.
-fn fit_text(s: &str, width: u16) -> String {
-    fit(s, width)
 }
 
 /// Sorts rows by start time (kind first: times of different kinds do not

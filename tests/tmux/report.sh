@@ -64,6 +64,10 @@ run() {
     "cd '$DIR' && env -u PAGER -u LESS $3; echo \"EXIT=\$?\"; sleep 600"
 }
 
+# A session that outlives the others: killing the last session ends the
+# server, and a new session may then meet a server that is exiting.
+T new-session -d -s keep "sleep 3600"
+
 "$BIN" demo --write "$DIR/demo" >/dev/null
 READ="'$BIN' read demo/capture.log --certs demo/certs"
 
