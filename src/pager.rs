@@ -183,7 +183,9 @@ fn spawn_pager(always: bool) -> Option<Child> {
             .is_some_and(|b| b.ends_with("less"))
     });
     if std::env::var_os("LESS").is_none() {
-        cmd.env("LESS", "FRX");
+        // -F quits at once on a report that fits the screen: not when
+        // paging always.
+        cmd.env("LESS", if always { "RX" } else { "FRX" });
     }
     if is_less && std::env::var_os("LESSCHARSET").is_none() {
         cmd.env("LESSCHARSET", "utf-8");

@@ -140,6 +140,23 @@ else
   bad "missing pager: the report is printed"
 fi
 
+# A report that fits the screen is printed as it is; --paging always pages
+# it anyway.
+printf '%s\t%s\t[%s] %s\t\r\n' \
+  1 0.000000 5120 "Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login" \
+  2 0.000041 5120 "Line: 45 rMsg1638: cert size: 1042 Previously negotiated 1" \
+  3 0.000053 5120 "Line: 49 rMsg1638: cert crc: 2844112431" \
+  4 0.018300 6044 "Line: 28 rMsg1638: cnt = 7 URI: https://api.example:443/v1" \
+  5 0.018312 6044 "Line: 40 rMsg1638: HR = 80070490  Cert not found" >"$DIR/small.log"
+run 120 40 "'$BIN' read small.log"
+wait_for "EXIT=0" "short report: printed without a pager"
+wait_for "https://api.example:443/v1" "short report: its requests listed"
+run 120 40 "'$BIN' read small.log --paging always"
+wait_for "2 requests in 2 worker-process instances" "--paging always: the short report"
+absent "EXIT=" "--paging always: held by the pager"
+T send-keys -t rep q
+wait_for "EXIT=0" "--paging always: q quits, exit 0"
+
 # Piped: no pager, the table only when asked for.
 run 80 24 "$READ -o table | head -2"
 wait_for "EXIT=0" "piped table: exit 0"
