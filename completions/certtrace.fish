@@ -69,7 +69,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l summary-eve
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
-complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -106,7 +106,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l summary-eve
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
-complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -180,7 +180,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l summary-ev
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
-complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40)'
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -213,7 +213,6 @@ always\t''
 never\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l debug-output -d 'Capture OutputDebugString output (the DBWIN protocol, as DebugView)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l global -d 'With --debug-output: listen on the Global\\ objects, where services such as IIS worker processes (session 0) write. Needs administrator rights'
-complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l requests -d 'Table: list every request after the report'
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand completions" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'

@@ -108,8 +108,8 @@ pub struct OutputArgs {
     #[arg(long, value_name = "TIME")]
     pub until_time: Option<crate::watch::TimeBound>,
 
-    /// Table: list every request (`--requests` of read, tail, certs and
-    /// live; `--list-requests` of demo).
+    /// Table: list every request (`--requests` of read and certs,
+    /// `--list-requests` of demo; following, rows print as they come).
     #[arg(skip)]
     pub list_requests: bool,
 
@@ -189,7 +189,8 @@ pub struct ReadArgs {
     pub etl_backend: EtlBackend,
 
     /// Table: list every request, in start-time order, after the report
-    /// (without it, requests are listed when there are at most 40).
+    /// (without it, requests are listed when there are at most 40;
+    /// following, they print as they come).
     #[arg(long)]
     pub requests: bool,
 
@@ -249,10 +250,6 @@ pub struct DemoArgs {
 pub struct LiveCommandArgs {
     #[command(flatten)]
     pub capture: crate::live::LiveArgs,
-
-    /// Table: list every request after the report.
-    #[arg(long)]
-    pub requests: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

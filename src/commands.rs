@@ -368,10 +368,7 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
         (Some(p), false) => format!("etw:{}", p.guid),
         (None, _) => "dbwin".to_string(),
     };
-    let output = OutputArgs {
-        list_requests: args.requests,
-        ..args.output.clone()
-    };
+    let output = args.output.clone();
     let pipeline_stop = capture_stop.clone();
     // The pipeline runs beside the capture, which keeps the main thread (as
     // ETW consumers usually do). It is never interrupted itself: it ends
