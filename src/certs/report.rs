@@ -239,13 +239,14 @@ pub fn render_summary_table(rows: &[CertSummary], width: u16, color: bool) -> St
     }
     let fitted = t.render(width, color);
     let mut lines = Vec::new();
-    if fitted.text.contains("…") {
+    let shown = |header: &str| !fitted.hidden.contains(&header);
+    if shown("THUMBPRINT") && fitted.text.contains("…") {
         lines.push(
             "THUMBPRINT: the start of the SHA-1 thumbprint (--format json has it whole)."
                 .to_string(),
         );
     }
-    if any_truncated {
+    if any_truncated && shown("URIS") {
         lines.push(format!(
             "URIS: distinct URIs; 20+: more than {} (--format json lists the first {}).",
             super::identify::MAX_SUMMARY_URIS,

@@ -1097,6 +1097,11 @@ mod tests {
                 assert!(frank.contains("expired"), "{frank}");
                 assert!(text.contains("Failures by HRESULT"));
                 assert!(!text.contains("ENDED"), "a column that says nothing");
+                // No legend for a column not shown.
+                if width == 80 {
+                    assert!(text.contains("Not shown at this width: URIS"), "{text}");
+                    assert!(!text.contains("URIS: distinct"), "{text}");
+                }
                 // Headers break between words only.
                 assert!(!text.contains("INS\n") && text.contains(" INSTANCE "));
                 let listed = text.contains("Requests, in start-time order");
