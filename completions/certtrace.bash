@@ -95,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,6 +159,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -233,7 +237,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
+            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +285,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -465,7 +473,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__live)
-            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --color --help"
+            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +539,10 @@ _certtrace() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -543,7 +555,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,6 +619,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -637,7 +653,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__tail)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,6 +717,10 @@ _certtrace() {
                     ;;
                 --until-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --paging)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)

@@ -62,6 +62,9 @@ chained\t''
 plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
+always\t'On a terminal, always'
+never\t'Never'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -69,6 +72,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l summary-eve
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -98,6 +102,9 @@ chained\t''
 plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
+always\t'On a terminal, always'
+never\t'Never'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -105,6 +112,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l summary-eve
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -125,9 +133,13 @@ chained\t''
 plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
+always\t'On a terminal, always'
+never\t'Never'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l list-requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand etl" -l first -d 'How many of the first events to list' -r
@@ -167,6 +179,9 @@ chained\t''
 plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
+always\t'On a terminal, always'
+never\t'Never'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -174,6 +189,7 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l summary-ev
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l requests -d 'Table: list every request, in start-time order, after the report (without it, requests are listed when there are at most 40; following, they print as they come)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l show-unknown -d 'Also list lines that are not module messages (other software, unknown module messages)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s f -l follow -d 'Follow the files as they grow, like `tail -F` (survives rotation, truncation, files that appear later); `tail` implies it'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l from-start -d 'Following: read what the files hold already first (default: start at their end)'
@@ -198,6 +214,9 @@ chained\t''
 plain\t''"
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l since -d 'Only report what happened at or after this capture time: RFC 3339 (2026-06-23T16:23:14Z), a local date and time, a time of day (16:23:14) or elapsed seconds (12.5), compared with the capture\'s own kind of time' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l until-time -d 'Only report what happened at or before this capture time (same forms as --since)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
+always\t'On a terminal, always'
+never\t'Never'"
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"

@@ -103,6 +103,16 @@ pub struct OutputArgs {
     /// as --since).
     #[arg(long, value_name = "TIME")]
     pub until_time: Option<crate::watch::TimeBound>,
+
+    /// Table: list every request (`--requests` of read and certs,
+    /// `--list-requests` of demo; following, rows print as they come).
+    #[arg(skip)]
+    pub list_requests: bool,
+
+    /// Table on a terminal: show a long report through a pager ($PAGER,
+    /// else `less -FRX`); never when output is piped.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::pager::Paging::Auto)]
+    pub paging: crate::pager::Paging,
 }
 
 /// Following growing captures, alerts and stop conditions.
@@ -186,6 +196,12 @@ pub struct ReadArgs {
     #[arg(long, value_enum, value_name = "BACKEND", default_value_t = EtlBackend::Portable)]
     pub etl_backend: EtlBackend,
 
+    /// Table: list every request, in start-time order, after the report
+    /// (without it, requests are listed when there are at most 40;
+    /// following, they print as they come).
+    #[arg(long)]
+    pub requests: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 
@@ -229,6 +245,11 @@ pub struct DemoArgs {
     /// Seed of the simulation (same seed, same capture).
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+
+    /// Table: list every request, in start-time order, after the report
+    /// (without it, requests are listed when there are at most 40).
+    #[arg(long)]
+    pub list_requests: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

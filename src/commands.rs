@@ -45,6 +45,10 @@ fn stop_flag() -> Arc<AtomicBool> {
     let s = stop.clone();
     // A second Ctrl-C while finishing exits at once.
     let _ = ctrlc::set_handler(move || {
+        // The report is whole once a pager shows it: Ctrl-C is the pager's.
+        if crate::pager::pager_running() {
+            return;
+        }
         if s.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
@@ -152,9 +156,11 @@ fn report_until(
         width: if is_tty {
             TableOptions::terminal_width()
         } else {
-            160
+            TableOptions::columns_width()
         },
         color: color.enabled(is_tty),
+        list_requests: out.list_requests,
+        stream: follow,
         ..TableOptions::default()
     };
     let certs_only = popts.filter.certificates_only;
@@ -171,10 +177,16 @@ fn report_until(
     }
     popts.filter = filter(out);
     popts.filter.certificates_only = certs_only;
-    let writer: Box<dyn Write + Send> = Box::new(io::BufWriter::with_capacity(
-        render::output_buffer(format),
-        stdout,
-    ));
+    let writer: Box<dyn Write + Send> = match paging(format, out.paging, is_tty, follow) {
+        Some(always) => Box::new(io::BufWriter::with_capacity(
+            render::output_buffer(format),
+            crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
+        )),
+        None => Box::new(io::BufWriter::with_capacity(
+            render::output_buffer(format),
+            stdout,
+        )),
+    };
     let quit = Arc::new(AtomicBool::new(false));
     let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
         Box::new(render::dashboard::DashboardRenderer::new(
@@ -226,6 +238,23 @@ fn report_until(
     Ok(status.exit().max(unreadable))
 }
 
+/// Whether the report goes through a pager (`Some(always)`): the table
+/// of a finished read on a terminal, unless `--paging never`.
+fn paging(
+    format: Format,
+    paging: crate::pager::Paging,
+    is_tty: bool,
+    follow: bool,
+) -> Option<bool> {
+    use crate::pager::Paging;
+    match paging {
+        _ if format != Format::Table || !is_tty || follow => None,
+        Paging::Never => None,
+        Paging::Auto => Some(false),
+        Paging::Always => Some(true),
+    }
+}
+
 fn read(
     args: &ReadArgs,
     color: ColorChoice,
@@ -248,6 +277,10 @@ fn read(
     if args.inputs.iter().filter(|n| *n == "-").count() > 1 {
         return Err(Error::usage(command, "stdin (-) can be read only once"));
     }
+    let output = OutputArgs {
+        list_requests: args.requests,
+        ..args.output.clone()
+    };
     let live_args = &args.follow;
     let stop_rules = crate::watch::StopRules {
         fail_on: live_args.fail_on.clone(),
@@ -279,7 +312,7 @@ fn read(
         return report(
             args.inputs.clone(),
             vec![Input::Stream(stream)],
-            &args.output,
+            &output,
             color,
             popts,
             true,
@@ -322,7 +355,7 @@ fn read(
     report(
         args.inputs.clone(),
         inputs,
-        &args.output,
+        &output,
         color,
         popts,
         false,
@@ -485,10 +518,14 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> exit::Result {
     if args.output.certs.is_empty() {
         popts.correlate.certs = Some(Arc::new(crate::certs::demo_catalog()));
     }
+    let output = OutputArgs {
+        list_requests: args.list_requests,
+        ..args.output.clone()
+    };
     report(
         vec!["demo.log".into()],
         vec![Input::Stream(stream)],
-        &args.output,
+        &output,
         color,
         popts,
         false,

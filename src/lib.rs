@@ -19,6 +19,7 @@ pub mod event;
 pub mod exit;
 pub mod hresult;
 pub mod live;
+pub mod pager;
 pub mod parse;
 pub mod provider;
 pub mod record;

@@ -419,7 +419,7 @@ fn certtrace_output_read_back_is_told_once() {
         let told: Vec<&str> = err.lines().collect();
         assert_eq!(told.len(), 1, "{err}");
         assert!(
-            told[0].contains(&format!("certtrace's own output (\"{kind}\" records)")),
+            told[0].contains("certtrace's own output") && told[0].contains(kind),
             "{err}"
         );
         let records = ndjson(&o.stdout);
@@ -427,8 +427,8 @@ fn certtrace_output_read_back_is_told_once() {
         let lines = std::fs::read_to_string(dir.path().join(file))
             .unwrap()
             .lines()
-            .count() as u64;
-        assert_eq!(s["foreign_lines"], lines, "{file}");
+            .count();
+        assert!(told[0].contains(&format!("{lines} records")), "{err}");
         assert_eq!(s["input_problems"]["certtrace_output"], 1, "{file}");
         assert_eq!(s["input_problems"].as_object().unwrap().len(), 1, "{file}");
     }

@@ -146,31 +146,37 @@ pub fn render_table(report: &CrcReport) -> String {
     }
 }
 
-/// The per-certificate summary (`certtrace certs`) as a terminal table; the
+/// The per-certificate summary (`certtrace certs`, the report's "Client
+/// certificates") as a table fitted to `width`: each certificate's
+/// warnings flagged in its row (expired, not yet valid, no client-auth
+/// EKU), thumbprints shortened (JSON has them whole); the legend, the
 /// notes of unknown groups and the warnings follow the table.
-pub fn render_summary_table(rows: &[CertSummary]) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "certificate",
-            "thumbprint (sha1)",
-            "not after",
-            "requests",
-            "first seen",
-            "last seen",
-            "pids",
-            "outcomes",
-            "identified by",
-            "uris",
-        ]);
+pub fn render_summary_table(rows: &[CertSummary], width: u16, color: bool) -> String {
+    use crate::render::fit::{Col, Fitted, wrap_text};
+    use comfy_table::Color;
+
+    let now = chrono::Utc::now().timestamp();
+    let mut t = Fitted::new(vec![
+        Col::wrap("CERTIFICATE", 20, 16),
+        Col::whole("WARNING", 19).blank_dropped(),
+        Col::count("REQUESTS", 18),
+        Col::whole("VALID UNTIL", 17).blank_dropped(),
+        Col::whole("THUMBPRINT", 15).blank_dropped(),
+        Col::count("URIS", 14),
+        Col::wrap("OUTCOMES", 13, 10),
+        Col::whole("FIRST SEEN", 12),
+        Col::whole("LAST SEEN", 11),
+        Col::whole("PIDS", 10),
+        Col::wrap("IDENTIFIED BY", 9, 12).blank_dropped(),
+    ]);
     let mut notes: Vec<String> = Vec::new();
+    let mut any_truncated = false;
     for r in rows {
-        let (name, thumb, not_after) = match (&r.cert, r.unknown, r.unknown_size) {
+        let (name, thumb, valid_until) = match (&r.cert, r.unknown, r.unknown_size) {
             (Some(c), _, _) => (
                 c.display_name().to_string(),
-                c.thumbprint_sha1.clone(),
-                c.not_after.clone(),
+                short_thumbprint(&c.thumbprint_sha1),
+                c.not_after.get(..10).unwrap_or(&c.not_after).to_string(),
             ),
             (None, Some(k), _) => (k.to_string(), String::new(), String::new()),
             (None, None, Some(n)) => (
@@ -184,31 +190,41 @@ pub fn render_summary_table(rows: &[CertSummary]) -> String {
                 String::new(),
             ),
         };
+        let flags = warning_flags(r, now, &mut notes);
         let join = |m: &std::collections::BTreeMap<String, u64>| {
             m.iter()
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        t.add_row(vec![
-            name,
-            thumb,
-            not_after,
-            r.requests.to_string(),
-            r.first_seen.clone().unwrap_or_default(),
-            r.last_seen.clone().unwrap_or_default(),
-            r.pids
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-            join(&r.outcomes),
-            join(&r.identified_by),
-            format!(
-                "{}{}",
-                r.uris.len(),
-                if r.uris_truncated { "+" } else { "" }
+        any_truncated |= r.uris_truncated;
+        let warn = (!flags.is_empty()).then_some(Color::Red);
+        t.row(vec![
+            (name, warn),
+            (flags.join(", "), warn),
+            (r.requests.to_string(), None),
+            (valid_until, None),
+            (thumb, None),
+            (
+                format!(
+                    "{}{}",
+                    r.uris.len(),
+                    if r.uris_truncated { "+" } else { "" }
+                ),
+                None,
             ),
+            (join(&r.outcomes), None),
+            (r.first_seen.clone().unwrap_or_default(), None),
+            (r.last_seen.clone().unwrap_or_default(), None),
+            (
+                r.pids
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                None,
+            ),
+            (join(&r.identified_by), None),
         ]);
         notes.extend(r.warnings.iter().map(|w| format!("warning: {w}")));
         if let Some(n) = &r.note
@@ -217,12 +233,71 @@ pub fn render_summary_table(rows: &[CertSummary]) -> String {
             notes.push(format!("note: {n}"));
         }
     }
-    let mut s = format!("{t}\n");
-    for n in notes {
-        s.push_str(&n);
+    let fitted = t.render(width, color);
+    let mut lines = Vec::new();
+    let shown = |header: &str| !fitted.hidden.contains(&header);
+    if shown("THUMBPRINT") && fitted.text.contains("…") {
+        lines.push(
+            "THUMBPRINT: the start of the SHA-1 thumbprint (--format json has it whole)."
+                .to_string(),
+        );
+    }
+    if any_truncated && shown("URIS") {
+        lines.push(format!(
+            "URIS: distinct URIs; 20+: more than {} (--format json lists the first {}).",
+            super::identify::MAX_SUMMARY_URIS,
+            super::identify::MAX_SUMMARY_URIS
+        ));
+    }
+    if !fitted.hidden.is_empty() {
+        lines.push(format!(
+            "Not shown at this width: {} (a wider terminal, or --format json).",
+            fitted.hidden.join(", ")
+        ));
+    }
+    lines.extend(notes);
+    let mut s = format!("{}\n", fitted.text);
+    for l in lines {
+        s.push_str(&wrap_text(&l, width));
         s.push('\n');
     }
     s
+}
+
+/// A certificate's warnings in a word or two each: expired (at a request,
+/// or by `now`, UTC seconds), not yet valid, no client-auth EKU. An expiry
+/// the requests' times could not show is added to `notes`.
+fn warning_flags(r: &CertSummary, now: i64, notes: &mut Vec<String>) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    let Some(c) = &r.cert else {
+        return flags;
+    };
+    let expired_now = c.not_after_ts < now;
+    if r.expired_requests > 0 || expired_now {
+        flags.push("expired");
+    }
+    if r.not_yet_valid_requests > 0 {
+        flags.push("not yet valid");
+    }
+    if !c.client_auth {
+        flags.push("no client auth");
+    }
+    if expired_now && r.expired_requests == 0 {
+        notes.push(format!(
+            "warning: certificate {} expired on {}",
+            c.display_name(),
+            c.not_after
+        ));
+    }
+    flags
+}
+
+/// The first ten hex digits of a thumbprint, marked as cut.
+fn short_thumbprint(sha1: &str) -> String {
+    match sha1.get(..10) {
+        Some(head) if sha1.len() > 10 => format!("{head}…"),
+        _ => sha1.to_string(),
+    }
 }
 
 /// The report as pretty JSON.
@@ -354,7 +429,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let t = render_summary_table(&b.build());
+        let t = render_summary_table(&b.build(), 200, false);
         assert!(t.contains("svc-backup.contoso.example"), "{t}");
         assert!(t.contains("chained_crc 1, plain_crc 1"), "{t}");
         assert!(t.contains("unknown/undecoded, 1 bytes"), "{t}");

@@ -11,6 +11,7 @@
 
 pub mod batches;
 pub mod dashboard;
+pub mod fit;
 pub mod json;
 pub mod ndjson;
 pub mod request_json;
