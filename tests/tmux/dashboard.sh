@@ -68,6 +68,9 @@ request_not_found() { # pid cnt uri
   entry "$1" "Line: 40 rMsg1638: HR = 80070490  Cert not found"
 }
 
+# A session that outlives the others: killing the last session ends the
+# server, and a new session may then meet a server that is exiting.
+T new-session -d -s keep "sleep 3600"
 T new-session -d -s dash -x 120 -y 40 \
   "cd '$DIR' && '$BIN' tail capture.log; echo \"EXIT=\$?\"; sleep 600"
 
