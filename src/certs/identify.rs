@@ -782,9 +782,6 @@ impl ChainDecoder {
         self.pending_unknown = 0;
         let at_start = self.last.is_none();
         let state = self.last.unwrap_or(0);
-        let nothing_missing = gap == 0 && pending_certs.is_empty();
-        let eff = self.effective_mode();
-
         let plain = plain_hits(cat, obs.size, obs.logged_crc);
         // depth 0: none of the missing requests hashed a certificate
         let chained0 = if at_start || !pending_certs.is_empty() {
@@ -792,139 +789,36 @@ impl ChainDecoder {
         } else {
             chained_hits(cat, state, obs.size, obs.logged_crc)
         };
-        let base_hyp = if obs.size.is_some() {
-            obs.size.map(|n| cat.count_of_size(n)).unwrap_or(0) as u64
-        } else {
-            cat.len() as u64
+        let look = Lookup {
+            obs,
+            gap,
+            pending_certs,
+            at_start,
+            state,
+            plain,
+            chained0,
         };
-
-        // evidence (independent of the mode used)
         let key = catalog::key(obs.size.unwrap_or(0), obs.logged_crc);
         let repeat = obs.size.is_some() && self.seen.contains(&key);
-        let informative = !at_start;
-        let mut search_evidence = false;
-
+        let hypotheses = match obs.size {
+            Some(n) => cat.count_of_size(n) as u64,
+            None => cat.len() as u64,
+        };
         let mut id = Identification {
-            hypotheses: base_hyp,
+            hypotheses,
             ..Identification::default()
         };
-        let describe_gap = |gap: u32, pend: usize| -> String {
-            match (gap, pend) {
-                (0, 0) => String::new(),
-                (g, 0) => format!("{g} request(s) missing before it"),
-                (0, p) => format!("{p} request(s) before it lost their cert crc line"),
-                (g, p) => {
-                    format!("{g} request(s) missing and {p} with a lost cert crc line before it")
-                }
-            }
-        };
 
-        match eff {
+        let eff = self.effective_mode();
+        let search_evidence = match eff {
             CrcMode::Plain => {
-                self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
+                self.resolve(&mut id, cat, &look.plain, IdentifiedBy::PlainCrc);
+                self.note_plain_unknown(&mut id, obs);
+                false
             }
-            CrcMode::Chained | CrcMode::Auto => {
-                let both_same = !plain.is_empty() && plain == chained0;
-                if at_start && !plain.is_empty() && pending_certs.is_empty() {
-                    // process start: the chained value is the plain CRC-32
-                    self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
-                } else if !chained0.is_empty()
-                    && (plain.is_empty() || both_same || eff == CrcMode::Chained)
-                {
-                    self.resolve(&mut id, cat, &chained0, IdentifiedBy::ChainedCrc);
-                } else if !chained0.is_empty() {
-                    // undecided mode, both lookups hit different certificates
-                    let mut all = chained0.to_vec();
-                    all.extend_from_slice(&plain);
-                    all.sort_unstable();
-                    all.dedup();
-                    id.ambiguous = true;
-                    id.candidates = all
-                        .iter()
-                        .take(8)
-                        .map(|&i| cat.cert(i).thumbprint_sha1.clone())
-                        .collect();
-                    id.note = Some("the value is a catalog certificate's plain CRC-32 and also continues the previous value with another one; the build type is not yet known".into());
-                } else if !plain.is_empty() && eff == CrcMode::Auto {
-                    self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
-                } else {
-                    // chained search (missing certificates, out-of-order lines)
-                    let out = self.search(cat, obs, gap, &pending_certs);
-                    id.hypotheses += out.hypotheses;
-                    if !out.solutions.is_empty() {
-                        search_evidence = true;
-                        self.resolve_search(&mut id, cat, &out);
-                    } else if !plain.is_empty() {
-                        // chained mode: a plain CRC-32 that does not continue
-                        self.resolve(&mut id, cat, &plain, IdentifiedBy::PlainCrc);
-                        id.note = Some(format!(
-                            "the value is this certificate's plain CRC-32 and does not continue the previous value ({:08x}): a new worker process (recycle) or a corrected build?",
-                            state
-                        ));
-                    } else if self.cfg.notes {
-                        let why = describe_gap(gap, pending_certs.len());
-                        let mut note = match obs.size {
-                            Some(n) if cat.count_of_size(n) == 0 => {
-                                format!("unknown certificate: no catalog certificate has {n} bytes")
-                            }
-                            _ if !nothing_missing => format!(
-                                "not decoded: {why}; no catalog certificate explains the value after {} hashed in between (searched {} hypotheses{})",
-                                match out.max_depth_tried {
-                                    Some(d) => format!("up to {d} certificate(s)"),
-                                    None => "any certificates".to_string(),
-                                },
-                                out.hypotheses,
-                                out.stopped.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
-                            ),
-                            _ => "unknown certificate: no catalog certificate continues the previous value".to_string(),
-                        };
-                        if eff == CrcMode::Chained {
-                            note.push_str("; ");
-                            note.push_str(CHAINED_UNKNOWN_EXPLANATION);
-                        }
-                        id.note = Some(note);
-                    }
-                }
-                if self.cfg.notes
-                    && id.note.is_none()
-                    && id.cert.is_some()
-                    && !nothing_missing
-                    && id.search_depth == 0
-                {
-                    id.note = Some(format!(
-                        "{}: none of them hashed a certificate",
-                        describe_gap(gap, pending_certs.len())
-                    ));
-                }
-            }
-        }
-
-        if eff == CrcMode::Plain && id.cert.is_none() && !id.ambiguous {
-            if let Some(n) = obs.size {
-                id.unknown = Some(UnknownCertKey {
-                    size: n,
-                    crc32: obs.logged_crc,
-                });
-            }
-            if self.cfg.notes && id.note.is_none() {
-                id.note = Some(
-                    "unknown certificate: no catalog certificate has this size and CRC-32".into(),
-                );
-            }
-        }
-
-        // evidence
-        if repeat && !at_start {
-            self.evidence.repeats += 1;
-        } else if search_evidence {
-            self.evidence.chained += 1;
-        } else if informative && !plain.is_empty() && chained0.is_empty() {
-            self.evidence.plain += 1;
-        } else if informative && plain.is_empty() && !chained0.is_empty() {
-            self.evidence.chained += 1;
-        } else {
-            self.evidence.neutral += 1;
-        }
+            CrcMode::Chained | CrcMode::Auto => self.identify_chained(&mut id, cat, &look, eff),
+        };
+        self.count_evidence(&look, repeat, search_evidence);
 
         // an earlier unexplained value may continue this one (its line was
         // printed before this one although it hashed after it)
@@ -946,6 +840,143 @@ impl ChainDecoder {
             id.note = None;
         }
         id
+    }
+
+    /// Chained or undecided mode: the value continues the previous one
+    /// (depth 0), is a plain CRC-32, or a search finds the certificates
+    /// hashed in between. Returns whether a search explained it.
+    fn identify_chained(
+        &self,
+        id: &mut Identification,
+        cat: &Catalog,
+        look: &Lookup,
+        eff: CrcMode,
+    ) -> bool {
+        let (plain, chained0) = (&look.plain, &look.chained0);
+        let both_same = !plain.is_empty() && plain == chained0;
+        let mut search_evidence = false;
+        if look.at_start && !plain.is_empty() && look.pending_certs.is_empty() {
+            // process start: the chained value is the plain CRC-32
+            self.resolve(id, cat, plain, IdentifiedBy::PlainCrc);
+        } else if !chained0.is_empty() && (plain.is_empty() || both_same || eff == CrcMode::Chained)
+        {
+            self.resolve(id, cat, chained0, IdentifiedBy::ChainedCrc);
+        } else if !chained0.is_empty() {
+            // undecided mode, both lookups hit different certificates
+            let mut all = chained0.to_vec();
+            all.extend_from_slice(plain);
+            all.sort_unstable();
+            all.dedup();
+            id.ambiguous = true;
+            id.candidates = all
+                .iter()
+                .take(8)
+                .map(|&i| cat.cert(i).thumbprint_sha1.clone())
+                .collect();
+            id.note = Some("the value is a catalog certificate's plain CRC-32 and also continues the previous value with another one; the build type is not yet known".into());
+        } else if !plain.is_empty() && eff == CrcMode::Auto {
+            self.resolve(id, cat, plain, IdentifiedBy::PlainCrc);
+        } else {
+            // chained search (missing certificates, out-of-order lines)
+            let out = self.search(cat, look.obs, look.gap, &look.pending_certs);
+            id.hypotheses += out.hypotheses;
+            if !out.solutions.is_empty() {
+                search_evidence = true;
+                self.resolve_search(id, cat, &out);
+            } else if !plain.is_empty() {
+                // chained mode: a plain CRC-32 that does not continue
+                self.resolve(id, cat, plain, IdentifiedBy::PlainCrc);
+                id.note = Some(format!(
+                    "the value is this certificate's plain CRC-32 and does not continue the previous value ({:08x}): a new worker process (recycle) or a corrected build?",
+                    look.state
+                ));
+            } else if self.cfg.notes {
+                id.note = Some(self.unexplained_note(cat, look, &out, eff));
+            }
+        }
+        if self.cfg.notes
+            && id.note.is_none()
+            && id.cert.is_some()
+            && !look.nothing_missing()
+            && id.search_depth == 0
+        {
+            id.note = Some(format!(
+                "{}: none of them hashed a certificate",
+                look.describe_gap()
+            ));
+        }
+        search_evidence
+    }
+
+    /// Why a chained value was not decoded.
+    fn unexplained_note(
+        &self,
+        cat: &Catalog,
+        look: &Lookup,
+        out: &SearchOutcome,
+        eff: CrcMode,
+    ) -> String {
+        let mut note = match look.obs.size {
+            Some(n) if cat.count_of_size(n) == 0 => {
+                format!("unknown certificate: no catalog certificate has {n} bytes")
+            }
+            _ if !look.nothing_missing() => format!(
+                "not decoded: {}; no catalog certificate explains the value after {} hashed in between (searched {} hypotheses{})",
+                look.describe_gap(),
+                match out.max_depth_tried {
+                    Some(d) => format!("up to {d} certificate(s)"),
+                    None => "any certificates".to_string(),
+                },
+                out.hypotheses,
+                out.stopped
+                    .as_deref()
+                    .map(|s| format!("; {s}"))
+                    .unwrap_or_default()
+            ),
+            _ => "unknown certificate: no catalog certificate continues the previous value"
+                .to_string(),
+        };
+        if eff == CrcMode::Chained {
+            note.push_str("; ");
+            note.push_str(CHAINED_UNKNOWN_EXPLANATION);
+        }
+        note
+    }
+
+    /// Plain mode: a value no catalog certificate has is grouped by its
+    /// (size, CRC-32).
+    fn note_plain_unknown(&self, id: &mut Identification, obs: CertObservation) {
+        if id.cert.is_some() || id.ambiguous {
+            return;
+        }
+        if let Some(n) = obs.size {
+            id.unknown = Some(UnknownCertKey {
+                size: n,
+                crc32: obs.logged_crc,
+            });
+        }
+        if self.cfg.notes && id.note.is_none() {
+            id.note =
+                Some("unknown certificate: no catalog certificate has this size and CRC-32".into());
+        }
+    }
+
+    /// What this value says about the build type (independent of the mode
+    /// used to identify it).
+    fn count_evidence(&mut self, look: &Lookup, repeat: bool, search_evidence: bool) {
+        let informative = !look.at_start;
+        let (plain, chained0) = (!look.plain.is_empty(), !look.chained0.is_empty());
+        if repeat && !look.at_start {
+            self.evidence.repeats += 1;
+        } else if search_evidence {
+            self.evidence.chained += 1;
+        } else if informative && plain && !chained0 {
+            self.evidence.plain += 1;
+        } else if informative && !plain && chained0 {
+            self.evidence.chained += 1;
+        } else {
+            self.evidence.neutral += 1;
+        }
     }
 
     /// [`observe`](Self::observe) with an empty catalog and no notes: no
@@ -1240,6 +1271,41 @@ impl ChainDecoder {
             }
         }
         out
+    }
+}
+
+/// One `cert crc` value and what the catalog lookups found for it.
+struct Lookup<'a> {
+    obs: CertObservation,
+    /// Requests missing before it (gaps, and lost `cert crc` lines).
+    gap: u32,
+    /// Sizes (when logged) of earlier requests whose `cert crc` line was
+    /// lost.
+    pending_certs: Vec<Option<u32>>,
+    /// The instance's first value (no previous state).
+    at_start: bool,
+    /// The previous value: the CRC register's state.
+    state: u32,
+    /// Catalog certificates whose plain CRC-32 is the value.
+    plain: Cow<'a, [u32]>,
+    /// Catalog certificates that continue the previous value.
+    chained0: Cow<'a, [u32]>,
+}
+
+impl Lookup<'_> {
+    fn nothing_missing(&self) -> bool {
+        self.gap == 0 && self.pending_certs.is_empty()
+    }
+
+    fn describe_gap(&self) -> String {
+        match (self.gap, self.pending_certs.len()) {
+            (0, 0) => String::new(),
+            (g, 0) => format!("{g} request(s) missing before it"),
+            (0, p) => format!("{p} request(s) before it lost their cert crc line"),
+            (g, p) => {
+                format!("{g} request(s) missing and {p} with a lost cert crc line before it")
+            }
+        }
     }
 }
 
