@@ -344,6 +344,7 @@ mod tests {
         let by_guid = EtlOptions {
             provider: Some(PROVIDER.parse::<ProviderSpec>().unwrap()),
             field: None,
+            ansi: None,
         };
         assert!(convert_string_only(g, "a", None, &by_guid).is_some());
         assert!(convert_string_only(other, "a", None, &by_guid).is_none());
@@ -351,6 +352,7 @@ mod tests {
         let by_name = EtlOptions {
             provider: Some("MyCompany.MyComponent".parse::<ProviderSpec>().unwrap()),
             field: None,
+            ansi: None,
         };
         let e = event(convert_string_only(
             other,

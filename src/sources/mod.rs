@@ -181,6 +181,7 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
         let eopts = crate::etl::EtlOptions {
             provider: opts.provider.clone(),
             field: opts.field.clone(),
+            ansi: None,
         };
         if opts.etl_backend == EtlBackend::Ferrisetw {
             drop(reader);
