@@ -69,6 +69,8 @@ pub enum ProblemKind {
     /// Followed file: an unterminated last line dropped at rotation or
     /// truncation (never parsed half).
     PartialLine,
+    /// A live ETW session lost events or buffers (its counters moved).
+    EventsLost,
 }
 
 impl ProblemKind {
@@ -84,6 +86,7 @@ impl ProblemKind {
             ProblemKind::Truncated => "truncated",
             ProblemKind::Missing => "missing",
             ProblemKind::PartialLine => "partial_line",
+            ProblemKind::EventsLost => "events_lost",
         }
     }
 }
