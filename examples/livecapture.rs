@@ -48,6 +48,11 @@ fn main() {
             stop.store(true, Ordering::SeqCst);
         });
     }
+    {
+        // Ctrl-C stops the capture (the session is stopped in order).
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
     let stop_sink = stop.clone();
     let mut seen = 0u64;
     let mut sink = |item: SourceItem| {
