@@ -278,6 +278,10 @@ pub fn quiet_notice(provider: &crate::provider::ProviderSpec, waited: Duration) 
 /// after those, before any `Drop` could run).
 static OWNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// Held by the tests that use the owned-session list (it is global).
+#[cfg(test)]
+pub(crate) static OWNED_TEST_LOCK: Mutex<()> = Mutex::new(());
+
 pub fn register_owned(name: &str) {
     let mut v = OWNED.lock().unwrap_or_else(|p| p.into_inner());
     if !v.iter().any(|n| n == name) {
@@ -491,6 +495,7 @@ mod tests {
 
     #[test]
     fn owned_sessions_are_stopped_on_the_way_out() {
+        let _g = OWNED_TEST_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         assert_eq!(console_action(0, 0), ConsoleAction::PassOn);
         assert_eq!(console_action(1, 0), ConsoleAction::PassOn);
         assert_eq!(console_action(0, 1), ConsoleAction::StopSessions);

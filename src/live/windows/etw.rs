@@ -640,6 +640,9 @@ mod tests {
     /// and passes the first Ctrl-C on.
     #[test]
     fn console_events_stop_owned_sessions() {
+        let _g = crate::live::etw_session::OWNED_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let name = format!("certtrace-test-console-{}", std::process::id());
         register_owned(&name);
         assert_eq!(on_console_event(0), ConsoleAction::PassOn);
