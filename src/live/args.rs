@@ -25,26 +25,31 @@ pub struct LiveArgs {
     pub session: String,
 
     /// Size of each ETW session buffer in KB (logman -bs; 4 to 16384).
-    #[arg(long, value_name = "KB", default_value_t = DEFAULT_BUFFERS.buffer_kb)]
+    #[arg(long, value_name = "KB", default_value_t = DEFAULT_BUFFERS.buffer_kb,
+          value_parser = clap::value_parser!(u32).range(4..=16384))]
     pub buffer_kb: u32,
 
     /// ETW session buffers allocated at start (logman -nb MIN).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.min_buffers)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.min_buffers,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub min_buffers: u32,
 
     /// Most ETW session buffers while certtrace is behind (logman -nb ..
     /// MAX); events beyond them are lost and reported.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.max_buffers)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.max_buffers,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub max_buffers: u32,
 
     /// Deliver ETW buffers that are not full after this many milliseconds
     /// (logman -ft).
-    #[arg(long, value_name = "MS", default_value_t = DEFAULT_BUFFERS.flush_ms)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_BUFFERS.flush_ms,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub flush_ms: u32,
 
     /// Largest --save FILE.etl in MB: the file is circular, the newest
     /// events are kept.
-    #[arg(long, value_name = "MB", default_value_t = DEFAULT_SAVE_MAX_MB)]
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_SAVE_MAX_MB,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub save_max_mb: u32,
 
     /// TraceLogging field holding the message (default: the event's first
@@ -118,6 +123,12 @@ impl LiveArgs {
                 ));
             }
             *slot = Some(p.clone());
+        }
+        if self.min_buffers > self.max_buffers {
+            return Err(format!(
+                "--min-buffers {} is more than --max-buffers {}",
+                self.min_buffers, self.max_buffers
+            ));
         }
         if save_etl.is_some() && self.etw.is_none() {
             return Err("--save FILE.etl records an ETW session: it needs --etw".into());
@@ -235,6 +246,17 @@ mod tests {
             "--global needs --debug-output"
         );
         assert!(parse(&["--debug-output", "--level", "0"]).is_err());
+        for bad in [
+            &["--buffer-kb", "2"][..],
+            &["--buffer-kb", "20000"],
+            &["--min-buffers", "0"],
+            &["--flush-ms", "0"],
+            &["--save-max-mb", "0"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let a = parse(&["--etw", "x.y", "--min-buffers", "600"]).unwrap();
+        assert!(a.to_options().unwrap_err().contains("--max-buffers 512"));
         assert!(parse(&["--etw", "{bad guid"]).is_err());
         let a = parse(&["--debug-output", "--save", "a.etl"]).unwrap();
         assert!(a.to_options().unwrap_err().contains("needs --etw"));
