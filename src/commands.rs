@@ -323,10 +323,14 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> io::Result<i32> {
 
     use crate::live::{LiveError, LiveSummary};
 
-    let opts = args
-        .capture
-        .to_options()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let opts = match args.capture.to_options() {
+        Ok(o) => o,
+        Err(e) => {
+            // An option combination that makes no sense: a usage error.
+            eprintln!("certtrace: live capture: {e}");
+            return Ok(2);
+        }
+    };
     if let Err(e) = crate::live::check_options(&opts) {
         eprintln!("certtrace: live capture: {e}");
         return Ok(match e {
