@@ -172,7 +172,12 @@ Register-ArgumentCompleter -Native -CommandName 'certtrace' -ScriptBlock {
         }
         'certtrace;live' {
             [CompletionResult]::new('--etw', '--etw', [CompletionResultType]::ParameterName, 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group')
-            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'ETW session name; an existing session of this name left over from a run that did not stop is stopped and replaced (never one another running certtrace owns)')
+            [CompletionResult]::new('--buffer-kb', '--buffer-kb', [CompletionResultType]::ParameterName, 'Size of each ETW session buffer in KB (logman -bs; 4 to 16384)')
+            [CompletionResult]::new('--min-buffers', '--min-buffers', [CompletionResultType]::ParameterName, 'ETW session buffers allocated at start (logman -nb MIN)')
+            [CompletionResult]::new('--max-buffers', '--max-buffers', [CompletionResultType]::ParameterName, 'Most ETW session buffers while certtrace is behind (logman -nb .. MAX); events beyond them are lost and reported')
+            [CompletionResult]::new('--flush-ms', '--flush-ms', [CompletionResultType]::ParameterName, 'Deliver ETW buffers that are not full after this many milliseconds (logman -ft)')
+            [CompletionResult]::new('--save-max-mb', '--save-max-mb', [CompletionResultType]::ParameterName, 'Largest --save FILE.etl in MB: the file is circular, the newest events are kept')
             [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'TraceLogging field holding the message (default: the event''s first string field)')
             [CompletionResult]::new('--keywords', '--keywords', [CompletionResultType]::ParameterName, 'Match-any keyword mask for the provider (hex with 0x, or decimal)')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Highest event level enabled (1 critical .. 5 verbose)')

@@ -162,7 +162,12 @@ set edit:completion:arg-completer[certtrace] = {|@words|
         }
         &'certtrace;live'= {
             cand --etw 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group'
-            cand --session 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced'
+            cand --session 'ETW session name; an existing session of this name left over from a run that did not stop is stopped and replaced (never one another running certtrace owns)'
+            cand --buffer-kb 'Size of each ETW session buffer in KB (logman -bs; 4 to 16384)'
+            cand --min-buffers 'ETW session buffers allocated at start (logman -nb MIN)'
+            cand --max-buffers 'Most ETW session buffers while certtrace is behind (logman -nb .. MAX); events beyond them are lost and reported'
+            cand --flush-ms 'Deliver ETW buffers that are not full after this many milliseconds (logman -ft)'
+            cand --save-max-mb 'Largest --save FILE.etl in MB: the file is circular, the newest events are kept'
             cand --field 'TraceLogging field holding the message (default: the event''s first string field)'
             cand --keywords 'Match-any keyword mask for the provider (hex with 0x, or decimal)'
             cand --level 'Highest event level enabled (1 critical .. 5 verbose)'

@@ -196,7 +196,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l from-start
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l poll -d 'Following: check the files every 50 ms instead of waiting for OS file notifications (network shares, unusual file systems)'
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l etw -d 'Capture this ETW provider: a GUID, or a TraceLogging provider name (hashed to its GUID as Windows does). Needs administrator rights or the "Performance Log Users" group' -r
-complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l session -d 'ETW session name; an existing session of this name (left over from a crashed run) is stopped and replaced' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l session -d 'ETW session name; an existing session of this name left over from a run that did not stop is stopped and replaced (never one another running certtrace owns)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l buffer-kb -d 'Size of each ETW session buffer in KB (logman -bs; 4 to 16384)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l min-buffers -d 'ETW session buffers allocated at start (logman -nb MIN)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l max-buffers -d 'Most ETW session buffers while certtrace is behind (logman -nb .. MAX); events beyond them are lost and reported' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l flush-ms -d 'Deliver ETW buffers that are not full after this many milliseconds (logman -ft)' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l save-max-mb -d 'Largest --save FILE.etl in MB: the file is circular, the newest events are kept' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l field -d 'TraceLogging field holding the message (default: the event\'s first string field)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l keywords -d 'Match-any keyword mask for the provider (hex with 0x, or decimal)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l level -d 'Highest event level enabled (1 critical .. 5 verbose)' -r

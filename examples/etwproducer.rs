@@ -7,7 +7,10 @@
 //!   `TraceMsg` with one string field `msg`, and event `TraceMsgLine` with a
 //!   number field before the string (`line`, `msg`) to exercise the
 //!   "first string field" rule and `--field msg`. The request with a client
-//!   certificate carries an activity id.
+//!   certificate carries an activity id. Then one event each of a counted
+//!   UTF-16 string (`TraceMsgWide`) and of counted and NUL-terminated ANSI
+//!   strings with the byte 0xE9 (`TraceMsgAnsi`, `TraceMsgAnsiZ`), shown
+//!   by certtrace as `(café)`.
 //!
 //! ```text
 //! etwproducer [--strings | --tracelogging] [--repeat N] [--delay-ms MS] [--wait-enabled SECS]
@@ -21,7 +24,7 @@
 //! `certtrace live --etw CertTrace.SampleModule` (or
 //! `cargo run --example livecapture -- --etw CertTrace.SampleModule`),
 //! in another: `cargo run --example etwproducer -- --wait-enabled 30`.
-//! See the README, "On the server" → "Checking live ETW capture on a Windows machine".
+//! See docs/live-capture.md, "Manual check on a Windows server".
 
 /// (text, line) of the messages, as the module formats them (`\n` kept).
 const MESSAGES: &[(&str, u32)] = &[
@@ -104,6 +107,40 @@ mod tlgpart {
         };
     }
 
+    /// The other string kinds a module may write: a counted UTF-16 string,
+    /// and counted and NUL-terminated ANSI (code page 1252) strings holding
+    /// a byte that is not UTF-8 (0xE9, é).
+    pub fn send_string_kinds() {
+        let wide: Vec<u16> = "Line: 32 rMsg1638: connection is not using SSL (str16)\n"
+            .encode_utf16()
+            .collect();
+        tlg::write_event!(
+            TLG_PROVIDER,
+            "TraceMsgWide",
+            level(Verbose),
+            str16("msg", &wide)
+        );
+        tlg::write_event!(
+            TLG_PROVIDER,
+            "TraceMsgAnsi",
+            level(Verbose),
+            str8_cp1252(
+                "msg",
+                b"Line: 32 rMsg1638: connection is not using SSL (caf\xe9)\n"
+            ),
+        );
+        tlg::write_event!(
+            TLG_PROVIDER,
+            "TraceMsgAnsiZ",
+            level(Verbose),
+            u32("line", &32),
+            cstr8_cp1252(
+                "msg",
+                b"Line: 32 rMsg1638: connection is not using SSL (caf\xe9 z)\n"
+            ),
+        );
+    }
+
     pub fn unregister() {
         TLG_PROVIDER.unregister();
     }
@@ -130,6 +167,8 @@ mod tlgpart {
     }
 
     pub fn send(_msg: &str, _line: u32, _activity: Option<&Activity>) {}
+
+    pub fn send_string_kinds() {}
 
     pub fn unregister() {}
 }
@@ -259,6 +298,9 @@ fn main() {
                 std::thread::sleep(std::time::Duration::from_millis(delay_ms));
             }
         }
+    }
+    if tracelogging {
+        tlgpart::send_string_kinds();
     }
     println!("sent {sent} messages per provider");
 }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use certtrace::event::TraceEvent;
 use certtrace::live::{LiveArgs, capture};
+use certtrace::sources::SourceItem;
 use clap::Parser;
 
 /// Capture live, print JSON lines (test driver for certtrace::live).
@@ -48,9 +48,21 @@ fn main() {
             stop.store(true, Ordering::SeqCst);
         });
     }
+    {
+        // Ctrl-C stops the capture (the session is stopped in order).
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
     let stop_sink = stop.clone();
     let mut seen = 0u64;
-    let mut sink = |e: TraceEvent| {
+    let mut sink = |item: SourceItem| {
+        let e = match item {
+            SourceItem::Event(e) => e,
+            SourceItem::Problem(p) => {
+                println!("{}", serde_json::json!({ "problem": p.to_string() }));
+                return;
+            }
+        };
         seen += 1;
         let line = serde_json::json!({
             "origin": e.origin.to_string(),

@@ -386,7 +386,6 @@ fn etl(args: &EtlArgs) -> exit::Result {
 fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
     use std::sync::mpsc;
 
-    use crate::event::TraceEvent;
     use crate::live::{LiveError, LiveSummary};
 
     let opts = args
@@ -396,7 +395,7 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
     // Options, sources and the platform are usage errors.
     crate::live::check_options(&opts).map_err(|e| Error::usage("live", e))?;
     let capture_stop = stop_flag();
-    let (tx, rx) = mpsc::sync_channel::<TraceEvent>(4096);
+    let (tx, rx) = mpsc::sync_channel::<sources::SourceItem>(4096);
     let name = match (&args.capture.etw, args.capture.debug_output) {
         (Some(p), true) => format!("etw:{},dbwin", p.guid),
         (Some(p), false) => format!("etw:{}", p.guid),
@@ -410,7 +409,7 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
     let pipeline = std::thread::Builder::new()
         .name("certtrace-pipeline".into())
         .spawn(move || {
-            let stream: ItemStream = Box::new(rx.into_iter().map(sources::SourceItem::Event));
+            let stream: ItemStream = Box::new(rx.into_iter());
             let mut popts =
                 PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
             popts.batch = 1;
@@ -430,8 +429,8 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
             r
         })?;
     let sink_stop = capture_stop.clone();
-    let mut sink = |ev: TraceEvent| {
-        if tx.send(ev).is_err() {
+    let mut sink = |item: sources::SourceItem| {
+        if tx.send(item).is_err() {
             sink_stop.store(true, Ordering::SeqCst);
         }
     };

@@ -565,3 +565,18 @@ fn usage_errors_exit_2_and_help_names_exit_codes() {
     let help = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(help.contains("Exit codes"), "{help}");
 }
+
+#[test]
+fn live_buffer_options_out_of_range_are_usage_errors() {
+    certtrace()
+        .args(["live", "--etw", "x.y", "--buffer-kb", "2"])
+        .assert()
+        .code(2);
+    certtrace()
+        .args(["live", "--etw", "x.y", "--min-buffers", "600"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--min-buffers 600 is more than --max-buffers 512",
+        ));
+}

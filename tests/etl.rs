@@ -137,6 +137,7 @@ fn opts(provider: Option<&str>, field: Option<&str>) -> EtlOptions {
     EtlOptions {
         provider: provider.map(|p| p.parse().unwrap()),
         field: field.map(str::to_string),
+        ansi: None,
     }
 }
 
@@ -563,7 +564,7 @@ fn corrupt_and_truncated_buffers_are_reported_and_skipped() {
 
 #[test]
 fn tracelogging_strings_match_etl_parser() {
-    use certtrace::etl::tracelogging::{Schema, Value, find_field};
+    use certtrace::etl::tracelogging::{DEFAULT_ANSI, Schema, Value, find_field};
     let exp = expected("tracelogging_strings");
     for (file, events) in exp.as_object().unwrap() {
         let Some(path) = fixture(file) else {
@@ -581,7 +582,9 @@ fn tracelogging_strings_match_etl_parser() {
                 continue;
             };
             let schema = Schema::parse(meta).unwrap();
-            let fields = schema.decode(eh.user_data, eh.pointer_size).unwrap();
+            let decoded = schema.decode(eh.user_data, eh.pointer_size, DEFAULT_ANSI);
+            assert_eq!(decoded.problem, None, "{file}");
+            let fields = decoded.fields;
             got.push((
                 eh.provider.to_string(),
                 eh.pid,
@@ -606,4 +609,85 @@ fn tracelogging_strings_match_etl_parser() {
             }
         }
     }
+}
+
+/// The events live capture meets on a real server, in a file: a counted
+/// UTF-16 string (`TraceLoggingCountedWideString`), a counted UTF-8 string
+/// (the `str8` of Rust's tracelogging crate), an ANSI string in the code
+/// page, and an event with a field the decoder does not know (reported,
+/// the message before it kept).
+#[test]
+fn counted_ansi_and_undecodable_fields_in_a_file() {
+    use etl_support::*;
+    let line = "Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login";
+    let counted = |b: &[u8]| {
+        let mut d = (b.len() as u16).to_le_bytes().to_vec();
+        d.extend_from_slice(b);
+        d
+    };
+    let w16: Vec<u8> = line.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let nil = certtrace::provider::Guid::from_le_bytes([0; 16]);
+    let mut w = EtlWriter::new(4096, true, false);
+    w.logfile_header("certtrace");
+    let mut ansi = b"Line: 45 rMsg1638: caf\xe9 \x80\0".to_vec();
+    ansi.extend_from_slice(&7u32.to_le_bytes());
+    let mut odd = b"Line: 46 rMsg1638: kept\0".to_vec();
+    odd.extend_from_slice(&[1, 2, 3]);
+    for (i, (fields, data)) in [
+        (vec![("msg", 22u8, None)], counted(&w16)),
+        (vec![("msg", 23, Some(35))], counted(line.as_bytes())),
+        (vec![("msg", 2, None), ("n", 8, None)], ansi),
+        (vec![("msg", 2, None), ("odd", 31, None)], odd),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        w.push(&tracelogging(
+            MODULE,
+            "Trace",
+            &fields,
+            &data,
+            5120,
+            77,
+            1 + i as u64,
+            nil,
+        ));
+    }
+    let (ev, issues) = read_all(&w.finish(), EtlOptions::default());
+    let texts: Vec<&str> = ev.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            line,
+            line,
+            "Line: 45 rMsg1638: café €",
+            "Line: 46 rMsg1638: kept"
+        ]
+    );
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    let issue = issues[0].to_string();
+    assert!(
+        issue.contains("\"odd\"") && issue.contains("InType 31"),
+        "{issue}"
+    );
+    // GBK when the code page is given.
+    let mut w = EtlWriter::new(4096, true, false);
+    w.logfile_header("certtrace");
+    w.push(&tracelogging(
+        MODULE,
+        "Trace",
+        &[("msg", 2, None)],
+        b"\xd6\xd0\xce\xc4\0",
+        1,
+        2,
+        3,
+        nil,
+    ));
+    let opts = EtlOptions {
+        ansi: Some(encoding_rs::GBK),
+        ..EtlOptions::default()
+    };
+    let (ev, issues) = read_all(&w.finish(), opts);
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(ev[0].text, "中文");
 }

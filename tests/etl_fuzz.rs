@@ -158,6 +158,7 @@ fn read_everything(bytes: &[u8]) {
         EtlOptions {
             provider: None,
             field: Some("Script".into()),
+            ansi: None,
         },
     );
     for r in with_field {

@@ -54,7 +54,7 @@ pub use reader::{
     BUFFER_HEADER_LEN, BufferHeader, EventHeaderView, HeaderKind, LogfileHeader, Record,
     RecordReader, Stats, filetime_to_utc,
 };
-use tracelogging::{Schema, Value, find_field, first_string, provider_name};
+use tracelogging::{DEFAULT_ANSI, provider_name};
 
 /// What to extract from an `.etl` file.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,9 @@ pub struct EtlOptions {
     /// `name=value` text (kept and counted, never dropped). String-only
     /// events have a single string and ignore this option.
     pub field: Option<String>,
+    /// The code page of ANSI strings that are not UTF-8 (default
+    /// windows-1252).
+    pub ansi: Option<&'static encoding_rs::Encoding>,
 }
 
 /// A problem found while reading: where (byte offset in the file) and what.
@@ -127,6 +130,8 @@ pub struct EtlEvents<R> {
     records: RecordReader<R>,
     input: InputName,
     opts: EtlOptions,
+    /// A field that could not be decoded in the event just returned.
+    pending: Option<EtlIssue>,
 }
 
 impl<R: Read> EtlEvents<R> {
@@ -135,6 +140,7 @@ impl<R: Read> EtlEvents<R> {
             records: RecordReader::new(reader),
             input: input_name,
             opts,
+            pending: None,
         }
     }
 
@@ -153,6 +159,9 @@ impl<R: Read> Iterator for EtlEvents<R> {
     type Item = Result<TraceEvent, EtlIssue>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(issue) = self.pending.take() {
+            return Some(Err(issue));
+        }
         loop {
             let rec = match self.records.next_record()? {
                 Ok(r) => r,
@@ -161,6 +170,10 @@ impl<R: Read> Iterator for EtlEvents<R> {
             match message(&rec, &self.opts) {
                 Ok(None) => continue,
                 Ok(Some(m)) => {
+                    self.pending = m.problem.map(|what| EtlIssue::Event {
+                        offset: rec.offset,
+                        what,
+                    });
                     let mut ev = TraceEvent {
                         time: rec.utc().map(EventTime::Utc),
                         pid: Some(m.pid),
@@ -194,6 +207,8 @@ struct Message {
     provider_name: Option<String>,
     activity_id: Guid,
     text: String,
+    /// A field that could not be decoded (the event keeps the others).
+    problem: Option<String>,
 }
 
 fn utf16z(b: &[u8]) -> String {
@@ -203,25 +218,6 @@ fn utf16z(b: &[u8]) -> String {
         .take_while(|&u| u != 0)
         .collect();
     String::from_utf16_lossy(&units)
-}
-
-/// Decoded TraceLogging content of an event: (event name, fields).
-type Decoded = (String, Vec<(String, Value)>);
-
-fn decode_tl(rec: &Record<'_>, eh: &EventHeaderView<'_>) -> Option<Result<Decoded, EtlIssue>> {
-    let schema = eh.ext_item(reader::EXT_TYPE_EVENT_SCHEMA_TL)?;
-    let bad = |what: String| EtlIssue::Event {
-        offset: rec.offset,
-        what,
-    };
-    Some(
-        Schema::parse(schema)
-            .map_err(|w| bad(format!("TraceLogging schema: {w}")))
-            .and_then(|s| match s.decode(eh.user_data, eh.pointer_size) {
-                Ok(v) => Ok((s.event_name, v)),
-                Err(w) => Err(bad(format!("TraceLogging event {:?}: {w}", s.event_name))),
-            }),
-    )
 }
 
 fn message(rec: &Record<'_>, opts: &EtlOptions) -> Result<Option<Message>, EtlIssue> {
@@ -244,20 +240,27 @@ fn message(rec: &Record<'_>, opts: &EtlOptions) -> Result<Option<Message>, EtlIs
             return Ok(None);
         }
     }
-    let text = if eh.flags & reader::EVENT_HEADER_FLAG_STRING_ONLY != 0 {
-        utf16z(eh.user_data)
+    let (text, problem) = if eh.flags & reader::EVENT_HEADER_FLAG_STRING_ONLY != 0 {
+        (utf16z(eh.user_data), None)
     } else {
-        let Some(decoded) = decode_tl(rec, &eh) else {
+        let Some(schema) = eh.ext_item(reader::EXT_TYPE_EVENT_SCHEMA_TL) else {
             return Ok(None);
         };
-        let (_, fields) = decoded?;
-        let text = match &opts.field {
-            Some(f) => find_field(&fields, f).map(|v| v.to_string()),
-            None => first_string(&fields).map(str::to_string),
-        };
+        let ansi = opts.ansi.unwrap_or(DEFAULT_ANSI);
+        let m = tracelogging::message(
+            schema,
+            eh.user_data,
+            eh.pointer_size,
+            ansi,
+            opts.field.as_deref(),
+        )
+        .map_err(|what| EtlIssue::Event {
+            offset: rec.offset,
+            what,
+        })?;
         // No such field: every field as `name=value`, as live capture does,
         // so the event is still seen (and counted) rather than dropped.
-        text.unwrap_or_else(|| fields_text(&fields))
+        (m.choice.text().to_string(), m.problem)
     };
     Ok(Some(Message {
         pid: eh.pid,
@@ -266,19 +269,22 @@ fn message(rec: &Record<'_>, opts: &EtlOptions) -> Result<Option<Message>, EtlIs
         provider_name: name,
         activity_id: eh.activity_id,
         text,
+        problem,
     }))
 }
 
-/// TraceLogging fields as `name=value name=value …`.
-fn fields_text(fields: &[(String, Value)]) -> String {
-    let mut t = String::new();
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            t.push(' ');
+/// A TraceLogging event as its name and every field as `name=value` (with
+/// what could not be decoded), for the inspection view.
+fn tl_fields(eh: &EventHeaderView<'_>) -> Option<Result<(String, String), String>> {
+    let schema = eh.ext_item(reader::EXT_TYPE_EVENT_SCHEMA_TL)?;
+    Some(tracelogging::Schema::parse(schema).map(|s| {
+        let d = s.decode(eh.user_data, eh.pointer_size, DEFAULT_ANSI);
+        let mut text = tracelogging::fields_text(&d.fields);
+        if let Some(p) = d.problem {
+            let _ = write!(text, " (cannot decode {p})");
         }
-        let _ = write!(t, "{k}={v}");
-    }
-    t
+        (s.event_name, text)
+    }))
 }
 
 /// One provider seen in the file.
@@ -407,9 +413,9 @@ pub fn inspect<R: Read>(reader: R, input_name: &str, first: usize) -> Result<Etl
                 Some(eh) if eh.flags & reader::EVENT_HEADER_FLAG_STRING_ONLY != 0 => {
                     (None, Some(utf16z(eh.user_data)))
                 }
-                Some(eh) => match decode_tl(&rec, eh) {
-                    Some(Ok((name, fields))) => (Some(name), Some(fields_text(&fields))),
-                    Some(Err(e)) => (None, Some(format!("({e})"))),
+                Some(eh) => match tl_fields(eh) {
+                    Some(Ok((name, text))) => (Some(name), Some(text)),
+                    Some(Err(e)) => (None, Some(format!("(TraceLogging schema: {e})"))),
                     None => (Some(format!("event id {}", eh.id)), None),
                 },
                 None => (

@@ -11,10 +11,15 @@
 //! size and schema bytes follow; the data holds a `u16` size then bytes)),
 //! `OutType` (bit 7: field tag bytes follow, bit 7 chains). A struct
 //! (`InType` 24) has its field count in the `OutType`; its fields follow.
+//!
+//! One decoder for every path: the portable `.etl` reader, `.etl` files read
+//! through Windows (`--etl-backend ferrisetw`) and live ETW capture all
+//! hand it the event's schema item and user data (never TDH).
 
 use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use encoding_rs::Encoding;
 
 use super::reader::{filetime_to_utc, guid_at, u16_at, u32_at, u64_at};
 use crate::provider::Guid;
@@ -135,25 +140,60 @@ impl Schema {
         Ok(Schema { event_name, fields })
     }
 
-    /// Decodes the user data into named values.
-    pub fn decode(&self, data: &[u8], pointer_size: usize) -> Result<Vec<(String, Value)>, String> {
+    /// Decodes the user data into named values. ANSI strings that are not
+    /// valid UTF-8 are decoded with `ansi` (the code page). A field that
+    /// cannot be decoded ends the decoding (the fields after it cannot be
+    /// located): the fields before it are kept and the problem is said.
+    pub fn decode(&self, data: &[u8], pointer_size: usize, ansi: &'static Encoding) -> Decoded {
         let mut d = Decoder {
             meta: &self.fields,
             data,
             at: 0,
             pointer_size,
             budget: MAX_VALUES,
+            ansi,
         };
-        let mut out = Vec::new();
+        let mut fields = Vec::new();
         let mut idx = 0;
         while idx < self.fields.len() {
-            let (v, next) = d.field(idx, 0)?;
-            out.push((self.fields[idx].name.clone(), v));
-            idx = next;
+            match d.field(idx, 0) {
+                Ok((v, next)) => {
+                    fields.push((self.fields[idx].name.clone(), v));
+                    idx = next;
+                }
+                Err(why) => {
+                    let left = self.fields[idx..].iter().filter(|f| !f.name.is_empty());
+                    let names: Vec<&str> = left.map(|f| f.name.as_str()).collect();
+                    let problem = format!(
+                        "field {:?}: {why}; not decoded: {}",
+                        self.fields[idx].name,
+                        names.join(", ")
+                    );
+                    return Decoded {
+                        fields,
+                        problem: Some(problem),
+                    };
+                }
+            }
         }
-        Ok(out)
+        Decoded {
+            fields,
+            problem: None,
+        }
     }
 }
+
+/// The fields of one event: those decoded, and why the rest were not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub fields: Vec<(String, Value)>,
+    /// `Some` when a field could not be decoded (the fields from it on are
+    /// missing from `fields`).
+    pub problem: Option<String>,
+}
+
+/// The code page ANSI strings are decoded with unless told otherwise.
+pub const DEFAULT_ANSI: &Encoding = encoding_rs::WINDOWS_1252;
 
 /// The provider name from a `PROV_TRAITS` extended item.
 pub fn provider_name(traits: &[u8]) -> Option<String> {
@@ -293,6 +333,100 @@ pub fn first_string(fields: &[(String, Value)]) -> Option<&str> {
     None
 }
 
+/// The message text chosen from an event's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldChoice {
+    /// The field the rules picked, as text.
+    Found { name: String, text: String },
+    /// No such field: `text` renders every field as `name=value` so the
+    /// event is still shown (and counted); `why` says what was missing.
+    Fallback { text: String, why: String },
+}
+
+impl FieldChoice {
+    pub fn text(&self) -> &str {
+        match self {
+            FieldChoice::Found { text, .. } | FieldChoice::Fallback { text, .. } => text,
+        }
+    }
+}
+
+/// The `--field` rules, the same for `.etl` files and live capture:
+/// `--field NAME` takes that field ([`find_field`]: dotted path or leaf
+/// name, exact case first; a non-string value is rendered as text); without
+/// it, the first string field. Neither: every field as `name=value`.
+pub fn select_field(fields: &[(String, Value)], wanted: Option<&str>) -> FieldChoice {
+    let found = match wanted {
+        Some(w) => find_field(fields, w).map(|v| (w, v.to_string())),
+        None => first_string(fields).map(|s| ("", s.to_string())),
+    };
+    if let Some((name, text)) = found {
+        return FieldChoice::Found {
+            name: name.to_string(),
+            text,
+        };
+    }
+    let why = match wanted {
+        Some(w) if fields.is_empty() => format!("no field {w:?} (the event has no fields)"),
+        Some(w) => format!(
+            "no field {w:?} (fields: {})",
+            fields
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None if fields.is_empty() => "the event has no fields".to_string(),
+        None => "the event has no string field".to_string(),
+    };
+    FieldChoice::Fallback {
+        text: fields_text(fields),
+        why,
+    }
+}
+
+/// Fields as `name=value name=value ...`.
+pub fn fields_text(fields: &[(String, Value)]) -> String {
+    let mut t = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            t.push(' ');
+        }
+        let _ = write!(t, "{k}={v}");
+    }
+    t
+}
+
+/// One TraceLogging event's message: what every reader of events needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlMessage {
+    pub event_name: String,
+    pub choice: FieldChoice,
+    /// A field that could not be decoded (the fields before it are kept).
+    pub problem: Option<String>,
+}
+
+/// Decodes an event from its `EVENT_SCHEMA_TL` item and user data and
+/// applies the `--field` rules. `Err` only when the schema itself is
+/// unreadable.
+pub fn message(
+    schema_item: &[u8],
+    user_data: &[u8],
+    pointer_size: usize,
+    ansi: &'static Encoding,
+    wanted: Option<&str>,
+) -> Result<TlMessage, String> {
+    let schema = Schema::parse(schema_item).map_err(|w| format!("TraceLogging schema: {w}"))?;
+    let decoded = schema.decode(user_data, pointer_size, ansi);
+    Ok(TlMessage {
+        choice: select_field(&decoded.fields, wanted),
+        problem: decoded
+            .problem
+            .map(|p| format!("TraceLogging event {:?}: {p}", schema.event_name)),
+        event_name: schema.event_name,
+    })
+}
+
 struct Decoder<'a> {
     meta: &'a [FieldMeta],
     data: &'a [u8],
@@ -301,13 +435,17 @@ struct Decoder<'a> {
     /// Values left to decode: bounds the work on hostile metadata (arrays
     /// of empty structs).
     budget: usize,
+    ansi: &'static Encoding,
 }
 
-fn latin1_or_utf8(b: &[u8], utf8: bool) -> String {
+/// 8-bit text: UTF-8 when marked so (invalid bytes become U+FFFD); else
+/// UTF-8 when it is valid UTF-8 (producers often write UTF-8 in ANSI
+/// fields), else the code page. Never fails.
+fn ansi_text(b: &[u8], utf8: bool, ansi: &'static Encoding) -> String {
     match std::str::from_utf8(b) {
         Ok(s) => s.to_string(),
         Err(_) if utf8 => String::from_utf8_lossy(b).into_owned(),
-        Err(_) => b.iter().map(|&c| c as char).collect(),
+        Err(_) => ansi.decode_without_bom_handling(b).0.into_owned(),
     }
 }
 
@@ -370,7 +508,7 @@ impl<'a> Decoder<'a> {
                 let base = f.base_type();
                 // Arrays of 8/16-bit characters are strings.
                 if f.out_type == OUT_STRING && (base == 4 || base == 3) {
-                    Value::Str(latin1_or_utf8(self.take(n, &f.name)?, false))
+                    Value::Str(ansi_text(self.take(n, &f.name)?, false, self.ansi))
                 } else if f.out_type == OUT_STRING && (base == 6 || base == 5) {
                     let b = self.take(n.saturating_mul(2), &f.name)?;
                     Value::Str(utf16(b))
@@ -418,12 +556,12 @@ impl<'a> Decoder<'a> {
                 let n = memchr::memchr(0, rest).map(|i| i + 1).unwrap_or(rest.len());
                 let b = self.take(n, name)?;
                 let b = b.strip_suffix(&[0]).unwrap_or(b);
-                Value::Str(latin1_or_utf8(b, out == OUT_UTF8))
+                Value::Str(ansi_text(b, out == OUT_UTF8, self.ansi))
             }
             3 => {
                 let v = self.take(1, name)?[0] as i8;
                 if out == OUT_STRING {
-                    Value::Str((v as u8 as char).to_string())
+                    Value::Str(ansi_text(&[v as u8], false, self.ansi))
                 } else {
                     Value::I64(v as i64)
                 }
@@ -431,7 +569,7 @@ impl<'a> Decoder<'a> {
             4 => {
                 let v = self.take(1, name)?[0];
                 match out {
-                    OUT_STRING => Value::Str((v as char).to_string()),
+                    OUT_STRING => Value::Str(ansi_text(&[v], false, self.ansi)),
                     OUT_BOOLEAN => Value::Bool(v != 0),
                     4 => Value::Hex(v as u64),
                     _ => Value::U64(v as u64),
@@ -520,7 +658,7 @@ impl<'a> Decoder<'a> {
             }
             23 => {
                 let n = self.u16(name)? as usize;
-                Value::Str(latin1_or_utf8(self.take(n, name)?, out == OUT_UTF8))
+                Value::Str(ansi_text(self.take(n, name)?, out == OUT_UTF8, self.ansi))
             }
             IN_STRUCT => {
                 let mut members = Vec::new();
@@ -586,7 +724,7 @@ mod tests {
                 data.extend_from_slice(&u.to_le_bytes());
             }
         }
-        let v = s.decode(&data, 8).unwrap();
+        let v = s.decode(&data, 8, DEFAULT_ANSI).fields;
         assert_eq!(first_string(&v), Some("Hello"));
         assert_eq!(find_field(&v, "c").and_then(Value::as_str), Some("World!"));
         assert_eq!(
@@ -597,7 +735,7 @@ mod tests {
         assert_eq!(v[0].1.to_string(), "{b: Hello, c: World!}");
         // Truncated data is an error, never a panic.
         for cut in 0..data.len() {
-            let _ = s.decode(&data[..cut], 8);
+            let _ = s.decode(&data[..cut], 8, DEFAULT_ANSI);
         }
     }
 
@@ -625,7 +763,7 @@ mod tests {
         d.extend_from_slice(&1u32.to_le_bytes());
         d.extend_from_slice(&1.5f64.to_le_bytes());
         d.extend_from_slice(&116_444_736_000_000_000u64.to_le_bytes());
-        let v = s.decode(&d, 8).unwrap();
+        let v = s.decode(&d, 8, DEFAULT_ANSI).fields;
         assert_eq!(v[0].1, Value::Array(vec![Value::I64(-5), Value::I64(7)]));
         assert_eq!(first_string(&v), Some("héy"));
         assert_eq!(v[3].1, Value::Bool(true));
@@ -677,7 +815,7 @@ mod tests {
         d.extend_from_slice(&2u16.to_le_bytes());
         d.extend_from_slice(&10u16.to_le_bytes());
         d.extend_from_slice(&11u16.to_le_bytes());
-        let v = s.decode(&d, 4).unwrap();
+        let v = s.decode(&d, 4, DEFAULT_ANSI).fields;
         let text: Vec<String> = v.iter().map(|(_, v)| v.to_string()).collect();
         assert_eq!(
             text,
@@ -696,7 +834,10 @@ mod tests {
         // Fields inside arrays are not addressable by name.
         assert_eq!(find_field(&v, "x"), None);
         for cut in 0..d.len() {
-            assert!(s.decode(&d[..cut], 4).is_err(), "cut {cut}");
+            assert!(
+                s.decode(&d[..cut], 4, DEFAULT_ANSI).problem.is_some(),
+                "cut {cut}"
+            );
         }
     }
 
@@ -718,17 +859,214 @@ mod tests {
         let n = meta.len() as u16;
         meta[..2].copy_from_slice(&n.to_le_bytes());
         let s = Schema::parse(&meta).unwrap();
-        assert!(s.decode(&[], 8).is_err());
+        assert!(s.decode(&[], 8, DEFAULT_ANSI).problem.is_some());
         // Unknown InType, truncated metadata.
         assert!(
             Schema::parse(&encode_schema("E", &[("f", 31, None)]))
                 .unwrap()
-                .decode(&[1], 8)
-                .is_err()
+                .decode(&[1], 8, DEFAULT_ANSI)
+                .problem
+                .is_some()
         );
         let m = encode_schema("E", &[("f", 1, None)]);
         for cut in 0..m.len() {
             let _ = Schema::parse(&m[..cut]);
         }
+    }
+
+    fn utf16z(t: &str) -> Vec<u8> {
+        t.encode_utf16()
+            .chain([0])
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+
+    fn counted(b: &[u8]) -> Vec<u8> {
+        let mut d = (b.len() as u16).to_le_bytes().to_vec();
+        d.extend_from_slice(b);
+        d
+    }
+
+    fn texts(meta: &[u8], data: &[u8], ansi: &'static Encoding) -> Vec<String> {
+        let d = Schema::parse(meta).unwrap().decode(data, 8, ansi);
+        assert_eq!(d.problem, None);
+        d.fields.iter().map(|(_, v)| v.to_string()).collect()
+    }
+
+    #[test]
+    fn strings_of_every_width_counted_and_nul_terminated() {
+        let msg = "Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login";
+        let meta = encode_schema(
+            "Msg",
+            &[
+                ("w", IN_UNICODESTRING, None), // UTF-16, NUL-terminated
+                ("a", IN_ANSISTRING, None),    // ANSI, NUL-terminated
+                ("u", IN_ANSISTRING, Some(OUT_UTF8)),
+                ("cw", 22, None),                    // counted UTF-16
+                ("ca", 23, None),                    // counted ANSI
+                ("cu", 23, Some(OUT_UTF8)),          // counted UTF-8 (str8)
+                ("c8", 4 | 0x40, Some(OUT_STRING)),  // char8 array
+                ("c16", 6 | 0x40, Some(OUT_STRING)), // char16 array
+            ],
+        );
+        let mut d = utf16z(msg);
+        d.extend_from_slice(msg.as_bytes());
+        d.push(0);
+        d.extend_from_slice("héllo\0".as_bytes());
+        let w: Vec<u8> = msg.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        d.extend_from_slice(&counted(&w));
+        d.extend_from_slice(&counted(msg.as_bytes()));
+        d.extend_from_slice(&counted("Grüße".as_bytes()));
+        d.extend_from_slice(&counted(b"abc"));
+        d.extend_from_slice(&3u16.to_le_bytes());
+        d.extend(b"xyz".iter().flat_map(|&c| (c as u16).to_le_bytes()));
+        assert_eq!(
+            texts(&meta, &d, DEFAULT_ANSI),
+            [msg, msg, "héllo", msg, msg, "Grüße", "abc", "xyz"]
+        );
+        // The counted-string event's message is its first string field.
+        let m = message(&meta, &d, 8, DEFAULT_ANSI, Some("cw")).unwrap();
+        assert_eq!(m.choice.text(), msg);
+        assert_eq!(m.problem, None);
+    }
+
+    #[test]
+    fn ansi_bytes_use_the_code_page_and_never_fail() {
+        let meta = encode_schema(
+            "Ansi",
+            &[("a", IN_ANSISTRING, None), ("ca", 23, None), ("n", 8, None)],
+        );
+        // windows-1252: 0x80 is the euro sign, 0xE9 é (not Latin-1's C1).
+        let mut d = b"\x80 caf\xe9\0".to_vec();
+        d.extend_from_slice(&counted(b"\x93ok\x94"));
+        d.extend_from_slice(&7u32.to_le_bytes());
+        assert_eq!(
+            texts(&meta, &d, DEFAULT_ANSI),
+            ["€ café", "\u{201c}ok\u{201d}", "7"]
+        );
+        // windows-1251 and GBK when the code page says so.
+        let mut d = b"\xcf\xf0\xe8\xe2\xe5\xf2\0".to_vec();
+        d.extend_from_slice(&counted(b"\xd6\xd0\xce\xc4"));
+        d.extend_from_slice(&7u32.to_le_bytes());
+        assert_eq!(texts(&meta, &d, encoding_rs::WINDOWS_1251)[0], "Привет");
+        assert_eq!(texts(&meta, &d, encoding_rs::GBK)[1], "中文");
+        // Invalid UTF-8 in a UTF-8 field: U+FFFD, the event kept.
+        let meta = encode_schema("U", &[("u", 23, Some(OUT_UTF8)), ("n", 8, None)]);
+        let mut d = counted(b"ok\xff");
+        d.extend_from_slice(&9u32.to_le_bytes());
+        assert_eq!(texts(&meta, &d, DEFAULT_ANSI), ["ok\u{fffd}", "9"]);
+    }
+
+    #[test]
+    fn integer_arrays_after_odd_lengths() {
+        // An odd-length string puts the array off alignment: ETW packs
+        // fields without padding.
+        let meta = encode_schema(
+            "Arr",
+            &[
+                ("s", IN_ANSISTRING, None),
+                ("n", 7 | 0x40, None),
+                ("u", 10 | 0x40, None),
+                ("msg", 22, None),
+            ],
+        );
+        let mut d = b"ab\0".to_vec();
+        d.extend_from_slice(&3u16.to_le_bytes());
+        for v in [-1i32, 2, 300_000] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&u64::MAX.to_le_bytes());
+        let w: Vec<u8> = "after".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        d.extend_from_slice(&counted(&w));
+        assert_eq!(
+            texts(&meta, &d, DEFAULT_ANSI),
+            ["ab", "[-1, 2, 300000]", "[18446744073709551615]", "after"]
+        );
+    }
+
+    #[test]
+    fn same_name_events_with_different_fields() {
+        // Two events named "Msg" with other fields: each decoded by its own
+        // schema (nothing cached by name).
+        let a = encode_schema("Msg", &[("msg", 22, None)]);
+        let b = encode_schema("Msg", &[("n", 8, None), ("msg", IN_ANSISTRING, None)]);
+        let w: Vec<u8> = "from a".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let da = counted(&w);
+        let mut db = 5u32.to_le_bytes().to_vec();
+        db.extend_from_slice(b"from b\0");
+        for _ in 0..2 {
+            let ma = message(&a, &da, 8, DEFAULT_ANSI, Some("msg")).unwrap();
+            let mb = message(&b, &db, 8, DEFAULT_ANSI, Some("msg")).unwrap();
+            assert_eq!((ma.choice.text(), mb.choice.text()), ("from a", "from b"));
+        }
+        // Metadata of 256 and 512 bytes (a size byte of zero) keeps its name.
+        for size in [256usize, 512] {
+            let name = "N".repeat(size - 3 - 1 - 3);
+            let meta = encode_schema(&name, &[("s", IN_ANSISTRING, None)]);
+            assert_eq!(meta.len(), size);
+            let m = message(&meta, b"x\0", 8, DEFAULT_ANSI, None).unwrap();
+            assert_eq!(m.event_name, name);
+            assert_eq!(m.choice.text(), "x");
+        }
+    }
+
+    #[test]
+    fn an_undecodable_field_is_reported_and_the_others_kept() {
+        let meta = encode_schema(
+            "E",
+            &[
+                ("msg", IN_ANSISTRING, None),
+                ("odd", 31, None),
+                ("after", 8, None),
+            ],
+        );
+        let d = b"Line: 28 rMsg1638: x\0\x01\x02\x03\x04\x05".to_vec();
+        let m = message(&meta, &d, 8, DEFAULT_ANSI, None).unwrap();
+        assert_eq!(m.choice.text(), "Line: 28 rMsg1638: x");
+        let p = m.problem.unwrap();
+        assert!(
+            p.contains("\"odd\"") && p.contains("unsupported InType 31"),
+            "{p}"
+        );
+        assert!(p.ends_with("not decoded: odd, after"), "{p}");
+        // Data cut inside the second field: the first is kept.
+        let meta = encode_schema("E", &[("n", 8, None), ("msg", 22, None)]);
+        let m = message(&meta, &[1, 0, 0, 0, 10, 0, b'a'], 8, DEFAULT_ANSI, None).unwrap();
+        assert_eq!(
+            m.choice,
+            FieldChoice::Fallback {
+                text: "n=1".into(),
+                why: "the event has no string field".into()
+            }
+        );
+        assert!(m.problem.is_some());
+        // An unreadable schema is the only error.
+        assert!(message(&[5, 0], &[], 8, DEFAULT_ANSI, None).is_err());
+    }
+
+    #[test]
+    fn field_rules() {
+        let f = vec![
+            ("n".to_string(), Value::U64(3)),
+            ("Msg".to_string(), Value::Str("hi".into())),
+        ];
+        assert_eq!(select_field(&f, None).text(), "hi");
+        assert_eq!(select_field(&f, Some("msg")).text(), "hi");
+        assert_eq!(select_field(&f, Some("n")).text(), "3");
+        match select_field(&f, Some("x")) {
+            FieldChoice::Fallback { text, why } => {
+                assert_eq!(text, "n=3 Msg=hi");
+                assert_eq!(why, "no field \"x\" (fields: n, Msg)");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            select_field(&[], None),
+            FieldChoice::Fallback {
+                text: String::new(),
+                why: "the event has no fields".into()
+            }
+        );
     }
 }

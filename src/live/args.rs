@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use crate::provider::ProviderSpec;
 
-use super::{DEFAULT_SESSION, LiveOptions};
+use super::etw_session::{BufferConfig, DEFAULT_BUFFERS};
+use super::{DEFAULT_SAVE_MAX_MB, DEFAULT_SESSION, LiveOptions};
 
 /// Capture live on Windows: an ETW provider and/or OutputDebugString.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
@@ -17,10 +18,39 @@ pub struct LiveArgs {
     #[arg(long, value_name = "PROVIDER")]
     pub etw: Option<ProviderSpec>,
 
-    /// ETW session name; an existing session of this name (left over from a
-    /// crashed run) is stopped and replaced.
+    /// ETW session name; an existing session of this name left over from a
+    /// run that did not stop is stopped and replaced (never one another
+    /// running certtrace owns).
     #[arg(long, value_name = "NAME", default_value = DEFAULT_SESSION)]
     pub session: String,
+
+    /// Size of each ETW session buffer in KB (logman -bs; 4 to 16384).
+    #[arg(long, value_name = "KB", default_value_t = DEFAULT_BUFFERS.buffer_kb,
+          value_parser = clap::value_parser!(u32).range(4..=16384))]
+    pub buffer_kb: u32,
+
+    /// ETW session buffers allocated at start (logman -nb MIN).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.min_buffers,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_buffers: u32,
+
+    /// Most ETW session buffers while certtrace is behind (logman -nb ..
+    /// MAX); events beyond them are lost and reported.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BUFFERS.max_buffers,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_buffers: u32,
+
+    /// Deliver ETW buffers that are not full after this many milliseconds
+    /// (logman -ft).
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_BUFFERS.flush_ms,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub flush_ms: u32,
+
+    /// Largest --save FILE.etl in MB: the file is circular, the newest
+    /// events are kept.
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_SAVE_MAX_MB,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub save_max_mb: u32,
 
     /// TraceLogging field holding the message (default: the event's first
     /// string field).
@@ -94,6 +124,12 @@ impl LiveArgs {
             }
             *slot = Some(p.clone());
         }
+        if self.min_buffers > self.max_buffers {
+            return Err(format!(
+                "--min-buffers {} is more than --max-buffers {}",
+                self.min_buffers, self.max_buffers
+            ));
+        }
         if save_etl.is_some() && self.etw.is_none() {
             return Err("--save FILE.etl records an ETW session: it needs --etw".into());
         }
@@ -104,6 +140,13 @@ impl LiveArgs {
             keywords: self.keywords,
             level: self.level,
             save_etl,
+            save_max_mb: self.save_max_mb,
+            buffers: BufferConfig {
+                buffer_kb: self.buffer_kb,
+                min_buffers: self.min_buffers,
+                max_buffers: self.max_buffers,
+                flush_ms: self.flush_ms,
+            },
             debug_output: self.debug_output,
             global: self.global,
             process: self.process.clone(),
@@ -136,7 +179,35 @@ mod tests {
         assert_eq!(o.session, d.session);
         assert_eq!(o.keywords, d.keywords);
         assert_eq!(o.level, d.level);
+        assert_eq!(o.buffers, d.buffers);
+        assert_eq!(o.save_max_mb, d.save_max_mb);
         assert!(o.debug_output);
+        let a = parse(&[
+            "--etw",
+            "MyCompany.MyComponent",
+            "--buffer-kb",
+            "128",
+            "--min-buffers",
+            "32",
+            "--max-buffers",
+            "1024",
+            "--flush-ms",
+            "250",
+            "--save-max-mb",
+            "200",
+        ])
+        .unwrap();
+        let o = a.to_options().unwrap();
+        assert_eq!(
+            o.buffers,
+            BufferConfig {
+                buffer_kb: 128,
+                min_buffers: 32,
+                max_buffers: 1024,
+                flush_ms: 250
+            }
+        );
+        assert_eq!(o.save_max_mb, 200);
     }
 
     #[test]
@@ -175,6 +246,17 @@ mod tests {
             "--global needs --debug-output"
         );
         assert!(parse(&["--debug-output", "--level", "0"]).is_err());
+        for bad in [
+            &["--buffer-kb", "2"][..],
+            &["--buffer-kb", "20000"],
+            &["--min-buffers", "0"],
+            &["--flush-ms", "0"],
+            &["--save-max-mb", "0"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let a = parse(&["--etw", "x.y", "--min-buffers", "600"]).unwrap();
+        assert!(a.to_options().unwrap_err().contains("--max-buffers 512"));
         assert!(parse(&["--etw", "{bad guid"]).is_err());
         let a = parse(&["--debug-output", "--save", "a.etl"]).unwrap();
         assert!(a.to_options().unwrap_err().contains("needs --etw"));

@@ -3,9 +3,11 @@
 //! same [`TraceEvent`]s as the file sources.
 //!
 //! Everything that does not need Windows (payload decoding, TraceLogging
-//! field selection, session-name rules, DBWIN buffer parsing, the DebugView
-//! log writer, the process filter and the event pipeline below) is portable
-//! and tested on every OS; the Windows calls live in `windows/` behind
+//! decoding (the `.etl` reader's decoder), session-name rules, the ETW
+//! session's call order, buffer sizes and lost-event reports
+//! ([`etw_session`]), DBWIN buffer parsing, the DebugView log writer, the
+//! process filter and the event pipeline below) is portable and tested on
+//! every OS; the Windows calls live in `windows/` behind
 //! `cfg(windows)`. On other systems [`capture`] returns
 //! [`LiveError::Unsupported`].
 
@@ -20,13 +22,14 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{EventTime, InputName, Origin, Position, TraceEvent, trim_message_end};
 use crate::provider::ProviderSpec;
+use crate::sources::{InputProblem, ProblemKind, SourceItem};
 
 pub mod args;
 pub mod dbwin;
 pub mod debugview_log;
+pub mod etw_session;
 pub mod payload;
 pub mod session;
-pub mod tlg;
 
 #[cfg(windows)]
 mod windows;
@@ -55,6 +58,10 @@ pub struct LiveOptions {
     pub level: u8,
     /// `--save FILE.etl`: also record the ETW session to this file.
     pub save_etl: Option<PathBuf>,
+    /// `--save-max-mb`: the `.etl` file is circular, at most this size.
+    pub save_max_mb: u32,
+    /// `--buffer-kb`, `--min-buffers`, `--max-buffers`, `--flush-ms`.
+    pub buffers: etw_session::BufferConfig,
     /// `--debug-output`: capture OutputDebugString (DBWIN protocol).
     pub debug_output: bool,
     /// `--global`: use the `Global\` DBWIN objects (services, IIS worker
@@ -79,6 +86,8 @@ impl Default for LiveOptions {
             keywords: u64::MAX,
             level: 5,
             save_etl: None,
+            save_max_mb: DEFAULT_SAVE_MAX_MB,
+            buffers: etw_session::DEFAULT_BUFFERS,
             debug_output: false,
             global: false,
             process: None,
@@ -87,6 +96,9 @@ impl Default for LiveOptions {
         }
     }
 }
+
+/// Default bound of a `--save FILE.etl` file, in MB.
+pub const DEFAULT_SAVE_MAX_MB: u32 = 1024;
 
 /// Why a capture ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -100,7 +112,8 @@ pub enum LiveEnd {
     SourceEnded(String),
 }
 
-/// ETW session counters, queried just before the session is stopped.
+/// ETW session counters: queried every second while capturing, and the
+/// final ones returned by the stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct EtwSessionStats {
     /// Events the session could not record (buffers full).
@@ -132,6 +145,9 @@ pub struct LiveSummary {
     /// ETW events whose payload could not be decoded at all (kept, with a
     /// placeholder text).
     pub undecodable: u64,
+    /// TraceLogging events with a field that could not be decoded (kept
+    /// with the fields before it).
+    pub field_problems: u64,
     /// Callback invocations that panicked (caught; the event is lost).
     pub callback_panics: u64,
     /// ETW session counters (`None` without `--etw`, or when the query
@@ -200,6 +216,12 @@ impl std::fmt::Display for LiveSummary {
             extra.push(format!(
                 "{} event(s) could not be decoded",
                 self.undecodable
+            ));
+        }
+        if self.field_problems > 0 {
+            extra.push(format!(
+                "{} event(s) with a field that could not be decoded (the others kept)",
+                self.field_problems
             ));
         }
         if self.callback_panics > 0 {
@@ -288,7 +310,7 @@ pub enum LiveError {
 pub fn capture(
     opts: &LiveOptions,
     stop: Arc<AtomicBool>,
-    sink: &mut dyn FnMut(TraceEvent),
+    sink: &mut dyn FnMut(SourceItem),
 ) -> Result<LiveSummary, LiveError> {
     check_options(opts)?;
     #[cfg(windows)]
@@ -310,6 +332,12 @@ pub fn check_options(opts: &LiveOptions) -> Result<(), LiveError> {
     if opts.etw.is_some() {
         session::validate_session_name(&opts.session)
             .map_err(|e| LiveError::InvalidOption(format!("--session: {e}")))?;
+        opts.buffers.validate().map_err(LiveError::InvalidOption)?;
+        if opts.save_max_mb == 0 {
+            return Err(LiveError::InvalidOption(
+                "--save-max-mb must be at least 1".into(),
+            ));
+        }
         if opts.level == 0 {
             // Level 0 would enable only "always logged" events: accepted by
             // ETW, but almost certainly a mistake for this module's events.
@@ -373,7 +401,7 @@ pub(crate) struct Pipeline<'a> {
     seq: u64,
     process_filter: Option<String>,
     log: Option<(PathBuf, debugview_log::DebugViewLogWriter<BufWriter<File>>)>,
-    sink: &'a mut dyn FnMut(TraceEvent),
+    sink: &'a mut dyn FnMut(SourceItem),
     notices_to_stderr: bool,
     warned_unknown_process: bool,
     pub summary: LiveSummary,
@@ -384,7 +412,7 @@ impl<'a> Pipeline<'a> {
     pub fn new(
         opts: &LiveOptions,
         started: DateTime<Utc>,
-        sink: &'a mut dyn FnMut(TraceEvent),
+        sink: &'a mut dyn FnMut(SourceItem),
     ) -> Result<Self, LiveError> {
         let log = match &opts.save_log {
             None => None,
@@ -476,9 +504,24 @@ impl<'a> Pipeline<'a> {
             };
             ev.set_context(None, c.provider.clone(), c.activity_id.clone());
             self.summary.events += 1;
-            (self.sink)(ev);
+            (self.sink)(SourceItem::Event(ev));
         }
         Ok(())
+    }
+
+    /// Lost events (the session's counters moved): an input problem of
+    /// `input` (a record in NDJSON, a line on the dashboard, counted in the
+    /// summary), and a notice.
+    pub fn events_lost(&mut self, input: InputName, text: String) {
+        self.summary.notices.push(text.clone());
+        (self.sink)(SourceItem::Problem(InputProblem {
+            origin: Origin {
+                input,
+                position: Position::Sequence(self.seq),
+            },
+            kind: ProblemKind::EventsLost,
+            detail: text,
+        }));
     }
 
     /// Flushes `--save FILE.log` and hands back the summary.
@@ -593,7 +636,11 @@ mod tests {
     #[test]
     fn pipeline_numbers_splits_and_filters() {
         let mut got = Vec::new();
-        let mut sink = |e: TraceEvent| got.push(e);
+        let mut sink = |i: SourceItem| {
+            if let SourceItem::Event(e) = i {
+                got.push(e)
+            }
+        };
         let mut o = quiet();
         o.process = Some("w3wp.exe".into());
         let start = DateTime::from_timestamp(1_782_231_794, 0).unwrap();
@@ -642,7 +689,11 @@ mod tests {
     #[test]
     fn etw_messages_are_not_split_but_trimmed() {
         let mut got = Vec::new();
-        let mut sink = |e: TraceEvent| got.push(e);
+        let mut sink = |i: SourceItem| {
+            if let SourceItem::Event(e) = i {
+                got.push(e)
+            }
+        };
         let o = quiet();
         let mut p = Pipeline::new(&o, Utc::now(), &mut sink).unwrap();
         let mut c = captured(1, None, "Line: 28 rMsg1638: x\r\n", false);
@@ -665,7 +716,7 @@ mod tests {
         let mut o = quiet();
         o.save_log = Some(path.clone());
         let start = DateTime::from_timestamp(1_782_231_794, 0).unwrap();
-        let mut sink = |_e: TraceEvent| {};
+        let mut sink = |_: SourceItem| {};
         let mut p = Pipeline::new(&o, start, &mut sink).unwrap();
         p.push(captured(
             5120,
@@ -683,10 +734,32 @@ mod tests {
     }
 
     #[test]
+    fn lost_events_become_input_problems() {
+        let mut got = Vec::new();
+        let mut sink = |i: SourceItem| got.push(i);
+        let o = quiet();
+        let mut p = Pipeline::new(&o, Utc::now(), &mut sink).unwrap();
+        p.push(captured(1, None, "a", false)).unwrap();
+        p.events_lost(
+            InputName::from("etw:x"),
+            "the ETW session lost 3 event(s)".into(),
+        );
+        let s = p.finish().unwrap();
+        assert_eq!(s.notices, ["the ETW session lost 3 event(s)"]);
+        match &got[1] {
+            SourceItem::Problem(pr) => {
+                assert_eq!(pr.kind, ProblemKind::EventsLost);
+                assert_eq!(pr.to_string(), "etw:x#1: the ETW session lost 3 event(s)");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn unwritable_log_is_a_clear_error() {
         let mut o = quiet();
         o.save_log = Some(PathBuf::from("/nonexistent-dir/x/capture.log"));
-        let mut sink = |_e: TraceEvent| {};
+        let mut sink = |_: SourceItem| {};
         let e = Pipeline::new(&o, Utc::now(), &mut sink).err().unwrap();
         assert!(
             e.to_string()

@@ -6,12 +6,12 @@
 pub const DEFAULT_SESSION: &str = "certtrace";
 
 /// Longest accepted session name, in UTF-16 code units. Windows allows 1024
-/// characters, but ferrisetw silently truncates names (and `.etl` paths) to
-/// 200: a longer name would start a session under another name than the one
-/// certtrace then queries and stops.
+/// characters; certtrace keeps the limit of 200 it had with ferrisetw (which
+/// truncated longer names) so that names that worked still work, and no
+/// more.
 pub const MAX_SESSION_NAME_UNITS: usize = 200;
 
-/// Longest `--save FILE.etl` path (UTF-16 code units), same ferrisetw limit.
+/// Longest `--save FILE.etl` path (UTF-16 code units), same limit.
 pub const MAX_ETL_PATH_UNITS: usize = 200;
 
 /// Sessions that belong to Windows or to other tools. certtrace stops a
@@ -87,7 +87,7 @@ pub fn validate_etl_path(path: &str) -> Result<(), String> {
     let units = path.encode_utf16().count();
     if units > MAX_ETL_PATH_UNITS {
         return Err(format!(
-            "the .etl path is {units} characters long; at most {MAX_ETL_PATH_UNITS} are supported (ferrisetw limit)"
+            "the .etl path is {units} characters long; at most {MAX_ETL_PATH_UNITS} are supported"
         ));
     }
     if path.is_empty() {

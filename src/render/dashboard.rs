@@ -132,6 +132,8 @@ pub struct DashState {
     missing: u64,
     recycles: u64,
     problems: u64,
+    /// Live ETW capture: times the session's lost-event counters moved.
+    etw_losses: u64,
     module_errors: u64,
     pub paused: bool,
     /// Requests that arrived while paused.
@@ -252,7 +254,13 @@ impl DashState {
             }
             Record::Problem(p) => {
                 self.problems += 1;
-                self.note(now, "input", format!("{}: {}", p.source, p.detail));
+                let kind = if p.kind == "events_lost" {
+                    self.etw_losses += 1;
+                    "etw lost"
+                } else {
+                    "input"
+                };
+                self.note(now, kind, format!("{}: {}", p.source, p.detail));
             }
             Record::Instance(i) => self.instances.push((**i).clone()),
             Record::Summary(s) => {
@@ -333,18 +341,22 @@ impl DashState {
             title.push_str(&format!(" · outcome={}", f.name()));
         }
         top.push(line(title, w, Tone::Title));
+        let mut stats = format!(
+            "requests {} · {} · instances {} · recycles {} · gaps {} ({} missing) · module errors {} · problems {}",
+            self.requests,
+            rate(self.recent.iter().map(|b| b.total).sum(), span),
+            self.per_instance.len(),
+            self.recycles,
+            self.gaps,
+            self.missing,
+            self.module_errors,
+            self.problems
+        );
+        if self.etw_losses > 0 {
+            stats.push_str(&format!(" · ETW events lost ({} reports)", self.etw_losses));
+        }
         top.push(line(
-            format!(
-                "requests {} · {} · instances {} · recycles {} · gaps {} ({} missing) · module errors {} · problems {}",
-                self.requests,
-                rate(self.recent.iter().map(|b| b.total).sum(), span),
-                self.per_instance.len(),
-                self.recycles,
-                self.gaps,
-                self.missing,
-                self.module_errors,
-                self.problems
-            ),
+            stats,
             w,
             if self.gaps + self.module_errors + self.problems > 0 {
                 Tone::Warn
@@ -965,6 +977,23 @@ mod tests {
         assert!(text.contains("outcome=failures"));
         assert!(!text.contains("shop.example:443/login"), "{text}");
         assert!(text.contains("api.example:443/v1"), "{text}");
+    }
+
+    #[test]
+    fn etw_losses_are_shown() {
+        let mut s = state();
+        let lost = Record::Problem(Box::new(crate::record::ProblemRecord {
+            kind: "events_lost",
+            detail: "the ETW session lost 12 event(s)".into(),
+            source: crate::event::Origin {
+                input: "etw:x".into(),
+                position: crate::event::Position::Sequence(3),
+            },
+        }));
+        s.record(&lost, 1.0);
+        let text = frame_text(&s.frame(160, 30, 2.0, 0.0));
+        assert!(text.contains("ETW events lost (1 reports)"), "{text}");
+        assert!(text.contains("the ETW session lost 12 event(s)"), "{text}");
     }
 
     #[test]

@@ -4,20 +4,18 @@
 //! ([`crate::etl`]) stays the default everywhere.
 //!
 //! Events are converted by the code the live ETW session uses
-//! ([`crate::live::etw_record`]: string-only payloads, TraceLogging fields
-//! decoded by TDH through ferrisetw's schema and `EventSerializer`), with
-//! the portable reader's rules on top so both backends yield the same
-//! events: only string-only and TraceLogging events; `--provider` matches
-//! the GUID or the TraceLogging provider name; the provider shown is the
+//! ([`crate::live::etw_record`]: string-only payloads, TraceLogging events
+//! decoded by the portable reader's own decoder, never TDH), with the
+//! portable reader's rules on top so both backends yield the same events:
+//! only string-only and TraceLogging events; `--provider` matches the GUID
+//! or the TraceLogging provider name; the provider shown is the
 //! TraceLogging name when the event carries it, else the GUID; events
 //! without the `--field` field (default: the first string field) give all
-//! their fields as `name=value`; an event that cannot be decoded is an
-//! input problem. What
-//! differs: the place of an event is its sequence number in the file
-//! (`trace.etl#17`, counting every record ProcessTrace delivers) rather
-//! than its byte offset, `--field` names a top-level string field (no
-//! dotted paths into structs, no numbers), and corrupt buffers are handled
-//! (silently) by Windows.
+//! their fields as `name=value`; a field that cannot be decoded is an input
+//! problem (the event keeps the fields before it). What differs: the place
+//! of an event is its sequence number in the file (`trace.etl#17`, counting
+//! every record ProcessTrace delivers) rather than its byte offset, and
+//! corrupt buffers are handled (silently) by Windows.
 //!
 //! `ProcessTrace` runs on a thread of its own and calls back for every
 //! record; the callback converts it and sends it through a bounded channel,
@@ -34,15 +32,16 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use ferrisetw::trace::{FileTrace, TraceTrait};
 use ferrisetw::{EventRecord, SchemaLocator};
+use windows_sys::Win32::System::Diagnostics::Etw::EVENT_RECORD;
 
 use super::{InputProblem, ItemStream, ProblemKind, SourceItem};
 use crate::etl::EtlOptions;
+use crate::etl::tracelogging::DEFAULT_ANSI;
 use crate::event::{EventTime, InputName, Origin, Position, TraceEvent, trim_message_end};
 use crate::live::etw_record::{
     EXT_TYPE_EVENT_SCHEMA_TL, EXT_TYPE_PROV_TRAITS, RecordText, describe_trace_error, ext_item,
-    is_string_only, record_meta, record_text,
+    is_string_only, raw, record_meta, record_text,
 };
-use crate::live::tlg::FieldChoice;
 
 /// Items in flight between ProcessTrace's thread and the reader.
 const CHANNEL_ITEMS: usize = 1024;
@@ -77,30 +76,30 @@ fn make_callback(
     cancel: Arc<AtomicBool>,
 ) -> impl FnMut(&EventRecord, &SchemaLocator) + Send + Sync + 'static {
     let mut seq = 0u64;
-    move |record: &EventRecord, locator: &SchemaLocator| {
+    // The schema locator is not used: ferrisetw's TDH schemas are not.
+    move |record: &EventRecord, _: &SchemaLocator| {
         seq += 1;
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let converted = catch_unwind(AssertUnwindSafe(|| {
-            convert(record, locator, &opts, input, seq)
-        }));
-        let item = match converted {
-            Ok(None) => return,
-            Ok(Some(item)) => item,
-            Err(_) => SourceItem::Problem(InputProblem {
+        let converted = catch_unwind(AssertUnwindSafe(|| convert(raw(record), &opts, input, seq)));
+        let items = converted.unwrap_or_else(|_| {
+            vec![SourceItem::Problem(InputProblem {
                 origin: Origin {
                     input,
                     position: Position::Sequence(seq),
                 },
                 kind: ProblemKind::Corrupt,
                 detail: "internal error (panic) while converting this event; skipped".into(),
-            }),
-        };
-        // Blocks while the reader is behind (bounded memory); fails only
-        // once the reader is gone.
-        if tx.send(item).is_err() {
-            cancel.store(true, Ordering::Relaxed);
+            })]
+        });
+        for item in items {
+            // Blocks while the reader is behind (bounded memory); fails
+            // only once the reader is gone.
+            if tx.send(item).is_err() {
+                cancel.store(true, Ordering::Relaxed);
+                return;
+            }
         }
     }
 }
@@ -144,15 +143,15 @@ fn process(
     }
 }
 
-/// One record to a source item, with the portable reader's rules (see the
-/// module doc); `None` for records that carry no message.
+/// One record to source items, with the portable reader's rules (see the
+/// module doc): none for records that carry no message, else the event and
+/// maybe a problem with one of its fields.
 fn convert(
-    record: &EventRecord,
-    locator: &SchemaLocator,
+    record: &EVENT_RECORD,
     opts: &EtlOptions,
     input: InputName,
     seq: u64,
-) -> Option<SourceItem> {
+) -> Vec<SourceItem> {
     let meta = record_meta(record);
     let traits_name =
         ext_item(record, EXT_TYPE_PROV_TRAITS).and_then(crate::etl::tracelogging::provider_name);
@@ -160,32 +159,33 @@ fn convert(
         let by_name = matches!((&spec.name, &traits_name),
             (Some(want), Some(have)) if want.eq_ignore_ascii_case(have));
         if meta.provider != spec.guid && !by_name {
-            return None;
+            return Vec::new();
         }
     }
     if !is_string_only(record) && ext_item(record, EXT_TYPE_EVENT_SCHEMA_TL).is_none() {
-        return None;
+        return Vec::new();
     }
     let origin = Origin {
         input,
         position: Position::Sequence(seq),
     };
-    let text = match record_text(record, locator, opts.field.as_deref()) {
-        RecordText::StringOnly(d) => d.text,
-        RecordText::Fields(FieldChoice::Found { text, .. }) => text,
-        // As the portable reader and live capture: every field as
-        // `name=value`, so the event is kept and counted.
-        RecordText::Fields(FieldChoice::Fallback { text, .. }) => text,
-        RecordText::Undecodable(why) => {
-            return Some(SourceItem::Problem(InputProblem {
-                origin,
-                kind: ProblemKind::Corrupt,
-                detail: format!(
-                    "event cannot be decoded: ETW event {}: {why}",
-                    record.event_id()
-                ),
-            }));
-        }
+    let problem = |why: String| {
+        SourceItem::Problem(InputProblem {
+            origin,
+            kind: ProblemKind::Corrupt,
+            detail: format!(
+                "event cannot be decoded: ETW event {}: {why}",
+                record.EventHeader.EventDescriptor.Id
+            ),
+        })
+    };
+    let ansi = opts.ansi.unwrap_or(DEFAULT_ANSI);
+    let (text, field_problem) = match record_text(record, opts.field.as_deref(), ansi) {
+        RecordText::StringOnly(d) => (d.text, None),
+        // As the portable reader and live capture: without the field, every
+        // field as `name=value`, so the event is kept and counted.
+        RecordText::TraceLogging(m) => (m.choice.text().to_string(), m.problem.map(problem)),
+        RecordText::Undecodable(why) => return vec![problem(why)],
     };
     let mut ev = TraceEvent {
         time: meta.time.map(EventTime::Utc),
@@ -201,7 +201,9 @@ fn convert(
         Some(traits_name.unwrap_or_else(|| meta.provider.to_string())),
         meta.activity_id,
     );
-    Some(SourceItem::Event(ev))
+    std::iter::once(SourceItem::Event(ev))
+        .chain(field_problem)
+        .collect()
 }
 
 /// The reader's end of the channel. Dropping it early (the pipeline
@@ -267,18 +269,21 @@ mod tests {
             .collect()
     }
 
-    /// Converts one string-only record built from the arguments.
-    fn convert_string_only(
+    /// Converts one record built from the arguments: string-only, or
+    /// TraceLogging when `schema` is given.
+    fn convert_record(
         provider: Guid,
-        text: &str,
+        payload: &[u8],
+        schema: Option<&[u8]>,
         traits_name: Option<&str>,
         opts: &EtlOptions,
-    ) -> Option<SourceItem> {
-        let payload = utf16z(text);
+    ) -> Vec<SourceItem> {
         let traits_data = traits_name.map(traits);
         // SAFETY: plain C structs; all-zero is a valid value.
         let mut raw: EVENT_RECORD = unsafe { std::mem::zeroed() };
-        raw.EventHeader.Flags = EVENT_HEADER_FLAG_STRING_ONLY;
+        if schema.is_none() {
+            raw.EventHeader.Flags = EVENT_HEADER_FLAG_STRING_ONLY;
+        }
         raw.EventHeader.ProviderId = sys_guid(provider);
         raw.EventHeader.ProcessId = 5120;
         raw.EventHeader.ThreadId = 77;
@@ -287,12 +292,16 @@ mod tests {
         raw.UserData = payload.as_ptr() as *mut _;
         raw.UserDataLength = payload.len() as u16;
         let mut items = Vec::new();
-        if let Some(t) = &traits_data {
+        for (ext_type, data) in [
+            (EXT_TYPE_PROV_TRAITS, traits_data.as_deref()),
+            (EXT_TYPE_EVENT_SCHEMA_TL, schema),
+        ] {
+            let Some(data) = data else { continue };
             // SAFETY: as above.
             let mut item: EVENT_HEADER_EXTENDED_DATA_ITEM = unsafe { std::mem::zeroed() };
-            item.ExtType = EXT_TYPE_PROV_TRAITS;
-            item.DataSize = t.len() as u16;
-            item.DataPtr = t.as_ptr() as u64;
+            item.ExtType = ext_type;
+            item.DataSize = data.len() as u16;
+            item.DataPtr = data.as_ptr() as u64;
             items.push(item);
         }
         raw.ExtendedDataCount = items.len() as u16;
@@ -301,16 +310,57 @@ mod tests {
         } else {
             items.as_mut_ptr()
         };
-        // SAFETY: ferrisetw's EventRecord is repr(transparent) over the
-        // same C struct; `payload`, `traits_data` and `items` outlive it.
-        let record = unsafe { &*(&raw as *const EVENT_RECORD).cast::<EventRecord>() };
-        convert(
-            record,
-            &SchemaLocator::default(),
-            opts,
-            InputName::from("t.etl"),
-            3,
-        )
+        // `payload`, `traits_data`, `schema` and `items` outlive the call.
+        convert(&raw, opts, InputName::from("t.etl"), 3)
+    }
+
+    fn convert_string_only(
+        provider: Guid,
+        text: &str,
+        traits_name: Option<&str>,
+        opts: &EtlOptions,
+    ) -> Option<SourceItem> {
+        let mut items = convert_record(provider, &utf16z(text), None, traits_name, opts);
+        assert!(items.len() <= 1);
+        items.pop()
+    }
+
+    #[test]
+    fn tracelogging_events_use_the_shared_decoder() {
+        use crate::etl::tracelogging::encode_schema;
+        let g: Guid = PROVIDER.parse().unwrap();
+        let line = "Line: 28 rMsg1638: cnt = 1 URI: https://shop.example:443/login";
+        let w: Vec<u8> = line.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut counted = (w.len() as u16).to_le_bytes().to_vec();
+        counted.extend_from_slice(&w);
+        // TraceLoggingCountedWideString: TDH in ferrisetw gave `null`.
+        let schema = encode_schema("Trace", &[("msg", 22, None)]);
+        let opts = EtlOptions::default();
+        let items = convert_record(
+            g,
+            &counted,
+            Some(&schema),
+            Some("MyCompany.MyComponent"),
+            &opts,
+        );
+        assert_eq!(items.len(), 1);
+        let e = event(items.into_iter().next());
+        assert_eq!(e.text, line);
+        assert_eq!(e.provider(), Some("MyCompany.MyComponent"));
+        // An ANSI byte that is not UTF-8 and an unknown field: the event is
+        // kept with its message, the field reported.
+        let schema = encode_schema("Trace", &[("msg", 2, None), ("odd", 31, None)]);
+        let items = convert_record(g, b"caf\xe9 \x80\0\x01", Some(&schema), None, &opts);
+        assert_eq!(items.len(), 2);
+        let mut items = items.into_iter();
+        assert_eq!(event(items.next()).text, "café €");
+        match items.next() {
+            Some(SourceItem::Problem(p)) => {
+                assert!(p.detail.contains("InType 31"), "{}", p.detail);
+                assert_eq!(p.origin.to_string(), "t.etl#3");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn event(item: Option<SourceItem>) -> TraceEvent {
@@ -344,6 +394,7 @@ mod tests {
         let by_guid = EtlOptions {
             provider: Some(PROVIDER.parse::<ProviderSpec>().unwrap()),
             field: None,
+            ansi: None,
         };
         assert!(convert_string_only(g, "a", None, &by_guid).is_some());
         assert!(convert_string_only(other, "a", None, &by_guid).is_none());
@@ -351,6 +402,7 @@ mod tests {
         let by_name = EtlOptions {
             provider: Some("MyCompany.MyComponent".parse::<ProviderSpec>().unwrap()),
             field: None,
+            ansi: None,
         };
         let e = event(convert_string_only(
             other,

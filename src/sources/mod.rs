@@ -83,6 +83,8 @@ pub enum ProblemKind {
     NoModuleMessages,
     /// certtrace's own output (request, summary... records) given as input.
     OwnOutput,
+    /// A live ETW session lost events or buffers (its counters moved).
+    EventsLost,
 }
 
 impl ProblemKind {
@@ -101,6 +103,7 @@ impl ProblemKind {
             ProblemKind::Empty => "empty",
             ProblemKind::NoModuleMessages => "no_module_messages",
             ProblemKind::OwnOutput => "certtrace_output",
+            ProblemKind::EventsLost => "events_lost",
         }
     }
 
@@ -243,6 +246,7 @@ pub fn open(name: &str, opts: &ReadOptions) -> io::Result<ItemStream> {
         let eopts = crate::etl::EtlOptions {
             provider: opts.provider.clone(),
             field: opts.field.clone(),
+            ansi: None,
         };
         if opts.etl_backend == EtlBackend::Ferrisetw {
             drop(reader);

@@ -249,7 +249,7 @@ else
 fi
 [ "$etw_rc" -ne 0 ] && [ "$etw_rc" -ne 124 ] || { cat "$work/etw.out" >&2; fail "ETW under wine: rc $etw_rc"; }
 grep -q 'Performance Log Users' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "ETW error message"; }
-grep -q 'already exists (left over' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "leftover session notice"; }
+grep -q 'was left over by an earlier run' "$work/etw.out" || { cat "$work/etw.out" >&2; fail "leftover session notice"; }
 grep -q 'ce5fa4ea-ab00-5402-8b76-9f76ac858fb5' "$work/etw.out" || fail "provider name not hashed to its GUID"
 # the Win32 calls in order: query, stop leftover, start, enable, open (fails), stop
 calls=$(sed -n 's/.*fixme:eventlog:\([A-Za-z0-9]*\) *(\{0,1\}\(.*\)/\1 \2/p' "$work/etw.out" |

@@ -14,8 +14,10 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::dbwin::exe_name;
+use super::etw_session::{LossWatch, QUIET_AFTER, quiet_notice};
 use super::{Captured, LiveEnd, LiveError, LiveOptions, LiveSummary, Pipeline};
-use crate::event::TraceEvent;
+use crate::event::InputName;
+use crate::sources::SourceItem;
 
 mod dbwin;
 mod etw;
@@ -36,7 +38,10 @@ pub(super) struct Counters {
     pub replaced_chars: AtomicU64,
     pub field_fallbacks: AtomicU64,
     pub undecodable: AtomicU64,
+    pub field_problems: AtomicU64,
     pub callback_panics: AtomicU64,
+    /// Events of the `--etw` provider received (for the quiet notice).
+    pub etw_events: AtomicU64,
 }
 
 impl Counters {
@@ -44,6 +49,7 @@ impl Counters {
         s.replaced_chars += self.replaced_chars.load(Ordering::Relaxed);
         s.field_fallbacks += self.field_fallbacks.load(Ordering::Relaxed);
         s.undecodable += self.undecodable.load(Ordering::Relaxed);
+        s.field_problems += self.field_problems.load(Ordering::Relaxed);
         s.callback_panics += self.callback_panics.load(Ordering::Relaxed);
     }
 }
@@ -91,23 +97,6 @@ pub(super) fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
-/// Delivers what arrives for `dur` (used while ETW drains).
-fn pump(rx: &Receiver<Msg>, pipeline: &mut Pipeline, dur: Duration) -> Result<(), LiveError> {
-    let deadline = Instant::now() + dur;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(());
-        }
-        match rx.recv_timeout(left) {
-            Ok(Msg::Event(c)) => pipeline.push(c)?,
-            Ok(Msg::Notice(n)) => pipeline.notice(n),
-            Ok(Msg::Ended(_)) => {}
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
-        }
-    }
-}
-
 fn drain(rx: &Receiver<Msg>, pipeline: &mut Pipeline) -> Result<(), LiveError> {
     while let Ok(m) = rx.try_recv() {
         match m {
@@ -119,10 +108,64 @@ fn drain(rx: &Receiver<Msg>, pipeline: &mut Pipeline) -> Result<(), LiveError> {
     Ok(())
 }
 
+/// How often the ETW session's lost-event counters are read.
+const LOSS_QUERY_EVERY: Duration = Duration::from_secs(1);
+
+/// The ETW side of the capture loop: lost events, the quiet notice.
+struct EtwWatch {
+    input: InputName,
+    losses: LossWatch,
+    last_query: Instant,
+    started: Instant,
+    warned_quiet: bool,
+}
+
+impl EtwWatch {
+    fn new(opts: &LiveOptions) -> Option<EtwWatch> {
+        let spec = opts.etw.as_ref()?;
+        Some(EtwWatch {
+            input: InputName::from(format!("etw:{}", spec.guid)),
+            losses: LossWatch::default(),
+            last_query: Instant::now(),
+            started: Instant::now(),
+            warned_quiet: false,
+        })
+    }
+
+    /// Reports counters that moved.
+    fn counters(&mut self, stats: Option<super::EtwSessionStats>, pipeline: &mut Pipeline) {
+        if let Some(text) = stats.and_then(|s| self.losses.update(s)) {
+            pipeline.events_lost(self.input, text);
+        }
+    }
+
+    /// Called every loop turn (at least every 100 ms).
+    fn tick(
+        &mut self,
+        opts: &LiveOptions,
+        cap: &etw::EtwCapture,
+        counters: &Counters,
+        pipeline: &mut Pipeline,
+    ) {
+        if self.last_query.elapsed() >= LOSS_QUERY_EVERY {
+            self.last_query = Instant::now();
+            self.counters(cap.query(), pipeline);
+        }
+        if !self.warned_quiet
+            && self.started.elapsed() >= QUIET_AFTER
+            && counters.etw_events.load(Ordering::Relaxed) == 0
+            && let Some(spec) = &opts.etw
+        {
+            self.warned_quiet = true;
+            pipeline.notice(quiet_notice(spec, QUIET_AFTER));
+        }
+    }
+}
+
 pub(super) fn capture(
     opts: &LiveOptions,
     stop: Arc<AtomicBool>,
-    sink: &mut dyn FnMut(TraceEvent),
+    sink: &mut dyn FnMut(SourceItem),
 ) -> Result<LiveSummary, LiveError> {
     let mut pipeline = Pipeline::new(opts, Utc::now(), sink)?;
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -143,6 +186,7 @@ pub(super) fn capture(
         pipeline.summary.session_replaced = cap.replaced_leftover;
         etw = Some(cap);
     }
+    let mut watch = EtwWatch::new(opts);
     let mut dbwin = None;
     if opts.debug_output {
         dbwin = Some(dbwin::DbwinCapture::start(
@@ -168,18 +212,23 @@ pub(super) fn capture(
                 break;
             }
         }
+        if let (Some(w), Some(cap)) = (&mut watch, &etw) {
+            w.tick(opts, cap, &counters, &mut pipeline);
+        }
     }
 
     if let Some(d) = dbwin.take() {
         d.stop();
     }
-    if let Some(mut e) = etw.take() {
-        // Flush the session's buffers and deliver what they held before
-        // the counters are read and the session is stopped.
+    if let Some(e) = etw.take() {
+        // Hand the buffers to the consumer, then stop: ProcessTrace
+        // delivers what is still queued before it returns (see etw_session).
         e.flush();
-        pump(&rx, &mut pipeline, Duration::from_millis(700))?;
         let (stats, notices) = e.stop();
-        pipeline.summary.etw = stats;
+        if let Some(w) = &mut watch {
+            w.counters(stats, &mut pipeline);
+        }
+        pipeline.summary.etw = stats.or_else(|| watch.as_ref().map(|w| w.losses.last()));
         for n in notices {
             pipeline.notice(n);
         }
@@ -270,7 +319,12 @@ mod tests {
             stop_t.store(true, Ordering::SeqCst);
         });
         let mut got = Vec::new();
-        let summary = crate::live::capture(&opts, stop, &mut |e| got.push(e)).unwrap();
+        let summary = crate::live::capture(&opts, stop, &mut |i| {
+            if let SourceItem::Event(e) = i {
+                got.push(e)
+            }
+        })
+        .unwrap();
         producer.join().unwrap();
         let texts: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(

@@ -1,35 +1,45 @@
-//! One ferrisetw [`EventRecord`] turned into certtrace's pieces: the
-//! message text (string-only payload, or the event's fields decoded by TDH
-//! through ferrisetw's schema and `EventSerializer`), pid, tid, UTC time,
-//! activity id, provider. Shared by the live ETW session
-//! (`super::etw`) and `.etl` files read through ferrisetw's `FileTrace`
-//! (`crate::sources::etl_ferrisetw`).
+//! One ETW `EVENT_RECORD` turned into certtrace's pieces: the message text
+//! (a string-only payload, or a TraceLogging event decoded by the project's
+//! own decoder, [`crate::etl::tracelogging`], from its `EVENT_SCHEMA_TL`
+//! item and user data: the same code and rules as the portable `.etl`
+//! reader, no TDH), pid, tid, UTC time, activity id, provider. Shared by
+//! the live ETW session (`super::etw`) and `.etl` files read through
+//! Windows (`crate::sources::etl_ferrisetw`).
 
 use chrono::{DateTime, Utc};
+use ferrisetw::EventRecord;
 use ferrisetw::native::EvntraceNativeError;
 use ferrisetw::trace::TraceError;
-use ferrisetw::{EventRecord, EventSerializer, EventSerializerOptions, GUID, SchemaLocator};
 use windows_sys::Win32::System::Diagnostics::Etw::{EVENT_HEADER_EXTENDED_DATA_ITEM, EVENT_RECORD};
 
+use crate::etl::tracelogging::{self, TlMessage};
 use crate::live::payload::{
     DecodedText, EVENT_HEADER_FLAG_STRING_ONLY, activity_text, decode_utf16le_payload,
     filetime_to_utc,
 };
 use crate::live::session::{code, describe_code, win32_code};
-use crate::live::tlg::{FieldChoice, fields_from_serialized, select_field};
 use crate::provider::Guid;
 
 /// `EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL`: the TraceLogging schema item.
 pub(crate) const EXT_TYPE_EVENT_SCHEMA_TL: u16 = 11;
 /// `EVENT_HEADER_EXT_TYPE_PROV_TRAITS`: provider traits (TraceLogging name).
 pub(crate) const EXT_TYPE_PROV_TRAITS: u16 = 12;
+/// `EVENT_HEADER_FLAG_32_BIT_HEADER` / `_64_BIT_HEADER`: the producer's
+/// pointer size.
+const FLAG_32_BIT_HEADER: u16 = 0x20;
+const FLAG_64_BIT_HEADER: u16 = 0x40;
 
-pub(crate) fn to_ferris_guid(g: Guid) -> GUID {
-    GUID::from_values(g.data1, g.data2, g.data3, g.data4)
+pub(crate) fn from_sys_guid(g: windows_sys::core::GUID) -> Guid {
+    Guid {
+        data1: g.data1,
+        data2: g.data2,
+        data3: g.data3,
+        data4: g.data4,
+    }
 }
 
-pub(crate) fn from_ferris_guid(g: GUID) -> Guid {
-    Guid {
+pub(crate) fn to_sys_guid(g: Guid) -> windows_sys::core::GUID {
+    windows_sys::core::GUID {
         data1: g.data1,
         data2: g.data2,
         data3: g.data3,
@@ -62,7 +72,7 @@ pub(crate) fn describe_trace_error(e: &TraceError) -> String {
 }
 
 /// The windows-sys view of a ferrisetw record.
-fn raw(record: &EventRecord) -> &EVENT_RECORD {
+pub(crate) fn raw(record: &EventRecord) -> &EVENT_RECORD {
     // SAFETY: ferrisetw's `EventRecord` is `#[repr(transparent)]` over the
     // `windows` crate's EVENT_RECORD, which has the same C layout as
     // windows-sys' EVENT_RECORD (both generated from the Win32 metadata).
@@ -70,8 +80,7 @@ fn raw(record: &EventRecord) -> &EVENT_RECORD {
 }
 
 /// The payload bytes of an event.
-pub(crate) fn user_data(record: &EventRecord) -> &[u8] {
-    let raw = raw(record);
+pub(crate) fn user_data(raw: &EVENT_RECORD) -> &[u8] {
     if raw.UserData.is_null() || raw.UserDataLength == 0 {
         return &[];
     }
@@ -81,8 +90,7 @@ pub(crate) fn user_data(record: &EventRecord) -> &[u8] {
 }
 
 /// The data of the first extended data item of this type.
-pub(crate) fn ext_item(record: &EventRecord, ext_type: u16) -> Option<&[u8]> {
-    let raw = raw(record);
+pub(crate) fn ext_item(raw: &EVENT_RECORD, ext_type: u16) -> Option<&[u8]> {
     let count = usize::from(raw.ExtendedDataCount);
     if raw.ExtendedData.is_null() || count == 0 {
         return None;
@@ -104,50 +112,52 @@ pub(crate) fn ext_item(record: &EventRecord, ext_type: u16) -> Option<&[u8]> {
 }
 
 /// Whether the event is string-only (`EventWriteString`).
-pub(crate) fn is_string_only(record: &EventRecord) -> bool {
-    record.event_flags() & EVENT_HEADER_FLAG_STRING_ONLY != 0
+pub(crate) fn is_string_only(raw: &EVENT_RECORD) -> bool {
+    raw.EventHeader.Flags & EVENT_HEADER_FLAG_STRING_ONLY != 0
 }
 
-/// The message text of an event, before the caller's policy (live capture
-/// and file reading both show fallbacks as `name=value`).
+/// The producer's pointer size (for pointer-sized fields).
+fn pointer_size(raw: &EVENT_RECORD) -> usize {
+    let f = raw.EventHeader.Flags;
+    if f & FLAG_32_BIT_HEADER != 0 {
+        4
+    } else if f & FLAG_64_BIT_HEADER != 0 {
+        8
+    } else {
+        std::mem::size_of::<usize>()
+    }
+}
+
+/// The message text of an event, before the caller's policy.
 pub(crate) enum RecordText {
     /// A string-only event's payload.
     StringOnly(DecodedText),
-    /// The `--field` rules applied to the event's decoded fields.
-    Fields(FieldChoice),
-    /// No schema, or fields that could not be read: why.
+    /// A TraceLogging event, decoded, with the `--field` rules applied.
+    TraceLogging(TlMessage),
+    /// Neither string-only nor TraceLogging (a manifest or MOF event), or
+    /// an unreadable schema: why.
     Undecodable(String),
 }
 
-/// Decodes an event's message text (see [`RecordText`]).
+/// Decodes an event's message text (see [`RecordText`]); ANSI strings that
+/// are not UTF-8 are decoded with `ansi`.
 pub(crate) fn record_text(
-    record: &EventRecord,
-    locator: &SchemaLocator,
+    raw: &EVENT_RECORD,
     field: Option<&str>,
+    ansi: &'static encoding_rs::Encoding,
 ) -> RecordText {
-    if is_string_only(record) {
-        return RecordText::StringOnly(decode_utf16le_payload(user_data(record)));
+    if is_string_only(raw) {
+        return RecordText::StringOnly(decode_utf16le_payload(user_data(raw)));
     }
-    let schema = match locator.event_schema(record) {
-        Ok(s) => s,
-        Err(e) => return RecordText::Undecodable(format!("no schema ({e:?})")),
+    let Some(schema) = ext_item(raw, EXT_TYPE_EVENT_SCHEMA_TL) else {
+        return RecordText::Undecodable(
+            "neither a string-only nor a TraceLogging event (manifest events are not decoded)"
+                .into(),
+        );
     };
-    let ser = EventSerializer::new(
-        record,
-        &schema,
-        EventSerializerOptions {
-            include_schema: false,
-            include_header: false,
-            include_extended_data: false,
-            fail_unimplemented: false,
-        },
-    );
-    match serde_json::to_string(&ser)
-        .map_err(|e| e.to_string())
-        .and_then(|j| fields_from_serialized(&j))
-    {
-        Ok(fields) => RecordText::Fields(select_field(&fields, field)),
-        Err(e) => RecordText::Undecodable(e),
+    match tracelogging::message(schema, user_data(raw), pointer_size(raw), ansi, field) {
+        Ok(m) => RecordText::TraceLogging(m),
+        Err(why) => RecordText::Undecodable(why),
     }
 }
 
@@ -162,13 +172,14 @@ pub(crate) struct RecordMeta {
     pub activity_id: Option<String>,
 }
 
-pub(crate) fn record_meta(record: &EventRecord) -> RecordMeta {
+pub(crate) fn record_meta(raw: &EVENT_RECORD) -> RecordMeta {
+    let h = &raw.EventHeader;
     RecordMeta {
-        // FILETIME: ferrisetw does not ask ProcessTrace for raw timestamps.
-        time: filetime_to_utc(record.raw_timestamp()),
-        pid: record.process_id(),
-        tid: record.thread_id(),
-        provider: from_ferris_guid(record.provider_id()),
-        activity_id: activity_text(from_ferris_guid(record.activity_id())),
+        // FILETIME: ProcessTrace is not asked for raw timestamps.
+        time: filetime_to_utc(h.TimeStamp),
+        pid: h.ProcessId,
+        tid: h.ThreadId,
+        provider: from_sys_guid(h.ProviderId),
+        activity_id: activity_text(from_sys_guid(h.ActivityId)),
     }
 }
