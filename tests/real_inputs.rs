@@ -324,6 +324,24 @@ fn every_shape_gives_the_plain_logs_requests() {
     let first = records.iter().find(|r| r["type"] == "request").unwrap();
     assert_eq!(first["time_kind"], "local");
 
+    // DebugViewConsole's console output (-c -s -p -n, tabs) redirected
+    // to a file.
+    let mut console = String::new();
+    for l in &lines {
+        let (_, t, msg) = columns(l);
+        let msg = msg.trim_end_matches('\t');
+        let (pid, msg) = match msg.strip_prefix('[').and_then(|m| m.split_once("] ")) {
+            Some((pid, msg)) => (pid, msg),
+            None => ("0", msg),
+        };
+        let clock = clock(t.parse().unwrap());
+        console.push_str(&format!("{clock}\t{pid}\tw3wp.exe\t\t{msg}\r\n"));
+    }
+    std::fs::write(path("console.txt"), console).unwrap();
+    let (got, problems) = requests(&[&path("console.txt")]);
+    assert_eq!(got, want, "DebugViewConsole output");
+    assert_eq!(problems, serde_json::json!({}));
+
     // Pretty-printed JSON events, some back to back.
     let mut pretty = String::new();
     for (i, l) in lines.iter().enumerate() {

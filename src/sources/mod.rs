@@ -626,6 +626,9 @@ impl LineEvents {
                 return (!e.is_header()).then(|| self.dblog_event(&e, origin));
             }
         }
+        if let Some(e) = dblog::parse_console_line(text) {
+            return Some(self.console_event(&e, origin));
+        }
         let expected = match format {
             InputFormat::Debugview => Some("a DebugView entry (index<TAB>time<TAB>message)"),
             InputFormat::Dblog => Some("a DebugView++ entry"),
@@ -744,6 +747,18 @@ impl LineEvents {
         ev.set_context(self.host.clone(), None, None);
         if !entry.process.is_empty() {
             ev.context.get_or_insert_default().process = Some(entry.process.to_string());
+        }
+        ev
+    }
+
+    /// The event of a line of DebugViewConsole's output.
+    fn console_event(&self, entry: &dblog::ConsoleEntry<'_>, origin: Origin) -> TraceEvent {
+        let mut ev = TraceEvent::new(entry.message.trim_end_matches(['\t', '\r']), origin);
+        ev.time = entry.time;
+        ev.pid = entry.pid.or(self.opts.pid);
+        ev.set_context(self.host.clone(), None, None);
+        if let Some(p) = entry.process {
+            ev.context.get_or_insert_default().process = Some(p.to_string());
         }
         ev
     }
