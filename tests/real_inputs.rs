@@ -421,3 +421,21 @@ fn stdin_pipe_decides_after_a_quiet_time() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_pid_that_leaves_out_everything_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    plain_capture(dir.path());
+    let log = dir.path().join("capture.log");
+    let (records, stderr) = read(&["--pid", "999", log.to_str().unwrap()]);
+    let s = summary(&records);
+    assert_eq!(s["requests"], 0);
+    assert_eq!(
+        s["input_problems"],
+        serde_json::json!({"no_module_messages": 1})
+    );
+    assert!(
+        stderr.contains("--pid 999: all 863 events are of other pids (608, 664, "),
+        "{stderr}"
+    );
+}
