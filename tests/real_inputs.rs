@@ -439,3 +439,45 @@ fn a_pid_that_leaves_out_everything_is_said() {
         "{stderr}"
     );
 }
+
+#[test]
+fn following_a_saved_log_from_its_end_keeps_its_host() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("saved.log");
+    std::fs::write(
+        &f,
+        "[\\\\WEB01]\r\n00000223\t0.00000000\t[5120] Line: 32 rMsg1638: connection is not using SSL\t\r\n",
+    )
+    .unwrap();
+    let appended = f.clone();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let mut out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(appended)
+            .unwrap();
+        out.write_all(
+            b"00000224\t0.5\t[5120] Line: 28 rMsg1638: cnt = 1 URI: http://a:80/x\t\r\n\
+              00000225\t0.6\t[5120] Line: 32 rMsg1638: connection is not using SSL\t\r\n",
+        )
+        .unwrap();
+    });
+    let out = certtrace()
+        .args(["tail", "-o", "ndjson", "--duration", "4"])
+        .arg(&f)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    writer.join().unwrap();
+    let requests: Vec<Value> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["type"] == "request")
+        .collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["host"], "WEB01");
+    assert_eq!(requests[0]["outcome"], "plain_http");
+}

@@ -493,6 +493,11 @@ impl<R: Read> TextSource<R> {
         self.events.pending.drain(..)
     }
 
+    /// The host of the input's events (a header read elsewhere).
+    pub fn set_host(&mut self, name: &str) {
+        self.events.host = Some(name.to_string());
+    }
+
     /// Whether the format is decided (no lines are held).
     pub fn decided(&self) -> bool {
         self.events.format.is_some()
