@@ -1141,6 +1141,11 @@ mod tests {
         let it = items(text.as_bytes(), ReadOptions::default());
         assert_eq!(texts(&it), Vec::<String>::new());
         assert_eq!(problems(&it), ["t:1 certtrace_output"]);
+        let report = items(
+            b"{\"schema_version\":1,\n \"requests\":[],\n \"summary\":{}}\n",
+            ReadOptions::default(),
+        );
+        assert_eq!(problems(&report), ["t:1 certtrace_output"]);
         match &it[0] {
             SourceItem::Problem(p) => assert!(
                 p.detail.contains("6 records (summary, truth)"),
