@@ -526,3 +526,29 @@ fn following_a_saved_log_from_its_end_keeps_its_host() {
     assert_eq!(requests[0]["host"], "WEB01");
     assert_eq!(requests[0]["outcome"], "plain_http");
 }
+
+#[test]
+fn a_pipe_silent_at_first_is_decided_on_its_lines() {
+    use std::io::Write;
+    use std::process::{Command as StdCommand, Stdio};
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("certtrace"))
+        .args(["read", "-o", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Nothing for longer than the quiet time, then pretty JSON.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    stdin
+        .write_all(b"{\n  \"type\": \"event\",\n  \"pid\": 7,\n  \"message\": \"Line: 32 rMsg1638: connection is not using SSL\"\n}\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["module_messages"], 1, "{stdout}");
+    assert_eq!(summary["input_problems"], serde_json::json!({}), "{stdout}");
+}

@@ -915,8 +915,11 @@ impl<R: Read> Iterator for TextSource<R> {
                     self.finish();
                 }
                 Err(e) if e.kind() == io::ErrorKind::TimedOut && self.events.format.is_none() => {
-                    // A quiet pipe: decide on what came so far.
-                    self.decide();
+                    // A quiet pipe: decide on the lines that came so far
+                    // (none yet: wait on).
+                    if !self.events.window.is_empty() {
+                        self.decide();
+                    }
                 }
                 Err(e) => {
                     // A read error ends this input, but not the run.
