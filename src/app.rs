@@ -234,6 +234,7 @@ pub fn run(
 
     let mut shown = 0usize;
     let mut hidden = 0usize;
+    let mut pid_filter = PidFilter::new(opts.only_pid);
     let mut watch = Watch {
         rules: &opts.stop,
         requests: 0,
@@ -373,9 +374,7 @@ pub fn run(
                             }
                             match item {
                                 SourceItem::Event(ev) => {
-                                    if let Some(p) = opts.only_pid
-                                        && ev.pid.is_some_and(|x| x != p)
-                                    {
+                                    if !pid_filter.keeps(ev) {
                                         continue;
                                     }
                                     correlator.push_event(ev);
@@ -438,6 +437,10 @@ pub fn run(
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
+            }
+            if let Some(p) = pid_filter.nothing_kept() {
+                writeln!(diag, "certtrace: warning: {p}")?;
+                correlator.push_problem(&p);
             }
             correlator.finish();
             if interrupted || watch.ended.is_some() {
@@ -676,5 +679,71 @@ impl Watch<'_> {
             true
         });
         failed.map(|()| records)
+    }
+}
+
+/// `--pid`: events of other pids are left out; when every event was, that
+/// is said (else the run would end in 0 requests without a word).
+struct PidFilter {
+    pid: Option<u32>,
+    kept: u64,
+    left_out: u64,
+    /// Some of the pids left out, and where the first one was.
+    pids: std::collections::BTreeSet<u32>,
+    first: Option<crate::event::Origin>,
+}
+
+impl PidFilter {
+    fn new(pid: Option<u32>) -> Self {
+        PidFilter {
+            pid,
+            kept: 0,
+            left_out: 0,
+            pids: Default::default(),
+            first: None,
+        }
+    }
+
+    #[inline]
+    fn keeps(&mut self, ev: &crate::event::TraceEvent) -> bool {
+        let Some(want) = self.pid else {
+            return true;
+        };
+        match ev.pid {
+            Some(p) if p != want => {
+                self.left_out += 1;
+                if self.pids.len() < 8 {
+                    self.pids.insert(p);
+                }
+                self.first.get_or_insert(ev.origin);
+                false
+            }
+            _ => {
+                self.kept += 1;
+                true
+            }
+        }
+    }
+
+    /// The problem to report when `--pid` left out every event.
+    fn nothing_kept(&self) -> Option<crate::sources::InputProblem> {
+        let (Some(want), Some(origin)) = (self.pid, self.first) else {
+            return None;
+        };
+        if self.kept > 0 {
+            return None;
+        }
+        let pids: Vec<String> = self.pids.iter().map(u32::to_string).collect();
+        Some(crate::sources::InputProblem {
+            origin,
+            kind: crate::sources::ProblemKind::NoModuleMessages,
+            detail: format!(
+                "--pid {want}: all {} events are of other pids ({}{}); drop --pid or name one \
+                 of those",
+                self.left_out,
+                pids.join(", "),
+                if self.pids.len() >= 8 { ", ..." } else { "" }
+            ),
+        })
     }
 }

@@ -236,19 +236,17 @@ fn clock(seconds: f64) -> String {
     )
 }
 
-#[test]
-fn every_shape_gives_the_plain_logs_requests() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = plain_capture(dir.path());
-    let lines: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let plain = path("capture.log");
-    let (want, problems) = requests(&[&plain]);
-    assert!(want.len() > 250, "{}", want.len());
-    assert_eq!(problems, serde_json::json!({}));
+/// `[5120] text` → (`5120`, `text`); `0` without a pid.
+fn pid_and_message(msg: &str) -> (&str, &str) {
+    let msg = msg.trim_end_matches('\t');
+    msg.strip_prefix('[')
+        .and_then(|m| m.split_once("] "))
+        .unwrap_or(("0", msg))
+}
 
-    // Saved with the header, numbered from 223, the time column switched to
-    // clock time halfway.
+/// Saved with the header, numbered from 223, the time column switched to
+/// clock time halfway.
+fn saved_shape(lines: &[&str]) -> String {
     let mut saved = String::from("[\\\\WEB01]\r\n");
     for (i, l) in lines.iter().enumerate() {
         let (_, t, msg) = columns(l);
@@ -259,10 +257,74 @@ fn every_shape_gives_the_plain_logs_requests() {
         };
         saved.push_str(&format!("{:08}\t{t}\t{msg}\r\n", i + 223));
     }
-    std::fs::write(path("saved.log"), &saved).unwrap();
-    let (got, problems) = requests(&[&path("saved.log")]);
-    assert_eq!(problems, serde_json::json!({}));
-    let without_host: Vec<String> = got
+    saved
+}
+
+fn dblog_shape(lines: &[&str]) -> String {
+    let mut dblog = String::from(
+        "0.000000\t2026/06/23 09:00:00.000\t0\tDebugView++.exe\tFile Identification Header, DebugView++ Format Version 1\n",
+    );
+    for l in lines {
+        let (_, t, msg) = columns(l);
+        let (pid, msg) = pid_and_message(msg);
+        let secs: f64 = t.parse().unwrap();
+        dblog.push_str(&format!(
+            "{secs:.6}\t2026/06/23 {}\t{pid}\tw3wp.exe\t{msg}\n",
+            clock(secs)
+        ));
+    }
+    dblog
+}
+
+/// DebugViewConsole's console output (-c -s -p -n, tabs) redirected to a
+/// file.
+fn console_shape(lines: &[&str]) -> String {
+    let mut console = String::new();
+    for l in lines {
+        let (_, t, msg) = columns(l);
+        let (pid, msg) = pid_and_message(msg);
+        let clock = clock(t.parse().unwrap());
+        console.push_str(&format!("{clock}\t{pid}\tw3wp.exe\t\t{msg}\r\n"));
+    }
+    console
+}
+
+/// Pretty-printed JSON events, some back to back.
+fn pretty_shape(lines: &[&str]) -> String {
+    let mut pretty = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let (_, t, msg) = columns(l);
+        let (pid, msg) = pid_and_message(msg);
+        let pid = pid.parse::<u32>().ok().filter(|&p| p != 0);
+        let v = serde_json::json!({"type": "event", "time": t, "time_kind": "elapsed",
+            "pid": pid, "message": msg});
+        pretty.push_str(&serde_json::to_string_pretty(&v).unwrap());
+        pretty.push_str(if i % 3 == 0 { "" } else { "\n" });
+    }
+    pretty
+}
+
+/// GBK noise lines (other software on a Chinese Windows), one in 40.
+fn gbk_shape(lines: &[&str]) -> Vec<u8> {
+    let mut gbk = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        gbk.extend_from_slice(l.as_bytes());
+        gbk.push(b'\n');
+        if i % 40 == 5 {
+            let noise = format!(
+                "{:08}\t0.5\t[4242] 服务已启动：证书存储打开失败\t\n",
+                90000 + i
+            );
+            gbk.extend_from_slice(&encoding_rs::GBK.encode(&noise).0);
+        }
+    }
+    gbk
+}
+
+/// The requests of the saved shape, with the host its header gave taken
+/// off (checked to be there).
+fn without_host(requests: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = requests
         .iter()
         .map(|r| {
             let mut v: Value = serde_json::from_str(r).unwrap();
@@ -276,94 +338,95 @@ fn every_shape_gives_the_plain_logs_requests() {
             v.to_string()
         })
         .collect();
-    let mut without_host = without_host;
-    without_host.sort();
-    assert_eq!(without_host, want, "saved with header and time switch");
+    out.sort();
+    out
+}
 
-    // A junk first line; a 20 MB first line.
-    std::fs::write(path("junk.log"), format!("capture started by ops\n{log}")).unwrap();
-    let (got, problems) = requests(&[&path("junk.log")]);
-    assert_eq!(got, want, "junk first line");
-    assert_eq!(problems, serde_json::json!({"malformed": 1}));
+#[test]
+fn every_shape_gives_the_plain_logs_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = plain_capture(dir.path());
+    let lines: Vec<&str> = log.lines().filter(|l| !l.is_empty()).collect();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (want, problems) = requests(&[&path("capture.log")]);
+    assert!(want.len() > 250, "{}", want.len());
+    assert_eq!(problems, serde_json::json!({}));
+
     let mut big = vec![b'x'; 20 << 20];
     big.push(b'\n');
     big.extend_from_slice(log.as_bytes());
-    std::fs::write(path("big.log"), big).unwrap();
-    let (got, problems) = requests(&[&path("big.log")]);
-    assert_eq!(got, want, "20 MB first line");
-    assert_eq!(
-        problems,
-        serde_json::json!({"line_too_long": 1, "malformed": 1})
-    );
-
-    // DebugView++.
-    let mut dblog = String::from(
-        "0.000000\t2026/06/23 09:00:00.000\t0\tDebugView++.exe\tFile Identification Header, DebugView++ Format Version 1\n",
-    );
-    for l in &lines {
-        let (_, t, msg) = columns(l);
-        let msg = msg.trim_end_matches('\t');
-        let (pid, msg) = match msg.strip_prefix('[').and_then(|m| m.split_once("] ")) {
-            Some((pid, msg)) => (pid, msg),
-            None => ("0", msg),
+    let noisy = lines.len().div_ceil(40) as u64;
+    // (file, content, options, input problems)
+    let shapes: Vec<(&str, Vec<u8>, &[&str], Value)> = vec![
+        (
+            "saved.log",
+            saved_shape(&lines).into(),
+            &[],
+            serde_json::json!({}),
+        ),
+        (
+            "junk.log",
+            format!("capture started by ops\n{log}").into(),
+            &[],
+            serde_json::json!({"malformed": 1}),
+        ),
+        (
+            "big.log",
+            big,
+            &[],
+            serde_json::json!({"line_too_long": 1, "malformed": 1}),
+        ),
+        (
+            "capture.dblog",
+            dblog_shape(&lines).into(),
+            &[],
+            serde_json::json!({}),
+        ),
+        (
+            "console.txt",
+            console_shape(&lines).into(),
+            &[],
+            serde_json::json!({}),
+        ),
+        (
+            "pretty.json",
+            pretty_shape(&lines).into(),
+            &[],
+            serde_json::json!({}),
+        ),
+        (
+            "gbk.log",
+            gbk_shape(&lines),
+            &["--encoding", "gbk"],
+            serde_json::json!({}),
+        ),
+        (
+            "gbk.log",
+            gbk_shape(&lines),
+            &[],
+            serde_json::json!({"encoding": noisy}),
+        ),
+    ];
+    for (name, content, options, want_problems) in shapes {
+        std::fs::write(path(name), content).unwrap();
+        let mut args = options.to_vec();
+        let file = path(name);
+        args.push(&file);
+        let (got, problems) = requests(&args);
+        let got = if name == "saved.log" {
+            without_host(&got)
+        } else {
+            got
         };
-        let secs: f64 = t.parse().unwrap();
-        dblog.push_str(&format!(
-            "{secs:.6}\t2026/06/23 {}\t{pid}\tw3wp.exe\t{msg}\n",
-            clock(secs)
-        ));
+        assert_eq!(got, want, "{name} {options:?}");
+        assert_eq!(problems, want_problems, "{name} {options:?}");
     }
-    std::fs::write(path("capture.dblog"), dblog).unwrap();
-    let (got, problems) = requests(&[&path("capture.dblog")]);
-    assert_eq!(got, want, ".dblog");
-    assert_eq!(problems, serde_json::json!({}));
     let (records, _) = read(&[&path("capture.dblog")]);
     let instances: Vec<&Value> = records.iter().filter(|r| r["type"] == "instance").collect();
     assert!(!instances.is_empty());
     assert!(instances.iter().all(|r| r["process"] == "w3wp.exe"));
     let first = records.iter().find(|r| r["type"] == "request").unwrap();
     assert_eq!(first["time_kind"], "local");
-
-    // Pretty-printed JSON events, some back to back.
-    let mut pretty = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        let (_, t, msg) = columns(l);
-        let msg = msg.trim_end_matches('\t');
-        let (pid, msg) = match msg.strip_prefix('[').and_then(|m| m.split_once("] ")) {
-            Some((pid, msg)) => (pid.parse::<u32>().ok(), msg),
-            None => (None, msg),
-        };
-        let v = serde_json::json!({"type": "event", "time": t, "time_kind": "elapsed",
-            "pid": pid, "message": msg});
-        pretty.push_str(&serde_json::to_string_pretty(&v).unwrap());
-        pretty.push_str(if i % 3 == 0 { "" } else { "\n" });
-    }
-    std::fs::write(path("pretty.json"), pretty).unwrap();
-    let (got, problems) = requests(&[&path("pretty.json")]);
-    assert_eq!(got, want, "pretty JSON");
-    assert_eq!(problems, serde_json::json!({}));
-
-    // GBK noise lines (other software on a Chinese Windows).
-    let mut gbk = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        gbk.extend_from_slice(l.as_bytes());
-        gbk.push(b'\n');
-        if i % 40 == 5 {
-            let noise = format!(
-                "{:08}\t0.5\t[4242] 服务已启动：证书存储打开失败\t\n",
-                90000 + i
-            );
-            gbk.extend_from_slice(&encoding_rs::GBK.encode(&noise).0);
-        }
-    }
-    std::fs::write(path("gbk.log"), gbk).unwrap();
-    let (got, problems) = requests(&["--encoding", "gbk", &path("gbk.log")]);
-    assert_eq!(got, want, "GBK noise with --encoding gbk");
-    assert_eq!(problems, serde_json::json!({}));
-    let (got, problems) = requests(&[&path("gbk.log")]);
-    assert_eq!(got, want, "GBK noise without --encoding");
-    let noisy = lines.len().div_ceil(40) as u64;
-    assert_eq!(problems, serde_json::json!({"encoding": noisy}));
 }
 
 #[test]
@@ -402,4 +465,90 @@ fn stdin_pipe_decides_after_a_quiet_time() {
     assert!(first.contains("\"type\":\"request\""), "{first}");
     drop(stdin);
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_pid_that_leaves_out_everything_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    plain_capture(dir.path());
+    let log = dir.path().join("capture.log");
+    let (records, stderr) = read(&["--pid", "999", log.to_str().unwrap()]);
+    let s = summary(&records);
+    assert_eq!(s["requests"], 0);
+    assert_eq!(
+        s["input_problems"],
+        serde_json::json!({"no_module_messages": 1})
+    );
+    assert!(
+        stderr.contains("--pid 999: all 863 events are of other pids (608, 664, "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn following_a_saved_log_from_its_end_keeps_its_host() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("saved.log");
+    std::fs::write(
+        &f,
+        "[\\\\WEB01]\r\n00000223\t0.00000000\t[5120] Line: 32 rMsg1638: connection is not using SSL\t\r\n",
+    )
+    .unwrap();
+    let appended = f.clone();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let mut out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(appended)
+            .unwrap();
+        out.write_all(
+            b"00000224\t0.5\t[5120] Line: 28 rMsg1638: cnt = 1 URI: http://a:80/x\t\r\n\
+              00000225\t0.6\t[5120] Line: 32 rMsg1638: connection is not using SSL\t\r\n",
+        )
+        .unwrap();
+    });
+    let out = certtrace()
+        .args(["tail", "-o", "ndjson", "--duration", "4"])
+        .arg(&f)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    writer.join().unwrap();
+    let requests: Vec<Value> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["type"] == "request")
+        .collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["host"], "WEB01");
+    assert_eq!(requests[0]["outcome"], "plain_http");
+}
+
+#[test]
+fn a_pipe_silent_at_first_is_decided_on_its_lines() {
+    use std::io::Write;
+    use std::process::{Command as StdCommand, Stdio};
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("certtrace"))
+        .args(["read", "-o", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Nothing for longer than the quiet time, then pretty JSON.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    stdin
+        .write_all(b"{\n  \"type\": \"event\",\n  \"pid\": 7,\n  \"message\": \"Line: 32 rMsg1638: connection is not using SSL\"\n}\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["module_messages"], 1, "{stdout}");
+    assert_eq!(summary["input_problems"], serde_json::json!({}), "{stdout}");
 }

@@ -7,6 +7,9 @@
 //! Elapsed is seconds with six decimals; the date-time is local time
 //! `YYYY/MM/DD HH:MM:SS.mmm` (very old versions wrote a 64-bit FILETIME
 //! number instead, in UTC); the message is right-trimmed of blanks.
+//!
+//! DebugViewConsole's console output (not a save format, but what its
+//! users redirect to a file) is read too: [`parse_console_line`].
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
@@ -82,6 +85,77 @@ fn parse_when(s: &str) -> Option<Option<EventTime>> {
     Some(Some(EventTime::Local(date.and_time(time))))
 }
 
+/// A line of DebugViewConsole's console output (`-c`, redirected to a
+/// file): the columns asked for (`-l` line number, `-s` clock time, the
+/// QueryPerformanceCounter offset, `-p` pid, `-n` process name), each
+/// followed by the separator (a tab, or a space), then the separator again
+/// and the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleEntry<'a> {
+    pub time: Option<EventTime>,
+    pub pid: Option<u32>,
+    pub process: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// Reads a DebugViewConsole line; `None` unless its columns before the
+/// doubled separator are those DebugViewConsole writes, in its order, with
+/// a time or a pid among them.
+pub fn parse_console_line(line: &str) -> Option<ConsoleEntry<'_>> {
+    let (sep, at) = match memchr::memmem::find(line.as_bytes(), b"\t\t") {
+        Some(at) => ('\t', at),
+        None => (' ', memchr::memmem::find(line.as_bytes(), b"  ")?),
+    };
+    let (head, message) = (&line[..at], &line[at + 2..]);
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mut tokens: Vec<&str> = head.split(sep).collect();
+    if tokens.iter().any(|t| t.is_empty()) || tokens.len() > 5 {
+        return None;
+    }
+    // `-l`: a zero-padded line number, when a time or number follows.
+    if tokens.len() > 1 && tokens[0].len() >= 5 && digits(tokens[0]) {
+        let next = tokens[1];
+        if next.contains(':') || next.contains('.') || digits(next) {
+            tokens.remove(0);
+        }
+    }
+    let mut entry = ConsoleEntry {
+        time: None,
+        pid: None,
+        process: None,
+        message,
+    };
+    let mut rest = tokens.as_slice();
+    if let Some((t, more)) = rest.split_first()
+        && t.contains(':')
+    {
+        entry.time = Some(EventTime::TimeOfDay(
+            NaiveTime::parse_from_str(t, "%H:%M:%S%.f").ok()?,
+        ));
+        rest = more;
+    }
+    if let Some((t, more)) = rest.split_first()
+        && t.contains('.')
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        let elapsed: f64 = t.parse().ok()?;
+        entry.time = entry.time.or(Some(EventTime::Elapsed(elapsed)));
+        rest = more;
+    }
+    if let Some((t, more)) = rest.split_first()
+        && digits(t)
+    {
+        entry.pid = Some(t.parse().ok()?);
+        rest = more;
+    }
+    match rest {
+        [] => {}
+        [name] => entry.process = Some(name),
+        _ => return None,
+    }
+    (entry.time.is_some() || entry.pid.is_some()).then_some(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +179,32 @@ mod tests {
         // The old FILETIME form.
         let old = parse_line("0.5\t133000000000000000\t7\tp.exe\tx").unwrap();
         assert_eq!(old.time.unwrap().to_string(), "2022-06-18T04:26:40.000000Z");
+    }
+
+    #[test]
+    fn console_lines() {
+        let m = "Line: 40 rMsg1638: HR = 80070490  Cert not found";
+        let line = format!("16:23:14.120\t5120\tw3wp.exe\t\t{m}");
+        let tab = parse_console_line(&line).unwrap();
+        assert_eq!(tab.time.unwrap().to_string(), "16:23:14.120000");
+        assert_eq!(
+            (tab.pid, tab.process, tab.message),
+            (Some(5120), Some("w3wp.exe"), m)
+        );
+        let line = format!("00012 16:23:14.120 0.125000 5120 w3wp.exe  {m}");
+        let all = parse_console_line(&line).unwrap();
+        assert_eq!(
+            (all.pid, all.process, all.message),
+            (Some(5120), Some("w3wp.exe"), m)
+        );
+        let perf = parse_console_line("0.125000\t7\t\tx").unwrap();
+        assert_eq!(perf.time, Some(EventTime::Elapsed(0.125)));
+        assert_eq!(parse_console_line("5120  x").unwrap().pid, Some(5120));
+        // The module's own lines, and others, are not.
+        assert_eq!(parse_console_line(m), None);
+        assert_eq!(parse_console_line("w3wp.exe  x"), None);
+        assert_eq!(parse_console_line("a b  c"), None);
+        assert_eq!(parse_console_line("no separator"), None);
     }
 
     #[test]

@@ -385,7 +385,9 @@ impl Tracked {
             ansi: opts.read.encoding,
             line_at: VecDeque::new(),
         };
-        let mut head = vec![0u8; 0x50];
+        // Enough for an `.etl` header, and for a saved DebugView log's
+        // `[\\COMPUTER]` first line.
+        let mut head = vec![0u8; 512];
         let n = read_full(&mut g.file, &mut head).unwrap_or(0);
         head.truncate(n);
         let forced_text = opts
@@ -415,6 +417,13 @@ impl Tracked {
             };
             if start > 0 {
                 g.enc = enc;
+                // Started past the header: its host still applies.
+                if let Some(end) = memchr::memchr(b'\n', &head)
+                    && let Ok(first) = std::str::from_utf8(&head[..end])
+                    && let Some(name) = super::shape::host_header(first)
+                {
+                    g.text.set_host(name);
+                }
             }
             g.pos = start;
             g.pending_at = start;

@@ -94,6 +94,10 @@ fn certtrace(obj: &Map<String, Value>, origin: Origin) -> Result<TraceEvent, Jso
         if obj.contains_key("outcome") && obj.contains_key("cnt") {
             return Err(JsonProblem::NotAnEvent("truth".into()));
         }
+        // `read -o json`: one document of every record.
+        if obj.contains_key("schema_version") && obj.contains_key("summary") {
+            return Err(JsonProblem::NotAnEvent("report".into()));
+        }
         return Err(JsonProblem::NoMessage(Flavor::Certtrace));
     };
     let mut ev = TraceEvent::new(trim_message_end(text), origin);

@@ -497,6 +497,11 @@ impl<R: Read> TextSource<R> {
         self.events.pending.drain(..)
     }
 
+    /// The host of the input's events (a header read elsewhere).
+    pub fn set_host(&mut self, name: &str) {
+        self.events.host = Some(name.to_string());
+    }
+
     /// Whether the format is decided (no lines are held).
     pub fn decided(&self) -> bool {
         self.events.format.is_some()
@@ -630,6 +635,9 @@ impl LineEvents {
                 return (!e.is_header()).then(|| self.dblog_event(&e, origin));
             }
         }
+        if let Some(e) = dblog::parse_console_line(text) {
+            return Some(self.console_event(&e, origin));
+        }
         let expected = match format {
             InputFormat::Debugview => Some("a DebugView entry (index<TAB>time<TAB>message)"),
             InputFormat::Dblog => Some("a DebugView++ entry"),
@@ -748,6 +756,18 @@ impl LineEvents {
         ev.set_context(self.host.clone(), None, None);
         if !entry.process.is_empty() {
             ev.context.get_or_insert_default().process = Some(entry.process.to_string());
+        }
+        ev
+    }
+
+    /// The event of a line of DebugViewConsole's output.
+    fn console_event(&self, entry: &dblog::ConsoleEntry<'_>, origin: Origin) -> TraceEvent {
+        let mut ev = TraceEvent::new(entry.message.trim_end_matches(['\t', '\r']), origin);
+        ev.time = entry.time;
+        ev.pid = entry.pid.or(self.opts.pid);
+        ev.set_context(self.host.clone(), None, None);
+        if let Some(p) = entry.process {
+            ev.context.get_or_insert_default().process = Some(p.to_string());
         }
         ev
     }
@@ -899,8 +919,11 @@ impl<R: Read> Iterator for TextSource<R> {
                     self.finish();
                 }
                 Err(e) if e.kind() == io::ErrorKind::TimedOut && self.events.format.is_none() => {
-                    // A quiet pipe: decide on what came so far.
-                    self.decide();
+                    // A quiet pipe: decide on the lines that came so far
+                    // (none yet: wait on).
+                    if !self.events.window.is_empty() {
+                        self.decide();
+                    }
                 }
                 Err(e) => {
                     // A read error ends this input, but not the run.
@@ -1125,6 +1148,11 @@ mod tests {
         let it = items(text.as_bytes(), ReadOptions::default());
         assert_eq!(texts(&it), Vec::<String>::new());
         assert_eq!(problems(&it), ["t:1 certtrace_output"]);
+        let report = items(
+            b"{\"schema_version\":1,\n \"requests\":[],\n \"summary\":{}}\n",
+            ReadOptions::default(),
+        );
+        assert_eq!(problems(&report), ["t:1 certtrace_output"]);
         match &it[0] {
             SourceItem::Problem(p) => assert!(
                 p.detail.contains("6 records (summary, truth)"),

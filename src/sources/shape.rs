@@ -166,7 +166,7 @@ impl JsonValues {
                 if i == b.len() {
                     break;
                 }
-                if !matches!(b[i], b'{' | b'[') {
+                if !matches!(b[i], b'{' | b'[') || host_header(&line[i..]).is_some() {
                     out.push(Piece::Text {
                         text: line[i..].to_string(),
                         line: number,
@@ -357,6 +357,16 @@ mod tests {
     #[test]
     fn broken_values_do_not_swallow_the_rest() {
         // Unbalanced: cut where the next line opens a value.
+        assert_eq!(
+            pieces(&["[\\\\WEB01]", "[1]"]),
+            [
+                Piece::Text {
+                    text: "[\\\\WEB01]".into(),
+                    line: 1
+                },
+                value("[1]", 2)
+            ]
+        );
         assert_eq!(
             pieces(&[r#"{"event":{{"a":1}}"#, r#"{"b":2}"#]),
             [value("{\"event\":{{\"a\":1}}\n", 1), value(r#"{"b":2}"#, 2)]
