@@ -171,7 +171,9 @@ pub enum Input {
     Unreadable { name: String, error: String },
 }
 
-/// Runs the pipeline over the inputs into a renderer.
+/// Runs the pipeline over the inputs into a renderer: a reader thread
+/// ([`spawn_reader`]), the correlating loop on this thread
+/// ([`Correlating::run`]) and a writer thread ([`write_records`]).
 pub fn run(
     names: Vec<String>,
     inputs: Vec<Input>,
@@ -194,11 +196,6 @@ pub fn run(
             }
         }
     }
-
-    let (tx, rx) = mpsc::sync_channel::<Vec<SourceItem>>(4);
-    // Batches go back to the reader once correlated, for reuse.
-    let (back_tx, back_rx) = mpsc::sync_channel::<Vec<SourceItem>>(8);
-    let batch = opts.batch.max(1);
     // Reading a file is usually ahead of correlating and writing: rather
     // than wait, the reading thread formats records the writer has not
     // reached yet. (Not for live input: each record is written as it
@@ -207,250 +204,34 @@ pub fn run(
         .batch_format()
         .filter(|_| !opts.live)
         .map(|format| Arc::new(SharedFormatting::new(format)));
-    let help = shared
-        .clone()
-        .map(|shared| -> Box<dyn handoff::Help> { Box::new(ReaderHelp(shared)) });
-    let reader_stop = stop.clone();
+    let (rx, back_tx, reader) = spawn_reader(streams, opts, shared.clone(), stop.clone())?;
+    let mut pipe = Correlating {
+        opts,
+        correlator,
+        watch: Watch::new(&opts.stop),
+        pid_filter: PidFilter::new(opts.only_pid),
+        diag,
+        shown: 0,
+        hidden: 0,
+        interrupted: false,
+    };
     let live = opts.live;
-    let reader = thread::Builder::new()
-        .name("certtrace-reader".into())
-        .spawn(move || {
-            if !live {
-                yield_cores_to_correlation();
-            }
-            let mut merged = Merge::new(streams);
-            handoff::begin(batch, tx, back_rx, help);
-            loop {
-                if reader_stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let Some(item) = merged.next() else { break };
-                if !handoff::push(item) {
-                    return;
-                }
-            }
-            handoff::end();
-        })?;
-
-    let mut shown = 0usize;
-    let mut hidden = 0usize;
-    let mut pid_filter = PidFilter::new(opts.only_pid);
-    let mut watch = Watch {
-        rules: &opts.stop,
-        requests: 0,
-        ended: None,
-        time_warned: false,
-        unreported: Unreported::default(),
-    };
-    let started = Instant::now();
-    let mut last_release = started;
-    let mut last_summary = started;
-    let mut last_judge = started;
-    let idle = if opts.live {
-        LIVE_IDLE
-    } else {
-        Duration::from_millis(100)
-    };
-    let mut interrupted = false;
-    // Rendering runs on its own thread: serializing records costs about as
-    // much as correlating them.
-    let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(4);
     let outcome: io::Result<()> = thread::scope(|scope| {
+        let (wtx, wrx) = mpsc::sync_channel::<ToWriter>(4);
         // Rendered records go back for reuse.
         let (rtx, rrx) = mpsc::sync_channel::<Vec<Record>>(8);
         let writer = thread::Builder::new()
             .name("certtrace-writer".into())
-            .spawn_scoped(scope, move || -> io::Result<()> {
-                if !live {
-                    yield_cores_to_correlation();
-                }
-                for msg in wrx {
-                    match msg {
-                        ToWriter::Records(mut records) => {
-                            for r in &records {
-                                renderer.record(r)?;
-                            }
-                            release_certificates(&mut records);
-                            let _ = rtx.try_send(records);
-                        }
-                        ToWriter::Batch(shared, batch) => {
-                            let (mut records, text) = shared.text_of(&batch);
-                            let text = text?;
-                            renderer.write_formatted(text.as_slice())?;
-                            shared.give_back(text);
-                            release_certificates(&mut records);
-                            let _ = rtx.try_send(records);
-                        }
-                        ToWriter::Idle => renderer.idle()?,
-                    }
-                }
-                renderer.finish()
-            })?;
-        // Hands records to the writer; false when it is gone (output closed).
-        let send = |mut records: Vec<Record>, idle: bool| -> bool {
-            if let Some(shared) = &shared {
-                // A batch's text is made whole before it is written: big
-                // batches (the final certificate summary has a record per
-                // certificate) go in parts, so memory holds a part's text.
-                let mut parts = Vec::new();
-                while records.len() > FORMATTED_BATCH_RECORDS {
-                    let at =
-                        (records.len() - 1) / FORMATTED_BATCH_RECORDS * FORMATTED_BATCH_RECORDS;
-                    parts.push(records.split_off(at));
-                }
-                parts.push(records);
-                for part in parts.into_iter().rev().filter(|p| !p.is_empty()) {
-                    let msg = ToWriter::Batch(shared.clone(), shared.submit(part));
-                    if wtx.send(msg).is_err() {
-                        return false;
-                    }
-                }
-            } else if !records.is_empty() && wtx.send(ToWriter::Records(records)).is_err() {
-                return false;
-            }
-            !idle || wtx.send(ToWriter::Idle).is_ok()
+            .spawn_scoped(scope, move || write_records(renderer, wrx, rtx, live))?;
+        let mut out = WriterQueue {
+            wtx,
+            rrx,
+            shared,
+            spare: Vec::new(),
+            alive: true,
         };
-        // The reading thread may be waiting for room in its queue.
-        let room_made = || {
-            if let Some(shared) = &shared {
-                shared.announce();
-            }
-        };
-        let mut writer_alive = true;
-        // Emptied record vectors from the writer, to fill again.
-        let mut spare_vecs: Vec<Vec<Record>> = Vec::new();
-        // A batch taken from the reader ahead of time (to see whether more
-        // input is queued).
-        let mut pending: Option<Vec<SourceItem>> = None;
-        let res: io::Result<()> = (|| {
-            loop {
-                if stop.load(Ordering::Relaxed) {
-                    interrupted = true;
-                    break;
-                }
-                if watch.ended.is_some() || !writer_alive {
-                    break;
-                }
-                let mut wait = idle;
-                if let Some(d) = opts.stop.duration {
-                    let left = d.saturating_sub(started.elapsed());
-                    if left.is_zero() {
-                        watch.ended = Some(Status::Stopped);
-                        break;
-                    }
-                    wait = wait.min(left);
-                }
-                if let Some(every) = opts.stop.summary_every
-                    && last_summary.elapsed() >= every
-                {
-                    last_summary = Instant::now();
-                    let snapshot = Record::Summary(Box::new(correlator.summary_snapshot()));
-                    writer_alive = send(vec![snapshot], true);
-                }
-                if opts.live && last_judge.elapsed() >= LIVE_JUDGE {
-                    last_judge = Instant::now();
-                    correlator.judge_counters();
-                }
-                let next = match pending.take() {
-                    Some(items) => Ok(items),
-                    None => rx.recv_timeout(wait).inspect(|_| room_made()),
-                };
-                match next {
-                    Ok(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            // The reader wrote these events and their texts
-                            // on another core: ask for them ahead of use
-                            // (the events further ahead: a text's address
-                            // is read from its event).
-                            if let Some(later) = items.get(i + EVENT_PREFETCH_AHEAD) {
-                                crate::cache::prefetch_read(std::slice::from_ref(later));
-                            }
-                            // (Not those parsed already without text fields:
-                            // their text is not read here.)
-                            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD)
-                                && next.preparsed.is_none_or(|p| p.reads_text())
-                            {
-                                crate::cache::prefetch_read(next.text.as_bytes());
-                            }
-                            match item {
-                                SourceItem::Event(ev) => {
-                                    if !pid_filter.keeps(ev) {
-                                        continue;
-                                    }
-                                    correlator.push_event(ev);
-                                }
-                                SourceItem::Problem(p) => {
-                                    if shown < opts.max_problems_shown || p.kind.of_whole_input() {
-                                        writeln!(diag, "certtrace: warning: {p}")?;
-                                        shown += 1;
-                                    } else {
-                                        hidden += 1;
-                                    }
-                                    correlator.push_problem(p);
-                                }
-                            }
-                        }
-                        // Back to the reader (dropped if it is not keeping up).
-                        let _ = back_tx.try_send(items);
-                        if opts.live && last_release.elapsed() >= LIVE_HOLD {
-                            correlator.flush_settled();
-                            last_release = Instant::now();
-                        }
-                        while let Ok(mut done) = rrx.try_recv() {
-                            correlator.recycle(&mut done);
-                            if spare_vecs.len() < 4 {
-                                spare_vecs.push(done);
-                            }
-                        }
-                        let records = watch.select(
-                            &mut correlator,
-                            &opts.filter,
-                            diag,
-                            // Sized for a batch's records when the writer has
-                            // none to give back yet: the correlator fills it
-                            // next, and growing it moves every record again.
-                            spare_vecs
-                                .pop()
-                                .unwrap_or_else(|| Vec::with_capacity(BATCH_RECORDS)),
-                        )?;
-                        // Live input (line by line): flush when nothing more
-                        // is queued, so streamed records show promptly but a
-                        // fast pipe is not written record by record. And on
-                        // an alert.
-                        let more_queued = match rx.try_recv() {
-                            Ok(items) => {
-                                room_made();
-                                pending = Some(items);
-                                true
-                            }
-                            Err(_) => false,
-                        };
-                        let flush = (opts.live && !more_queued) || watch.ended.is_some();
-                        writer_alive = send(records, flush);
-                    }
-                    Err(RecvTimeoutError::Timeout) => {
-                        correlator.flush_settled();
-                        last_release = Instant::now();
-                        let records =
-                            watch.select(&mut correlator, &opts.filter, diag, Vec::new())?;
-                        writer_alive = send(records, true);
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            if let Some(p) = pid_filter.nothing_kept() {
-                writeln!(diag, "certtrace: warning: {p}")?;
-                correlator.push_problem(&p);
-            }
-            correlator.finish();
-            if interrupted || watch.ended.is_some() {
-                correlator.mark_interrupted();
-            }
-            let records = watch.select(&mut correlator, &opts.filter, diag, Vec::new())?;
-            send(records, false);
-            Ok(())
-        })();
-        drop(wtx);
+        let res = pipe.run(&rx, &back_tx, &mut out, stop);
+        drop(out);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("output thread failed")));
@@ -465,23 +246,341 @@ pub fn run(
         }
         return Err(e);
     }
+    let hidden = pipe.hidden;
     if hidden > 0 {
         writeln!(
-            diag,
+            pipe.diag,
             "certtrace: {hidden} more input problem{} not shown (counted in the summary)",
             if hidden == 1 { "" } else { "s" }
         )?;
     }
-    if interrupted {
+    if pipe.interrupted {
         // The reader may be blocked on stdin: do not wait for it.
         return Ok(Status::Interrupted);
     }
-    if let Some(st) = watch.ended {
+    if let Some(st) = pipe.watch.ended {
         stop.store(true, Ordering::Relaxed);
         return Ok(st);
     }
     let _ = reader.join();
     Ok(status)
+}
+
+type Items = Vec<SourceItem>;
+
+/// The reading thread: merges the inputs and hands their items on in
+/// batches ([`handoff`]); batches come back for reuse on the second
+/// channel.
+fn spawn_reader(
+    streams: Vec<ItemStream>,
+    opts: &PipelineOptions,
+    shared: Option<Arc<SharedFormatting>>,
+    stop: Arc<AtomicBool>,
+) -> io::Result<(
+    mpsc::Receiver<Items>,
+    mpsc::SyncSender<Items>,
+    thread::JoinHandle<()>,
+)> {
+    let (tx, rx) = mpsc::sync_channel::<Items>(4);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Items>(8);
+    let batch = opts.batch.max(1);
+    let help = shared.map(|shared| -> Box<dyn handoff::Help> { Box::new(ReaderHelp(shared)) });
+    let live = opts.live;
+    let reader = thread::Builder::new()
+        .name("certtrace-reader".into())
+        .spawn(move || {
+            if !live {
+                yield_cores_to_correlation();
+            }
+            let mut merged = Merge::new(streams);
+            handoff::begin(batch, tx, back_rx, help);
+            while !stop.load(Ordering::Relaxed) {
+                let Some(item) = merged.next() else { break };
+                if !handoff::push(item) {
+                    return;
+                }
+            }
+            handoff::end();
+        })?;
+    Ok((rx, back_tx, reader))
+}
+
+/// The writing thread: renders what the correlating thread hands over,
+/// and hands record vectors back for reuse.
+fn write_records(
+    renderer: &mut (dyn Renderer + Send),
+    wrx: mpsc::Receiver<ToWriter>,
+    rtx: mpsc::SyncSender<Vec<Record>>,
+    live: bool,
+) -> io::Result<()> {
+    if !live {
+        yield_cores_to_correlation();
+    }
+    for msg in wrx {
+        match msg {
+            ToWriter::Records(mut records) => {
+                for r in &records {
+                    renderer.record(r)?;
+                }
+                release_certificates(&mut records);
+                let _ = rtx.try_send(records);
+            }
+            ToWriter::Batch(shared, batch) => {
+                let (mut records, text) = shared.text_of(&batch);
+                let text = text?;
+                renderer.write_formatted(text.as_slice())?;
+                shared.give_back(text);
+                release_certificates(&mut records);
+                let _ = rtx.try_send(records);
+            }
+            ToWriter::Idle => renderer.idle()?,
+        }
+    }
+    renderer.finish()
+}
+
+/// The correlating thread's side of the queue to the writer.
+struct WriterQueue {
+    wtx: mpsc::SyncSender<ToWriter>,
+    /// Record vectors the writer is done with.
+    rrx: mpsc::Receiver<Vec<Record>>,
+    shared: Option<Arc<SharedFormatting>>,
+    /// Emptied record vectors, to fill again.
+    spare: Vec<Vec<Record>>,
+    /// False once the writer is gone (output closed).
+    alive: bool,
+}
+
+impl WriterQueue {
+    /// Hands records to the writer, then (with `idle`) tells it to show
+    /// what it holds.
+    fn send(&mut self, mut records: Vec<Record>, idle: bool) {
+        if !self.alive {
+            return;
+        }
+        let mut sent = true;
+        if let Some(shared) = &self.shared {
+            // A batch's text is made whole before it is written: big
+            // batches (the final certificate summary has a record per
+            // certificate) go in parts, so memory holds a part's text.
+            let mut parts = Vec::new();
+            while records.len() > FORMATTED_BATCH_RECORDS {
+                let at = (records.len() - 1) / FORMATTED_BATCH_RECORDS * FORMATTED_BATCH_RECORDS;
+                parts.push(records.split_off(at));
+            }
+            parts.push(records);
+            for part in parts.into_iter().rev().filter(|p| !p.is_empty()) {
+                let msg = ToWriter::Batch(shared.clone(), shared.submit(part));
+                sent = sent && self.wtx.send(msg).is_ok();
+            }
+        } else if !records.is_empty() {
+            sent = self.wtx.send(ToWriter::Records(records)).is_ok();
+        }
+        self.alive = sent && (!idle || self.wtx.send(ToWriter::Idle).is_ok());
+    }
+
+    /// The reading thread may be waiting for room in its queue.
+    fn room_made(&self) {
+        if let Some(shared) = &self.shared {
+            shared.announce();
+        }
+    }
+
+    /// Records the writer is done with go back to the correlator, their
+    /// vectors to the spares.
+    fn take_back(&mut self, correlator: &mut Correlator) {
+        while let Ok(mut done) = self.rrx.try_recv() {
+            correlator.recycle(&mut done);
+            if self.spare.len() < 4 {
+                self.spare.push(done);
+            }
+        }
+    }
+
+    /// A vector for the next records: sized for a batch's records when the
+    /// writer has none to give back yet (growing it moves every record).
+    fn spare(&mut self) -> Vec<Record> {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH_RECORDS))
+    }
+}
+
+/// The correlating loop's state.
+struct Correlating<'a> {
+    opts: &'a PipelineOptions,
+    correlator: Correlator,
+    watch: Watch<'a>,
+    pid_filter: PidFilter,
+    diag: &'a mut dyn Write,
+    /// Input problems printed, and counted but not printed.
+    shown: usize,
+    hidden: usize,
+    interrupted: bool,
+}
+
+/// When the correlating loop last did its periodic work.
+struct Timers {
+    started: Instant,
+    release: Instant,
+    summary: Instant,
+    judge: Instant,
+}
+
+impl Correlating<'_> {
+    /// Correlates batches until the input ends, a rule ends the run, the
+    /// output closes or `stop` is set; then the final records.
+    fn run(
+        &mut self,
+        rx: &mpsc::Receiver<Items>,
+        back_tx: &mpsc::SyncSender<Items>,
+        out: &mut WriterQueue,
+        stop: &AtomicBool,
+    ) -> io::Result<()> {
+        let now = Instant::now();
+        let mut timers = Timers {
+            started: now,
+            release: now,
+            summary: now,
+            judge: now,
+        };
+        // A batch taken from the reader ahead of time (to see whether more
+        // input is queued).
+        let mut pending: Option<Items> = None;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                self.interrupted = true;
+                break;
+            }
+            if self.watch.ended.is_some() || !out.alive {
+                break;
+            }
+            let Some(wait) = self.periodic(&mut timers, out) else {
+                break;
+            };
+            let next = match pending.take() {
+                Some(items) => Ok(items),
+                None => rx.recv_timeout(wait).inspect(|_| out.room_made()),
+            };
+            match next {
+                Ok(items) => {
+                    self.correlate(&items)?;
+                    // Back to the reader (dropped if it is not keeping up).
+                    let _ = back_tx.try_send(items);
+                    if self.opts.live && timers.release.elapsed() >= LIVE_HOLD {
+                        self.correlator.flush_settled();
+                        timers.release = Instant::now();
+                    }
+                    out.take_back(&mut self.correlator);
+                    let records = self.select(out.spare())?;
+                    // Live input (line by line): flush when nothing more is
+                    // queued, so streamed records show promptly but a fast
+                    // pipe is not written record by record. And on an alert.
+                    pending = rx.try_recv().ok();
+                    if pending.is_some() {
+                        out.room_made();
+                    }
+                    let flush = (self.opts.live && pending.is_none()) || self.watch.ended.is_some();
+                    out.send(records, flush);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.correlator.flush_settled();
+                    timers.release = Instant::now();
+                    let records = self.select(Vec::new())?;
+                    out.send(records, true);
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.finish(out)
+    }
+
+    /// `--duration`, `--summary-every` and live counter judging; how long
+    /// to wait for input, `None` when `--duration` has run out.
+    fn periodic(&mut self, timers: &mut Timers, out: &mut WriterQueue) -> Option<Duration> {
+        let mut wait = if self.opts.live {
+            LIVE_IDLE
+        } else {
+            Duration::from_millis(100)
+        };
+        if let Some(d) = self.opts.stop.duration {
+            let left = d.saturating_sub(timers.started.elapsed());
+            if left.is_zero() {
+                self.watch.ended = Some(Status::Stopped);
+                return None;
+            }
+            wait = wait.min(left);
+        }
+        if let Some(every) = self.opts.stop.summary_every
+            && timers.summary.elapsed() >= every
+        {
+            timers.summary = Instant::now();
+            let snapshot = Record::Summary(Box::new(self.correlator.summary_snapshot()));
+            out.send(vec![snapshot], true);
+        }
+        if self.opts.live && timers.judge.elapsed() >= LIVE_JUDGE {
+            timers.judge = Instant::now();
+            self.correlator.judge_counters();
+        }
+        Some(wait)
+    }
+
+    /// One batch of events and problems into the correlator.
+    fn correlate(&mut self, items: &[SourceItem]) -> io::Result<()> {
+        for (i, item) in items.iter().enumerate() {
+            // The reader wrote these events and their texts on another
+            // core: ask for them ahead of use (the events further ahead: a
+            // text's address is read from its event).
+            if let Some(later) = items.get(i + EVENT_PREFETCH_AHEAD) {
+                crate::cache::prefetch_read(std::slice::from_ref(later));
+            }
+            // (Not those parsed already without text fields: their text is
+            // not read here.)
+            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD)
+                && next.preparsed.is_none_or(|p| p.reads_text())
+            {
+                crate::cache::prefetch_read(next.text.as_bytes());
+            }
+            match item {
+                SourceItem::Event(ev) => {
+                    if self.pid_filter.keeps(ev) {
+                        self.correlator.push_event(ev);
+                    }
+                }
+                SourceItem::Problem(p) => {
+                    if self.shown < self.opts.max_problems_shown || p.kind.of_whole_input() {
+                        writeln!(self.diag, "certtrace: warning: {p}")?;
+                        self.shown += 1;
+                    } else {
+                        self.hidden += 1;
+                    }
+                    self.correlator.push_problem(p);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn select(&mut self, spare: Vec<Record>) -> io::Result<Vec<Record>> {
+        self.watch
+            .select(&mut self.correlator, &self.opts.filter, self.diag, spare)
+    }
+
+    /// The end of the input (or of the run): what is still open, and the
+    /// summary.
+    fn finish(&mut self, out: &mut WriterQueue) -> io::Result<()> {
+        if let Some(p) = self.pid_filter.nothing_kept() {
+            writeln!(self.diag, "certtrace: warning: {p}")?;
+            self.correlator.push_problem(&p);
+        }
+        self.correlator.finish();
+        if self.interrupted || self.watch.ended.is_some() {
+            self.correlator.mark_interrupted();
+        }
+        let records = self.select(Vec::new())?;
+        out.send(records, false);
+        Ok(())
+    }
 }
 
 /// How far below the correlating thread the reading and writing threads
@@ -606,7 +705,17 @@ impl Unreported {
     }
 }
 
-impl Watch<'_> {
+impl<'a> Watch<'a> {
+    fn new(rules: &'a StopRules) -> Self {
+        Watch {
+            rules,
+            requests: 0,
+            ended: None,
+            time_warned: false,
+            unreported: Unreported::default(),
+        }
+    }
+
     /// Takes the correlator's records through the filter and watches them
     /// for `--fail-on` and `--until`; returns what is to be rendered, in
     /// `spare` (a vector to reuse). Once a rule has ended the run, only the
