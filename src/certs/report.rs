@@ -292,6 +292,29 @@ fn warning_flags(r: &CertSummary, now: i64, notes: &mut Vec<String>) -> Vec<&'st
     flags
 }
 
+/// One line for the report's verdict naming the certificates with warnings
+/// (`None` when none has any): the operator's first screen shows them.
+pub fn warnings_line(rows: &[CertSummary]) -> Option<String> {
+    let now = chrono::Utc::now().timestamp();
+    let flagged: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let flags = warning_flags(r, now, &mut Vec::new());
+            let c = r.cert.as_ref()?;
+            (!flags.is_empty()).then(|| {
+                format!(
+                    "{} ({}, {} request{})",
+                    c.display_name(),
+                    flags.join(", "),
+                    r.requests,
+                    if r.requests == 1 { "" } else { "s" }
+                )
+            })
+        })
+        .collect();
+    (!flagged.is_empty()).then(|| format!("Certificates to look at: {}.", flagged.join("; ")))
+}
+
 /// The first ten hex digits of a thumbprint, marked as cut.
 fn short_thumbprint(sha1: &str) -> String {
     match sha1.get(..10) {

@@ -755,6 +755,10 @@ impl<W: Write> TableRenderer<W> {
                      one process with --pid).",
                 );
             }
+            if let Some(line) = crate::certs::report::warnings_line(&self.certificates) {
+                v.push('\n');
+                v.push_str(&line);
+            }
             writeln!(self.out, "{}", wrap_text(&v, self.opts.width))?;
             self.wrote_any = true;
             self.hresults_section(s)?;
@@ -851,8 +855,9 @@ impl<W: Write> Renderer for TableRenderer<W> {
 pub fn verdict(s: &Summary, any_inferred: bool) -> String {
     let o = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
     let mut lines = vec![format!(
-        "{} requests in {} worker-process instance{} ({} process{}, {} recycle{}): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
+        "{} request{} in {} worker-process instance{} ({} process{}, {} recycle{}): {} with a client certificate, {} without, {} failed, {} plain HTTP, {} incomplete.",
         s.requests,
+        plural(s.requests),
         s.instances,
         plural(s.instances),
         s.processes,
@@ -1090,6 +1095,13 @@ mod tests {
                     lines[0].contains("requests in 5 worker-process"),
                     "{}",
                     lines[0]
+                );
+                // The certificates to look at are named on the first screen.
+                let first_screen = lines[..24].join(" ");
+                assert!(
+                    first_screen.contains("Certificates to look at:")
+                        && first_screen.contains("frank@contoso.example (expired"),
+                    "{first_screen}"
                 );
                 let too_wide: Vec<&&str> = lines
                     .iter()
