@@ -313,218 +313,30 @@ impl DashState {
     }
 
     /// The screen for a terminal of `width` × `height`, at `now` seconds on
-    /// the dashboard clock (`started` is when the dashboard started).
+    /// the dashboard clock (`started` is when the dashboard started): the
+    /// header lines, the latest requests and the sections that fit, the
+    /// key help.
     pub fn frame(&mut self, width: u16, height: u16, now: f64, started: f64) -> Vec<FrameLine> {
         self.expire(now);
         let w = width.max(20);
         let span = (now - started).clamp(0.0, RATE_WINDOW);
-        let mut top = Vec::new();
-        let up = (now - started).max(0.0) as u64;
-        let inputs = match self.inputs.len() {
-            0 => String::new(),
-            1 => self.inputs[0].clone(),
-            n => format!("{} +{} more", self.inputs[0], n - 1),
-        };
-        let mut title = format!(
-            "certtrace live · {inputs} · up {:02}:{:02}:{:02}",
-            up / 3600,
-            up / 60 % 60,
-            up % 60
-        );
-        if self.paused {
-            title.push_str(&format!(" · PAUSED ({} new)", self.new_while_paused));
-        }
-        if let Some(p) = self.pid_filter {
-            title.push_str(&format!(" · pid={p}"));
-        }
-        if let Some(f) = self.outcome_filter {
-            title.push_str(&format!(" · outcome={}", f.name()));
-        }
-        top.push(line(title, w, Tone::Title));
-        let mut stats = format!(
-            "requests {} · {} · instances {} · recycles {} · gaps {} ({} missing) · module errors {} · problems {}",
-            self.requests,
-            rate(self.recent.iter().map(|b| b.total).sum(), span),
-            self.per_instance.len(),
-            self.recycles,
-            self.gaps,
-            self.missing,
-            self.module_errors,
-            self.problems
-        );
-        if self.etw_losses > 0 {
-            stats.push_str(&format!(" · ETW events lost ({} reports)", self.etw_losses));
-        }
-        top.push(line(
-            stats,
-            w,
-            if self.gaps + self.module_errors + self.problems > 0 {
-                Tone::Warn
-            } else {
-                Tone::Plain
-            },
-        ));
-        let mut parts = Vec::new();
-        for o in Outcome::ALL {
-            let n = self.outcomes.get(&o).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            let r = self
-                .recent
-                .iter()
-                .map(|b| b.by_outcome[outcome_index(o)])
-                .sum();
-            parts.push(format!("{} {n} ({})", o.as_str(), rate(r, span)));
-        }
-        let outcomes = if parts.is_empty() {
-            "outcomes: none yet".to_string()
-        } else {
-            format!("outcomes: {}", parts.join(" · "))
-        };
-        top.push(line(
-            outcomes,
-            w,
-            if self.outcomes.keys().any(|o| o.is_failure()) {
-                Tone::Bad
-            } else {
-                Tone::Good
-            },
-        ));
-        let mut per: BTreeMap<&str, usize> = BTreeMap::new();
-        for b in &self.recent {
-            for (i, n) in &b.by_instance {
-                *per.entry(i.as_str()).or_insert(0) += n;
-            }
-        }
-        let mut insts: Vec<(&String, &u64)> = self.per_instance.iter().collect();
-        insts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let inst_text: Vec<String> = insts
-            .iter()
-            .map(|(i, n)| {
-                format!(
-                    "{i} {} ({n})",
-                    rate(per.get(i.as_str()).copied().unwrap_or(0), span)
-                )
-            })
-            .collect();
-        top.push(line(
-            format!(
-                "per instance: {}",
-                if inst_text.is_empty() {
-                    "none yet".to_string()
-                } else {
-                    inst_text.join(" · ")
-                }
-            ),
-            w,
-            Tone::Plain,
-        ));
+        let top = vec![
+            line(self.title(now, started), w, Tone::Title),
+            self.stats_line(w, span),
+            self.outcomes_line(w, span),
+            line(self.instances_text(span), w, Tone::Plain),
+        ];
         let footer = line(
             "q quit · p pause · i pid filter · o outcome filter · c clear filters",
             w,
             Tone::Dim,
         );
-
         let body = (height as usize).saturating_sub(top.len() + 1);
-        // Optional sections, dropped when the screen is short.
-        let failures: Vec<&RequestRecord> = self
-            .failures
-            .iter()
-            .rev()
-            .filter(|q| self.shows(q))
-            .collect();
-        let fail_lines: Vec<FrameLine> = if failures.is_empty() {
-            vec![line("  none", w, Tone::Dim)]
-        } else {
-            failures
-                .iter()
-                .take(4)
-                .map(|q| {
-                    let hr = match (&q.hresult, &q.hresult_name) {
-                        (Some(h), Some(n)) => format!("{h} {n}"),
-                        (Some(h), None) => h.to_string(),
-                        _ => String::new(),
-                    };
-                    line(
-                        format!(
-                            "{} {} cnt {} {} {} — {} · {}",
-                            short_time(q.time.as_ref()),
-                            q.instance,
-                            q.cnt,
-                            q.outcome.as_str(),
-                            hr,
-                            q.hresult_hint.as_deref().unwrap_or(""),
-                            q.uri
-                        ),
-                        w,
-                        Tone::Bad,
-                    )
-                })
-                .collect()
-        };
-        let note_lines: Vec<FrameLine> = if self.notes.is_empty() {
-            vec![line("  none", w, Tone::Dim)]
-        } else {
-            self.notes
-                .iter()
-                .rev()
-                .take(4)
-                .map(|n| {
-                    let ago = (now - n.at).max(0.0);
-                    line(
-                        format!("{:>5.0}s ago  {:<12} {}", ago, n.kind, n.text),
-                        w,
-                        Tone::Warn,
-                    )
-                })
-                .collect()
-        };
-        let mut certs: Vec<(&String, &CertSeen)> = self.certs.iter().collect();
-        certs.sort_by(|a, b| {
-            b.1.count
-                .cmp(&a.1.count)
-                .then(b.1.last_time.cmp(&a.1.last_time))
-        });
-        let cert_lines: Vec<FrameLine> = if certs.is_empty() {
-            vec![line("  none", w, Tone::Dim)]
-        } else {
-            certs
-                .iter()
-                .take(3)
-                .map(|(label, c)| {
-                    line(
-                        format!(
-                            "  {label} · seen {}× · last {} {}",
-                            c.count, c.last_instance, c.last_time
-                        ),
-                        w,
-                        Tone::Plain,
-                    )
-                })
-                .collect()
-        };
-        let sections = [
-            (
-                format!("recent failures ({})", self.failures.len()),
-                fail_lines,
-            ),
-            (
-                format!(
-                    "gaps, recycles, errors, input problems ({})",
-                    self.notes.len()
-                ),
-                note_lines,
-            ),
-            (
-                format!("certificates seen ({})", self.certs.len()),
-                cert_lines,
-            ),
-        ];
-        // The latest-requests table needs 4 lines at least.
+        // Optional sections, dropped when the screen is short; the
+        // latest-requests table needs 4 lines at least.
         let mut left = body.saturating_sub(4);
         let mut shown_sections = Vec::new();
-        for (title, lines) in sections {
+        for (title, lines) in self.sections(w, now) {
             let need = 1 + lines.len();
             let need = if left >= need {
                 need
@@ -560,6 +372,176 @@ impl DashState {
         }
         out.push(footer);
         out
+    }
+
+    /// `certtrace live · INPUT · up HH:MM:SS`, and the view's state.
+    fn title(&self, now: f64, started: f64) -> String {
+        let up = (now - started).max(0.0) as u64;
+        let inputs = match self.inputs.len() {
+            0 => String::new(),
+            1 => self.inputs[0].clone(),
+            n => format!("{} +{} more", self.inputs[0], n - 1),
+        };
+        let mut title = format!(
+            "certtrace live · {inputs} · up {:02}:{:02}:{:02}",
+            up / 3600,
+            up / 60 % 60,
+            up % 60
+        );
+        if self.paused {
+            title.push_str(&format!(" · PAUSED ({} new)", self.new_while_paused));
+        }
+        if let Some(p) = self.pid_filter {
+            title.push_str(&format!(" · pid={p}"));
+        }
+        if let Some(f) = self.outcome_filter {
+            title.push_str(&format!(" · outcome={}", f.name()));
+        }
+        title
+    }
+
+    /// Totals and the request rate.
+    fn stats_line(&self, w: u16, span: f64) -> FrameLine {
+        let mut stats = format!(
+            "requests {} · {} · instances {} · recycles {} · gaps {} ({} missing) · module errors {} · problems {}",
+            self.requests,
+            rate(self.recent.iter().map(|b| b.total).sum(), span),
+            self.per_instance.len(),
+            self.recycles,
+            self.gaps,
+            self.missing,
+            self.module_errors,
+            self.problems
+        );
+        if self.etw_losses > 0 {
+            stats.push_str(&format!(" · ETW events lost ({} reports)", self.etw_losses));
+        }
+        let tone = if self.gaps + self.module_errors + self.problems > 0 {
+            Tone::Warn
+        } else {
+            Tone::Plain
+        };
+        line(stats, w, tone)
+    }
+
+    /// Requests and rates per outcome.
+    fn outcomes_line(&self, w: u16, span: f64) -> FrameLine {
+        let mut parts = Vec::new();
+        for o in Outcome::ALL {
+            let n = self.outcomes.get(&o).copied().unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let r = self
+                .recent
+                .iter()
+                .map(|b| b.by_outcome[outcome_index(o)])
+                .sum();
+            parts.push(format!("{} {n} ({})", o.as_str(), rate(r, span)));
+        }
+        let outcomes = if parts.is_empty() {
+            "outcomes: none yet".to_string()
+        } else {
+            format!("outcomes: {}", parts.join(" · "))
+        };
+        let tone = if self.outcomes.keys().any(|o| o.is_failure()) {
+            Tone::Bad
+        } else {
+            Tone::Good
+        };
+        line(outcomes, w, tone)
+    }
+
+    /// Rate and requests per worker-process instance, busiest first.
+    fn instances_text(&self, span: f64) -> String {
+        let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+        for b in &self.recent {
+            for (i, n) in &b.by_instance {
+                *per.entry(i.as_str()).or_insert(0) += n;
+            }
+        }
+        let mut insts: Vec<(&String, &u64)> = self.per_instance.iter().collect();
+        insts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let inst_text: Vec<String> = insts
+            .iter()
+            .map(|(i, n)| {
+                format!(
+                    "{i} {} ({n})",
+                    rate(per.get(i.as_str()).copied().unwrap_or(0), span)
+                )
+            })
+            .collect();
+        if inst_text.is_empty() {
+            "per instance: none yet".to_string()
+        } else {
+            format!("per instance: {}", inst_text.join(" · "))
+        }
+    }
+
+    /// The optional sections (title, lines): recent failures, notable
+    /// events, certificates seen.
+    fn sections(&self, w: u16, now: f64) -> [(String, Vec<FrameLine>); 3] {
+        let none = || vec![line("  none", w, Tone::Dim)];
+        let failures: Vec<FrameLine> = self
+            .failures
+            .iter()
+            .rev()
+            .filter(|q| self.shows(q))
+            .take(4)
+            .map(|q| line(failure_text(q), w, Tone::Bad))
+            .collect();
+        let notes: Vec<FrameLine> = self
+            .notes
+            .iter()
+            .rev()
+            .take(4)
+            .map(|n| {
+                let ago = (now - n.at).max(0.0);
+                line(
+                    format!("{:>5.0}s ago  {:<12} {}", ago, n.kind, n.text),
+                    w,
+                    Tone::Warn,
+                )
+            })
+            .collect();
+        let mut certs: Vec<(&String, &CertSeen)> = self.certs.iter().collect();
+        certs.sort_by(|a, b| {
+            b.1.count
+                .cmp(&a.1.count)
+                .then(b.1.last_time.cmp(&a.1.last_time))
+        });
+        let certs: Vec<FrameLine> = certs
+            .iter()
+            .take(3)
+            .map(|(label, c)| {
+                line(
+                    format!(
+                        "  {label} · seen {}× · last {} {}",
+                        c.count, c.last_instance, c.last_time
+                    ),
+                    w,
+                    Tone::Plain,
+                )
+            })
+            .collect();
+        let or_none = |v: Vec<FrameLine>| if v.is_empty() { none() } else { v };
+        [
+            (
+                format!("recent failures ({})", self.failures.len()),
+                or_none(failures),
+            ),
+            (
+                format!(
+                    "gaps, recycles, errors, input problems ({})",
+                    self.notes.len()
+                ),
+                or_none(notes),
+            ),
+            (
+                format!("certificates seen ({})", self.certs.len()),
+                or_none(certs),
+            ),
+        ]
     }
 
     /// The latest requests, newest last, as a header and `rows - 1` rows.
@@ -631,6 +613,25 @@ fn push_capped<T>(q: &mut VecDeque<T>, x: T, cap: usize) {
         q.pop_front();
     }
     q.push_back(x);
+}
+
+/// One failed request in the recent-failures section.
+fn failure_text(q: &RequestRecord) -> String {
+    let hr = match (&q.hresult, &q.hresult_name) {
+        (Some(h), Some(n)) => format!("{h} {n}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    };
+    format!(
+        "{} {} cnt {} {} {} — {} · {}",
+        short_time(q.time.as_ref()),
+        q.instance,
+        q.cnt,
+        q.outcome.as_str(),
+        hr,
+        q.hresult_hint.as_deref().unwrap_or(""),
+        q.uri
+    )
 }
 
 /// Renders a frame as plain text (tests, `--format dashboard` snapshots).
