@@ -732,12 +732,45 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// Loads the next buffer into `buf`; at the end of input sets `eof`.
+    /// A buffer that cannot be used leaves `buf` empty (and an issue).
     fn load_buffer(&mut self) {
         self.pos = 0;
         self.buf.clear();
         self.buf_truncated = false;
         let offset = self.next_offset;
         self.buf_offset = offset;
+        let Some(h) = self.read_buffer_header(offset) else {
+            self.buf.clear();
+            return;
+        };
+        let size = h.buffer_size as usize;
+        let limit = self.limit();
+        if size < BUFFER_HEADER_LEN || size > limit {
+            let what = format!("buffer size {size} (expected {BUFFER_HEADER_LEN}..={limit})");
+            self.buf.clear();
+            self.resynchronise(offset, what);
+            return;
+        }
+        self.stats.buffers += 1;
+        self.buffer_index = self.stats.buffers - 1;
+        self.buf_compressed = h.compressed();
+        let loaded = if self.buf_compressed {
+            self.load_compressed(offset, size, h.filled_bytes as usize, limit)
+        } else {
+            self.load_plain(offset, size, h.filled_bytes as usize);
+            true
+        };
+        if !loaded {
+            self.buf.clear();
+            return;
+        }
+        self.stats.bytes = self.next_offset;
+        self.pos = BUFFER_HEADER_LEN;
+    }
+
+    /// Reads a buffer's header into `buf`; `None` at the end of input (a
+    /// cut header or a read error is an issue).
+    fn read_buffer_header(&mut self, offset: u64) -> Option<BufferHeader> {
         self.buf.resize(BUFFER_HEADER_LEN, 0);
         let got = match read_full(&mut self.src, &mut self.buf) {
             Ok(n) => n,
@@ -747,8 +780,7 @@ impl<R: Read> RecordReader<R> {
                     offset,
                     message: e.to_string(),
                 });
-                self.buf.clear();
-                return;
+                return None;
             }
         };
         self.next_offset += got as u64;
@@ -760,147 +792,132 @@ impl<R: Read> RecordReader<R> {
                     what: format!("buffer header: {got} of {BUFFER_HEADER_LEN} bytes"),
                 });
             }
-            self.buf.clear();
-            return;
+            return None;
         }
-        let h = BufferHeader::parse(&self.buf).expect("header length checked");
-        let size = h.buffer_size as usize;
-        let limit = self.limit();
-        if size < BUFFER_HEADER_LEN || size > limit {
-            let what = format!("buffer size {size} (expected {BUFFER_HEADER_LEN}..={limit})");
-            self.buf.clear();
-            // Uncompressed files keep every buffer at a multiple of the
-            // session's buffer size: resynchronise there. Otherwise the
-            // position of the next buffer is unknown.
-            match &self.logfile {
-                Some(lf)
-                    if !self.seen_compressed && lf.buffer_size as usize >= BUFFER_HEADER_LEN =>
-                {
-                    let bs = lf.buffer_size as u64;
-                    // First multiple of the buffer size past this header.
-                    let next = self.next_offset.div_ceil(bs) * bs;
-                    self.issue(offset, format!("{what}; skipped to offset {next}"));
-                    let want = next - self.next_offset;
-                    if self.skip(want) < want {
-                        self.eof = true;
-                    }
-                }
-                _ => {
-                    self.issue(
-                        offset,
-                        format!("{what}; cannot find the next buffer, reading stops"),
-                    );
+        Some(BufferHeader::parse(&self.buf).expect("header length checked"))
+    }
+
+    /// After a buffer of impossible size: uncompressed files keep every
+    /// buffer at a multiple of the session's buffer size, so reading goes
+    /// on there. Otherwise the next buffer cannot be found.
+    fn resynchronise(&mut self, offset: u64, what: String) {
+        match &self.logfile {
+            Some(lf) if !self.seen_compressed && lf.buffer_size as usize >= BUFFER_HEADER_LEN => {
+                let bs = lf.buffer_size as u64;
+                // First multiple of the buffer size past this header.
+                let next = self.next_offset.div_ceil(bs) * bs;
+                self.issue(offset, format!("{what}; skipped to offset {next}"));
+                let want = next - self.next_offset;
+                if self.skip(want) < want {
                     self.eof = true;
                 }
             }
-            return;
+            _ => {
+                self.issue(
+                    offset,
+                    format!("{what}; cannot find the next buffer, reading stops"),
+                );
+                self.eof = true;
+            }
         }
-        self.stats.buffers += 1;
-        self.buffer_index = self.stats.buffers - 1;
+    }
+
+    /// Reads up to `len` more bytes of input into `into`; a read error ends
+    /// the input (an issue).
+    fn read_body(&mut self, offset: u64, len: u64, into: &mut Vec<u8>) -> usize {
+        match (&mut self.src).take(len).read_to_end(into) {
+            Ok(n) => n,
+            Err(e) => {
+                self.eof = true;
+                self.issues.push_back(EtlIssue::Io {
+                    offset,
+                    message: e.to_string(),
+                });
+                0
+            }
+        }
+    }
+
+    /// A compressed buffer's body, decompressed after its header in `buf`;
+    /// false when it cannot be used.
+    fn load_compressed(&mut self, offset: u64, size: usize, filled: usize, limit: usize) -> bool {
+        self.seen_compressed = true;
+        self.stats.compressed_buffers += 1;
         let body = (size - BUFFER_HEADER_LEN) as u64;
-        let filled = h.filled_bytes as usize;
-        self.buf_compressed = h.compressed();
-        if self.buf_compressed {
-            self.seen_compressed = true;
-            self.stats.compressed_buffers += 1;
-            self.raw.clear();
-            let n = match (&mut self.src).take(body).read_to_end(&mut self.raw) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.eof = true;
-                    self.issues.push_back(EtlIssue::Io {
-                        offset,
-                        message: e.to_string(),
-                    });
-                    0
-                }
-            };
-            self.next_offset += n as u64;
-            if (n as u64) < body {
-                self.eof = true;
-                self.issues.push_back(EtlIssue::Truncated {
-                    offset,
-                    what: format!("compressed buffer: {n} of {body} data bytes; skipped"),
-                });
-                self.buf.clear();
-                return;
-            }
-            if filled < BUFFER_HEADER_LEN || filled > limit {
-                self.issue(
-                    offset,
-                    format!("compressed buffer: filled bytes {filled} out of range; skipped"),
-                );
-                self.buf.clear();
-                return;
-            }
-            self.buf.truncate(BUFFER_HEADER_LEN);
-            let want = filled - BUFFER_HEADER_LEN;
-            match lz77::decompress(&self.raw, &mut self.plain, want) {
-                Ok(()) => {
-                    if self.plain.len() != want {
-                        self.issue(
-                            offset,
-                            format!(
-                                "compressed buffer decompresses to {} bytes, header says {want}",
-                                self.plain.len()
-                            ),
-                        );
-                    }
-                    self.buf.extend_from_slice(&self.plain);
-                }
-                Err(e) => {
-                    self.issue(offset, format!("compressed buffer: {e}; skipped"));
-                    self.buf.clear();
-                    return;
-                }
-            }
-        } else {
-            let mut want = filled.min(size);
-            if filled > size {
-                self.issue(
-                    offset,
-                    format!("filled bytes {filled} exceed buffer size {size}; read up to the buffer size"),
-                );
-            }
-            if want < BUFFER_HEADER_LEN {
-                want = BUFFER_HEADER_LEN;
-            }
-            let data_len = (want - BUFFER_HEADER_LEN) as u64;
-            let mut tmp = std::mem::take(&mut self.buf);
-            let n = match (&mut self.src).take(data_len).read_to_end(&mut tmp) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.eof = true;
-                    self.issues.push_back(EtlIssue::Io {
-                        offset,
-                        message: e.to_string(),
-                    });
-                    0
-                }
-            };
-            self.buf = tmp;
-            self.next_offset += n as u64;
-            if (n as u64) < data_len {
-                self.eof = true;
-                self.buf_truncated = true;
-                self.issues.push_back(EtlIssue::Truncated {
-                    offset,
-                    what: format!(
-                        "buffer: {} of {size} bytes; the complete records in it are read",
-                        BUFFER_HEADER_LEN + n
-                    ),
-                });
-            } else {
-                let rest = body - data_len;
-                if self.skip(rest) < rest {
-                    // The unused tail of the last buffer is missing: nothing
-                    // of value is lost.
-                    self.eof = true;
-                }
-            }
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        let n = self.read_body(offset, body, &mut raw);
+        self.raw = raw;
+        self.next_offset += n as u64;
+        if (n as u64) < body {
+            self.eof = true;
+            self.issues.push_back(EtlIssue::Truncated {
+                offset,
+                what: format!("compressed buffer: {n} of {body} data bytes; skipped"),
+            });
+            return false;
         }
-        self.stats.bytes = self.next_offset;
-        self.pos = BUFFER_HEADER_LEN;
+        if filled < BUFFER_HEADER_LEN || filled > limit {
+            self.issue(
+                offset,
+                format!("compressed buffer: filled bytes {filled} out of range; skipped"),
+            );
+            return false;
+        }
+        self.buf.truncate(BUFFER_HEADER_LEN);
+        let want = filled - BUFFER_HEADER_LEN;
+        if let Err(e) = lz77::decompress(&self.raw, &mut self.plain, want) {
+            self.issue(offset, format!("compressed buffer: {e}; skipped"));
+            return false;
+        }
+        if self.plain.len() != want {
+            self.issue(
+                offset,
+                format!(
+                    "compressed buffer decompresses to {} bytes, header says {want}",
+                    self.plain.len()
+                ),
+            );
+        }
+        self.buf.extend_from_slice(&self.plain);
+        true
+    }
+
+    /// An uncompressed buffer's filled part after its header in `buf`; the
+    /// unused rest is skipped. A cut buffer keeps its complete records.
+    fn load_plain(&mut self, offset: u64, size: usize, filled: usize) {
+        if filled > size {
+            self.issue(
+                offset,
+                format!(
+                    "filled bytes {filled} exceed buffer size {size}; read up to the buffer size"
+                ),
+            );
+        }
+        let want = filled.min(size).max(BUFFER_HEADER_LEN);
+        let data_len = (want - BUFFER_HEADER_LEN) as u64;
+        let mut buf = std::mem::take(&mut self.buf);
+        let n = self.read_body(offset, data_len, &mut buf);
+        self.buf = buf;
+        self.next_offset += n as u64;
+        if (n as u64) < data_len {
+            self.eof = true;
+            self.buf_truncated = true;
+            self.issues.push_back(EtlIssue::Truncated {
+                offset,
+                what: format!(
+                    "buffer: {} of {size} bytes; the complete records in it are read",
+                    BUFFER_HEADER_LEN + n
+                ),
+            });
+            return;
+        }
+        let rest = (size - BUFFER_HEADER_LEN) as u64 - data_len;
+        if self.skip(rest) < rest {
+            // The unused tail of the last buffer is missing: nothing of
+            // value is lost.
+            self.eof = true;
+        }
     }
 
     fn record_offset(&self, pos: usize) -> u64 {
