@@ -531,12 +531,33 @@ impl<'a> Decoder<'a> {
     /// One element of the field at `idx`.
     fn one(&mut self, idx: usize, depth: usize) -> Result<Value, String> {
         let f = &self.meta[idx];
-        let name = f.name.as_str();
-        let out = f.out_type;
         self.budget = self
             .budget
             .checked_sub(1)
             .ok_or("too many values in one event")?;
+        match f.base_type() {
+            IN_UNICODESTRING | IN_ANSISTRING | 22 | 23 => self.string(idx),
+            3..=10 | 13 | 20 | 21 => self.number(idx),
+            IN_STRUCT => {
+                let f = &self.meta[idx];
+                let mut members = Vec::new();
+                let mut i = idx + 1;
+                for _ in 0..(f.out_type & 0x7F) {
+                    let (v, next) = self.field(i, depth + 1)?;
+                    members.push((self.meta[i].name.clone(), v));
+                    i = next;
+                }
+                Ok(Value::Struct(members))
+            }
+            _ => self.other(idx),
+        }
+    }
+
+    /// A string: NUL-terminated or counted, UTF-16 or ANSI (by the code page).
+    fn string(&mut self, idx: usize) -> Result<Value, String> {
+        let f = &self.meta[idx];
+        let name = f.name.as_str();
+        let out = f.out_type;
         Ok(match f.base_type() {
             IN_UNICODESTRING => {
                 let rest = &self.data[self.at.min(self.data.len())..];
@@ -558,6 +579,24 @@ impl<'a> Decoder<'a> {
                 let b = b.strip_suffix(&[0]).unwrap_or(b);
                 Value::Str(ansi_text(b, out == OUT_UTF8, self.ansi))
             }
+            22 => {
+                let n = self.u16(name)? as usize;
+                Value::Str(utf16(self.take(n, name)?))
+            }
+            23 => {
+                let n = self.u16(name)? as usize;
+                Value::Str(ansi_text(self.take(n, name)?, out == OUT_UTF8, self.ansi))
+            }
+            t => return Err(format!("{name}: not a string InType {t}")),
+        })
+    }
+
+    /// An integer, a Boolean or a hex value (a char when its OutType says so).
+    fn number(&mut self, idx: usize) -> Result<Value, String> {
+        let f = &self.meta[idx];
+        let name = f.name.as_str();
+        let out = f.out_type;
+        Ok(match f.base_type() {
             3 => {
                 let v = self.take(1, name)?[0] as i8;
                 if out == OUT_STRING {
@@ -606,11 +645,22 @@ impl<'a> Decoder<'a> {
                     Value::U64(v)
                 }
             }
+            13 => Value::Bool(u32_at(self.take(4, name)?, 0).expect("4") != 0),
+            20 => Value::Hex(u32_at(self.take(4, name)?, 0).expect("4") as u64),
+            21 => Value::Hex(u64_at(self.take(8, name)?, 0).expect("8")),
+            t => return Err(format!("{name}: not a number InType {t}")),
+        })
+    }
+
+    /// Floats, binary, GUIDs, pointers, times, SIDs.
+    fn other(&mut self, idx: usize) -> Result<Value, String> {
+        let f = &self.meta[idx];
+        let name = f.name.as_str();
+        Ok(match f.base_type() {
             11 => Value::F64(f32::from_le_bytes(self.take(4, name)?.try_into().expect("4")) as f64),
             12 => Value::F64(f64::from_le_bytes(
                 self.take(8, name)?.try_into().expect("8"),
             )),
-            13 => Value::Bool(u32_at(self.take(4, name)?, 0).expect("4") != 0),
             14 | 25 => {
                 let n = self.u16(name)? as usize;
                 Value::Binary(self.take(n, name)?.to_vec())
@@ -649,26 +699,6 @@ impl<'a> Decoder<'a> {
                     let _ = write!(s, "-{}", u32_at(b, 8 + 4 * i).expect("sid"));
                 }
                 Value::Sid(s)
-            }
-            20 => Value::Hex(u32_at(self.take(4, name)?, 0).expect("4") as u64),
-            21 => Value::Hex(u64_at(self.take(8, name)?, 0).expect("8")),
-            22 => {
-                let n = self.u16(name)? as usize;
-                Value::Str(utf16(self.take(n, name)?))
-            }
-            23 => {
-                let n = self.u16(name)? as usize;
-                Value::Str(ansi_text(self.take(n, name)?, out == OUT_UTF8, self.ansi))
-            }
-            IN_STRUCT => {
-                let mut members = Vec::new();
-                let mut i = idx + 1;
-                for _ in 0..(f.out_type & 0x7F) {
-                    let (v, next) = self.field(i, depth + 1)?;
-                    members.push((self.meta[i].name.clone(), v));
-                    i = next;
-                }
-                Value::Struct(members)
             }
             t => return Err(format!("{name}: unsupported InType {t}")),
         })
