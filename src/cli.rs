@@ -113,6 +113,23 @@ pub struct OutputArgs {
     /// else `less -FRX`); never when output is piped.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::pager::Paging::Auto)]
     pub paging: crate::pager::Paging,
+
+    /// Write the records to this file instead of standard output (NDJSON
+    /// unless --format says otherwise); an existing file is appended to.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// With --output: rotate the file at the first line end at this size
+    /// (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes
+    /// FILE.2, ..., as log shippers expect.
+    #[arg(long, value_name = "SIZE", requires = "output",
+          value_parser = crate::render::rotate::parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// With --rotate-size: how many rotated files to keep (FILE.1 ...
+    /// FILE.N); older ones are deleted.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
+    pub rotate_keep: u32,
 }
 
 /// Following growing captures, alerts and stop conditions.

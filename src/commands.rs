@@ -138,7 +138,7 @@ fn report_until(
     command: &str,
 ) -> exit::Result {
     let stdout = io::stdout();
-    let is_tty = stdout.is_terminal();
+    let is_tty = out.output.is_none() && stdout.is_terminal();
     let format = out.format.unwrap_or(if is_tty && follow {
         Format::Dashboard
     } else if is_tty {
@@ -150,6 +150,12 @@ fn report_until(
         return Err(Error::usage(
             command,
             "--format dashboard needs a terminal on stdout (use --format ndjson for scripts)",
+        ));
+    }
+    if out.rotate_size.is_some() && format != Format::Ndjson {
+        return Err(Error::usage(
+            command,
+            "--rotate-size rotates NDJSON output (one record a line): use --format ndjson",
         ));
     }
     let topts = TableOptions {
@@ -178,6 +184,7 @@ fn report_until(
     popts.filter = filter(out);
     popts.filter.certificates_only = certs_only;
     let writer: Box<dyn Write + Send> = match paging(format, out.paging, is_tty, follow) {
+        _ if out.output.is_some() => output_file(out, format)?,
         Some(always) => Box::new(io::BufWriter::with_capacity(
             render::output_buffer(format),
             crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
@@ -236,6 +243,23 @@ fn report_until(
         Exit::Done
     };
     Ok(status.exit().max(unreadable))
+}
+
+/// `--output FILE` (rotated with `--rotate-size`): an unwritable path is
+/// an output error (exit 1) before anything is read.
+fn output_file(out: &OutputArgs, format: Format) -> exit::Result<Box<dyn Write + Send>> {
+    let Some(path) = &out.output else {
+        return Err(Error::Output(io::Error::other("no --output file")));
+    };
+    let rotation = out.rotate_size.map(|size| render::rotate::Rotation {
+        size,
+        keep: out.rotate_keep,
+    });
+    let file = render::rotate::OutputFile::open(path, rotation)?;
+    Ok(Box::new(io::BufWriter::with_capacity(
+        render::output_buffer(format),
+        file,
+    )))
 }
 
 /// Whether the report goes through a pager (`Some(always)`): the table

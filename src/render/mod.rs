@@ -5,6 +5,7 @@
 //! * [`ndjson`]: one JSON object per record and line, for scripts.
 //! * [`json`]: one JSON document with every record, for `jq`.
 //! * [`dashboard`]: a live view redrawn in place (following on a terminal).
+//! * [`rotate`]: `--output FILE`, rotated by size at line ends.
 //!
 //! [`batches`] lets another thread than the writer format records, for the
 //! formats that allow it.
@@ -15,6 +16,7 @@ pub mod fit;
 pub mod json;
 pub mod ndjson;
 pub mod request_json;
+pub mod rotate;
 pub mod table;
 
 use std::io;
