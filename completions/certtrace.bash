@@ -95,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +177,14 @@ _certtrace() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-on)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -249,7 +257,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --color --help"
+            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,6 +320,14 @@ _certtrace() {
                     return 0
                     ;;
                 --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -497,7 +513,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__live)
-            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --color --help"
+            opts="-o -h --etw --session --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +595,14 @@ _certtrace() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -591,7 +615,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,6 +694,14 @@ _certtrace() {
                     return 0
                     ;;
                 --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -701,7 +733,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__tail)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,6 +812,14 @@ _certtrace() {
                     return 0
                     ;;
                 --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

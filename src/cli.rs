@@ -130,6 +130,22 @@ pub struct OutputArgs {
     /// FILE.N); older ones are deleted.
     #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
     pub rotate_keep: u32,
+
+    /// Replace URI query strings (`query`) and certificate subjects
+    /// (`subject`) in the records by stable hashes (`redacted:<hex>`): the
+    /// same value hashes the same on every host. Comma-separated.
+    #[arg(long, value_name = "WHAT", value_enum, value_delimiter = ',')]
+    pub redact: Vec<crate::render::redact::Redact>,
+
+    /// Secret mixed into the --redact hashes, the same on every host (so a
+    /// guessed value cannot be confirmed by hashing it).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "CERTTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }
 
 /// Following growing captures, alerts and stop conditions.

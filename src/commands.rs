@@ -210,6 +210,15 @@ fn report_until(
     } else {
         render::renderer(format, writer, topts)
     };
+    if !out.redact.is_empty() {
+        // Only then: records go one by one through the redaction.
+        let hasher = render::redact::Hasher::new(out.redact_key.as_deref());
+        renderer = Box::new(render::redact::RedactingRenderer::new(
+            renderer,
+            &out.redact,
+            hasher,
+        ));
+    }
     // Not locked for the whole run: `live` capture prints its notices on
     // stderr from another thread meanwhile.
     let mut stderr = io::stderr();

@@ -170,3 +170,88 @@ fn rotation_options_are_checked() {
         .stderr(predicates::str::contains("--rotate-size rotates NDJSON"));
     assert!(!out.exists(), "a usage error wrote the file");
 }
+
+#[test]
+fn redact_hashes_queries_and_subjects_the_same_on_every_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = demo_capture(dir.path());
+    let certs = dir.path().join("demo/certs");
+    let read = |host: &str, extra: &[&str]| -> Vec<serde_json::Value> {
+        let out = certtrace()
+            .arg("read")
+            .arg(&capture)
+            .arg("--certs")
+            .arg(&certs)
+            .args(["--host", host, "--format", "ndjson"])
+            .args(extra)
+            .env_remove("CERTTRACE_REDACT_KEY")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let plain = read("web01", &[]);
+    let a = read("web01", &["--redact", "query,subject"]);
+    let b = read("web02", &["--redact", "query,subject"]);
+    let text_a = serde_json::to_string(&a).unwrap();
+    assert!(!text_a.contains("page=2"), "a query string is left");
+    assert!(!text_a.contains("@contoso.example"), "a subject is left");
+    assert!(!text_a.contains(".der"), "a catalog file name is left");
+    assert_eq!(plain.len(), a.len());
+    let mut queries = 0;
+    let mut subjects = 0;
+    for ((p, x), y) in plain.iter().zip(&a).zip(&b) {
+        if p["type"] != "request" {
+            continue;
+        }
+        // Same value, same hash on both hosts; nothing else changes.
+        assert_eq!(x["uri"], y["uri"]);
+        assert_eq!(x["cert"], y["cert"]);
+        let uri = p["uri"].as_str().unwrap();
+        if let Some((path, _)) = uri.split_once('?') {
+            let r = x["uri"].as_str().unwrap();
+            assert!(r.starts_with(&format!("{path}?redacted:")), "{r}");
+            queries += 1;
+        } else {
+            assert_eq!(x["uri"], p["uri"]);
+        }
+        if p["cert"].is_object() {
+            assert!(
+                x["cert"]["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("redacted:")
+            );
+            assert_eq!(x["cert"]["thumbprint_sha1"], p["cert"]["thumbprint_sha1"]);
+            subjects += 1;
+        }
+        assert_eq!(x["outcome"], p["outcome"]);
+    }
+    assert!(
+        queries > 10 && subjects > 100,
+        "{queries} queries, {subjects} subjects"
+    );
+
+    // A key changes every hash, the same way on every host.
+    let keyed = read("web01", &["--redact", "subject", "--redact-key", "k1"]);
+    let first = |rs: &[serde_json::Value]| {
+        rs.iter()
+            .find(|r| r["type"] == "request" && r["cert"].is_object())
+            .unwrap()["cert"]["subject"]
+            .clone()
+    };
+    assert_ne!(first(&keyed), first(&a));
+    assert_eq!(
+        first(&keyed),
+        first(&read(
+            "web02",
+            &["--redact", "subject", "--redact-key", "k1"]
+        ))
+    );
+}

@@ -6,6 +6,7 @@
 //! * [`json`]: one JSON document with every record, for `jq`.
 //! * [`dashboard`]: a live view redrawn in place (following on a terminal).
 //! * [`rotate`]: `--output FILE`, rotated by size at line ends.
+//! * [`redact`]: `--redact`, hashing query strings and subjects first.
 //!
 //! [`batches`] lets another thread than the writer format records, for the
 //! formats that allow it.
@@ -15,6 +16,7 @@ pub mod dashboard;
 pub mod fit;
 pub mod json;
 pub mod ndjson;
+pub mod redact;
 pub mod request_json;
 pub mod rotate;
 pub mod table;
