@@ -265,6 +265,12 @@ fn output_file(out: &OutputArgs, format: Format) -> exit::Result<Box<dyn Write +
         keep: out.rotate_keep,
     });
     let file = render::rotate::OutputFile::open(path, rotation)?;
+    if rotation.is_some() && !file.rotates() {
+        eprintln!(
+            "certtrace: warning: --output {}: not a regular file, so not rotated",
+            path.display()
+        );
+    }
     Ok(Box::new(io::BufWriter::with_capacity(
         render::output_buffer(format),
         file,

@@ -26,6 +26,10 @@ pub struct OutputFile {
     /// Bytes in the current file.
     size: u64,
     rotation: Option<Rotation>,
+    /// After a failed rotation: the size at which to try again.
+    retry_at: Option<u64>,
+    /// Rotations that failed (each said on stderr).
+    pub failed_rotations: u64,
 }
 
 impl OutputFile {
@@ -39,6 +43,8 @@ impl OutputFile {
             file,
             size: meta.len(),
             rotation: rotation.filter(|_| meta.is_file()),
+            retry_at: None,
+            failed_rotations: 0,
         };
         if meta.is_file() && meta.len() > 0 && !ends_with_newline(path)? {
             // A previous run stopped mid-line: start our records on a line
@@ -53,6 +59,29 @@ impl OutputFile {
             .write_all(buf)
             .map_err(|e| context(&self.path, e))?;
         self.size += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Whether the file rotates (`--rotate-size` on a regular file).
+    pub fn rotates(&self) -> bool {
+        self.rotation.is_some()
+    }
+
+    /// Rotates; a rotation that fails (a reader holding a file without
+    /// sharing deletion, on Windows) is said on stderr and tried again
+    /// after another eighth of the size: the records go on into FILE.
+    fn rotate_or_retry(&mut self, limit: u64, keep: u32) -> io::Result<()> {
+        if self.retry_at.is_some_and(|at| self.size < at) {
+            return Ok(());
+        }
+        match self.rotate(keep) {
+            Ok(()) => self.retry_at = None,
+            Err(e) => {
+                self.failed_rotations += 1;
+                self.retry_at = Some(self.size + (limit / 8).max(1));
+                eprintln!("certtrace: warning: could not rotate: {e}; writing on, retrying");
+            }
+        }
         Ok(())
     }
 
@@ -98,7 +127,7 @@ impl Write for OutputFile {
             Some(p) => {
                 let end = from + p + 1;
                 self.write_raw(&buf[..end])?;
-                self.rotate(keep)?;
+                self.rotate_or_retry(limit, keep)?;
                 Ok(end)
             }
             None => {
@@ -264,6 +293,32 @@ mod tests {
         out.write_all(b"{1}\n{2}\n{3}\n").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"{3}\n");
         assert!(!dir.path().join("out.ndjson.1").exists());
+    }
+
+    #[test]
+    fn a_failed_rotation_writes_on_and_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        // FILE.1 cannot be replaced while it is a directory with a file.
+        let blocker = dir.path().join("out.ndjson.1");
+        fs::create_dir(&blocker).unwrap();
+        fs::write(blocker.join("x"), b"x").unwrap();
+        let rot = Rotation { size: 400, keep: 1 };
+        let mut out = OutputFile::open(&path, Some(rot)).unwrap();
+        // Tried at line 37 (407 bytes), again from 457 bytes on.
+        let text = lines(40);
+        out.write_all(&text).unwrap();
+        assert_eq!(out.failed_rotations, 1, "tried once, then waits");
+        assert_eq!(fs::read(&path).unwrap(), text, "nothing lost");
+        fs::remove_dir_all(&blocker).unwrap();
+        out.write_all(&lines(3)).unwrap();
+        assert_eq!(out.failed_rotations, 1);
+        assert_eq!(
+            fs::read(&blocker).unwrap().len(),
+            42 * 11,
+            "rotated on retry"
+        );
+        assert_eq!(fs::read(&path).unwrap().len(), 11);
     }
 
     #[cfg(target_os = "linux")]
