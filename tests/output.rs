@@ -91,7 +91,7 @@ fn rotation_keeps_whole_lines_numbered_newest_first() {
 }
 
 #[test]
-fn output_without_rotation_writes_the_file() {
+fn output_without_rotation_writes_the_file_in_a_new_directory() {
     let dir = tempfile::tempdir().unwrap();
     let capture = demo_capture(dir.path());
     let stdout = certtrace()
@@ -102,7 +102,8 @@ fn output_without_rotation_writes_the_file() {
         .get_output()
         .stdout
         .clone();
-    let out = dir.path().join("out.ndjson");
+    // Its directory is made as needed.
+    let out = dir.path().join("new/dir/out.ndjson");
     certtrace()
         .arg("read")
         .arg(&capture)
@@ -112,7 +113,7 @@ fn output_without_rotation_writes_the_file() {
         .success()
         .stdout("");
     assert_eq!(std::fs::read(&out).unwrap(), stdout);
-    assert!(!dir.path().join("out.ndjson.1").exists());
+    assert!(!dir.path().join("new/dir/out.ndjson.1").exists());
 }
 
 #[test]

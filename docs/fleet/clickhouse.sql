@@ -2,7 +2,7 @@
 -- per NDJSON line (docs/json-schema.md), inserted as JSONEachRow with
 -- input_format_skip_unknown_fields = 1 (fields of later schema versions are
 -- skipped until a column is added for them). Columns are named after the
--- record fields; a field a record type does not have is NULL (or empty).
+-- record fields, and a field a record type does not have is NULL (or empty).
 -- See docs/fleet.md for the shippers in front of it and the queries in
 -- docs/fleet/queries/.
 
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS certtrace.records
     -- Every record.
     type LowCardinality(String),
     schema_version UInt16,
-    -- The record's own host (request, instance; every record from schema 2),
+    -- The record's own host (request, instance, every record from schema 2),
     -- else the one the shipper adds, else the host part of "HOST/pid#n".
     host LowCardinality(String) DEFAULT
         if(ifNull(instance, '') LIKE '%/%', splitByChar('/', assumeNotNull(instance))[1], ''),
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS certtrace.records
     -- RFC 3339 UTC time where the date is known (schema 2).
     timestamp Nullable(String),
     source Nullable(String),
-    -- When the row arrived; what "over time" falls back to for captures
+    -- When the row arrived: what "over time" falls back to for captures
     -- whose records carry no date (DebugView elapsed or time-of-day times).
     received_at DateTime64(3, 'UTC') DEFAULT now64(3),
     -- The record's UTC time when it has one (RFC 3339 times end with Z).
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS certtrace.records
     assignment LowCardinality(Nullable(String)),
     duplicate_cnt Nullable(Bool),
     messages Nullable(UInt32),
-    -- request: the identified certificate; certificate: the catalog entry
+    -- request: the identified certificate, certificate: the catalog entry
     -- (JSON text, read with JSONExtractString(cert, 'subject')).
     cert Nullable(String),
     cert_status LowCardinality(Nullable(String)),

@@ -34,8 +34,13 @@ pub struct OutputFile {
 
 impl OutputFile {
     /// Opens `path` for appending (a restarted service carries on in the
-    /// same file, where a shipper's offset is still right).
+    /// same file, where a shipper's offset is still right), creating its
+    /// directory.
     pub fn open(path: &Path, rotation: Option<Rotation>) -> io::Result<OutputFile> {
+        // An unattended run's directory may not exist yet.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| context(path, e))?;
+        }
         let file = open_append(path)?;
         let meta = file.metadata().map_err(|e| context(path, e))?;
         let mut out = OutputFile {
