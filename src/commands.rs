@@ -152,12 +152,6 @@ fn report_until(
             "--format dashboard needs a terminal on stdout (use --format ndjson for scripts)",
         ));
     }
-    if out.rotate_size.is_some() && format != Format::Ndjson {
-        return Err(Error::usage(
-            command,
-            "--rotate-size rotates NDJSON output (one record a line): use --format ndjson",
-        ));
-    }
     let topts = TableOptions {
         width: if is_tty {
             TableOptions::terminal_width()
@@ -183,16 +177,19 @@ fn report_until(
     }
     popts.filter = filter(out);
     popts.filter.certificates_only = certs_only;
-    let writer: Box<dyn Write + Send> = match paging(format, out.paging, is_tty, follow) {
-        _ if out.output.is_some() => output_file(out, format)?,
-        Some(always) => Box::new(io::BufWriter::with_capacity(
-            render::output_buffer(format),
-            crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
-        )),
-        None => Box::new(io::BufWriter::with_capacity(
-            render::output_buffer(format),
-            stdout,
-        )),
+    let writer: Box<dyn Write + Send> = if let Some(path) = &out.output {
+        output_file(path, out, format, command)?
+    } else {
+        match paging(format, out.paging, is_tty, follow) {
+            Some(always) => Box::new(io::BufWriter::with_capacity(
+                render::output_buffer(format),
+                crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
+            )),
+            None => Box::new(io::BufWriter::with_capacity(
+                render::output_buffer(format),
+                stdout,
+            )),
+        }
     };
     let quit = Arc::new(AtomicBool::new(false));
     let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
@@ -211,13 +208,7 @@ fn report_until(
         render::renderer(format, writer, topts)
     };
     if !out.redact.is_empty() {
-        // Only then: records go one by one through the redaction.
-        let hasher = render::redact::Hasher::new(out.redact_key.as_deref());
-        renderer = Box::new(render::redact::RedactingRenderer::new(
-            renderer,
-            &out.redact,
-            hasher,
-        ));
+        renderer = redacting(renderer, out);
     }
     // Not locked for the whole run: `live` capture prints its notices on
     // stderr from another thread meanwhile.
@@ -256,10 +247,18 @@ fn report_until(
 
 /// `--output FILE` (rotated with `--rotate-size`): an unwritable path is
 /// an output error (exit 1) before anything is read.
-fn output_file(out: &OutputArgs, format: Format) -> exit::Result<Box<dyn Write + Send>> {
-    let Some(path) = &out.output else {
-        return Err(Error::Output(io::Error::other("no --output file")));
-    };
+fn output_file(
+    path: &std::path::Path,
+    out: &OutputArgs,
+    format: Format,
+    command: &str,
+) -> exit::Result<Box<dyn Write + Send>> {
+    if out.rotate_size.is_some() && format != Format::Ndjson {
+        return Err(Error::usage(
+            command,
+            "--rotate-size rotates NDJSON output (one record a line): use --format ndjson",
+        ));
+    }
     let rotation = out.rotate_size.map(|size| render::rotate::Rotation {
         size,
         keep: out.rotate_keep,
@@ -275,6 +274,20 @@ fn output_file(out: &OutputArgs, format: Format) -> exit::Result<Box<dyn Write +
         render::output_buffer(format),
         file,
     )))
+}
+
+/// `--redact`: records go one by one through the redaction (only then:
+/// the plain path keeps its batch formatting).
+fn redacting<'a>(
+    renderer: Box<dyn render::Renderer + Send + 'a>,
+    out: &OutputArgs,
+) -> Box<dyn render::Renderer + Send + 'a> {
+    let hasher = render::redact::Hasher::new(out.redact_key.as_deref());
+    Box::new(render::redact::RedactingRenderer::new(
+        renderer,
+        &out.redact,
+        hasher,
+    ))
 }
 
 /// Whether the report goes through a pager (`Some(always)`): the table
