@@ -95,7 +95,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__certs)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +163,26 @@ _certtrace() {
                     ;;
                 --paging)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -237,7 +257,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__demo)
-            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
+            opts="-o -h --write --requests --seed --list-requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +309,26 @@ _certtrace() {
                     ;;
                 --paging)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -473,7 +513,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__live)
-            opts="-o -h --etw --session --buffer-kb --min-buffers --max-buffers --flush-ms --save-max-mb --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --color --help"
+            opts="-o -h --etw --session --buffer-kb --min-buffers --max-buffers --flush-ms --save-max-mb --field --keywords --level --debug-output --global --process --save --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +603,26 @@ _certtrace() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -575,7 +635,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__read)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,6 +703,26 @@ _certtrace() {
                     ;;
                 --paging)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -673,7 +753,7 @@ _certtrace() {
             return 0
             ;;
         certtrace__subcmd__tail)
-            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
+            opts="-o -f -h --input-format --encoding --host --pid --field --provider --etl-backend --requests --format --show-unknown --outcome --uri --certs --crc-mode --since --until-time --paging --output --rotate-size --rotate-keep --redact --redact-key --follow --from-start --poll --fail-on --until --duration --summary-every --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,6 +821,26 @@ _certtrace() {
                     ;;
                 --paging)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rotate-keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -W "query subject" -- "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --fail-on)

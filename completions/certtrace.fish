@@ -65,6 +65,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until-time 
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
 always\t'On a terminal, always'
 never\t'Never'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l output -d 'Write the records to this file instead of standard output (NDJSON unless --format says otherwise); an existing file is appended to' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l rotate-size -d 'With --output: rotate the file at the first line end at this size (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes FILE.2, ..., as log shippers expect' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l rotate-keep -d 'With --rotate-size: how many rotated files to keep (FILE.1 ... FILE.N); older ones are deleted' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l redact -d 'Replace URI query strings (`query`) and certificate subjects (`subject`) in the records by stable hashes (`redacted:<hex>`): the same value hashes the same on every host. Comma-separated' -r -f -a "query\t'The query string of every URI (after `?`), in request and certificate records and in message texts'
+subject\t'Certificate subjects (request and certificate records), and the catalog file a certificate was loaded from'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l redact-key -d 'Secret mixed into the --redact hashes, the same on every host (so a guessed value cannot be confirmed by hashing it)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand read" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -105,6 +111,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until-time 
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
 always\t'On a terminal, always'
 never\t'Never'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l output -d 'Write the records to this file instead of standard output (NDJSON unless --format says otherwise); an existing file is appended to' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l rotate-size -d 'With --output: rotate the file at the first line end at this size (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes FILE.2, ..., as log shippers expect' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l rotate-keep -d 'With --rotate-size: how many rotated files to keep (FILE.1 ... FILE.N); older ones are deleted' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l redact -d 'Replace URI query strings (`query`) and certificate subjects (`subject`) in the records by stable hashes (`redacted:<hex>`): the same value hashes the same on every host. Comma-separated' -r -f -a "query\t'The query string of every URI (after `?`), in request and certificate records and in message texts'
+subject\t'Certificate subjects (request and certificate records), and the catalog file a certificate was loaded from'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l redact-key -d 'Secret mixed into the --redact hashes, the same on every host (so a guessed value cannot be confirmed by hashing it)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand tail" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -136,6 +148,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l until-time 
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
 always\t'On a terminal, always'
 never\t'Never'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l output -d 'Write the records to this file instead of standard output (NDJSON unless --format says otherwise); an existing file is appended to' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l rotate-size -d 'With --output: rotate the file at the first line end at this size (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes FILE.2, ..., as log shippers expect' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l rotate-keep -d 'With --rotate-size: how many rotated files to keep (FILE.1 ... FILE.N); older ones are deleted' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l redact -d 'Replace URI query strings (`query`) and certificate subjects (`subject`) in the records by stable hashes (`redacted:<hex>`): the same value hashes the same on every host. Comma-separated' -r -f -a "query\t'The query string of every URI (after `?`), in request and certificate records and in message texts'
+subject\t'Certificate subjects (request and certificate records), and the catalog file a certificate was loaded from'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l redact-key -d 'Secret mixed into the --redact hashes, the same on every host (so a guessed value cannot be confirmed by hashing it)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand demo" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"
@@ -182,6 +200,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until-time
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
 always\t'On a terminal, always'
 never\t'Never'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l output -d 'Write the records to this file instead of standard output (NDJSON unless --format says otherwise); an existing file is appended to' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l rotate-size -d 'With --output: rotate the file at the first line end at this size (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes FILE.2, ..., as log shippers expect' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l rotate-keep -d 'With --rotate-size: how many rotated files to keep (FILE.1 ... FILE.N); older ones are deleted' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l redact -d 'Replace URI query strings (`query`) and certificate subjects (`subject`) in the records by stable hashes (`redacted:<hex>`): the same value hashes the same on every host. Comma-separated' -r -f -a "query\t'The query string of every URI (after `?`), in request and certificate records and in message texts'
+subject\t'Certificate subjects (request and certificate records), and the catalog file a certificate was loaded from'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l redact-key -d 'Secret mixed into the --redact hashes, the same on every host (so a guessed value cannot be confirmed by hashing it)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l fail-on -d 'Exit with code 3 as soon as one of these is reported (after flushing it): an outcome, `failure` (any failed request), `gap`, `recycle`, `module_error`. Comma-separated or repeated' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l until -d 'Stop (exit 0) after reporting this many requests' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand certs" -l duration -d 'Stop (exit 0) after this many seconds' -r
@@ -222,6 +246,12 @@ complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l until-time 
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l paging -d 'Table on a terminal: show a long report through a pager ($PAGER, else `less -FRX`); never when output is piped' -r -f -a "auto\t'On a terminal, when the report is longer than the screen'
 always\t'On a terminal, always'
 never\t'Never'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l output -d 'Write the records to this file instead of standard output (NDJSON unless --format says otherwise); an existing file is appended to' -r -F
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l rotate-size -d 'With --output: rotate the file at the first line end at this size (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes FILE.2, ..., as log shippers expect' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l rotate-keep -d 'With --rotate-size: how many rotated files to keep (FILE.1 ... FILE.N); older ones are deleted' -r
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l redact -d 'Replace URI query strings (`query`) and certificate subjects (`subject`) in the records by stable hashes (`redacted:<hex>`): the same value hashes the same on every host. Comma-separated' -r -f -a "query\t'The query string of every URI (after `?`), in request and certificate records and in message texts'
+subject\t'Certificate subjects (request and certificate records), and the catalog file a certificate was loaded from'"
+complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l redact-key -d 'Secret mixed into the --redact hashes, the same on every host (so a guessed value cannot be confirmed by hashing it)' -r
 complete -c certtrace -n "__fish_certtrace_using_subcommand live" -l color -d 'When to colour table output' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t''
 never\t''"

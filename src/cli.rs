@@ -113,6 +113,39 @@ pub struct OutputArgs {
     /// else `less -FRX`); never when output is piped.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::pager::Paging::Auto)]
     pub paging: crate::pager::Paging,
+
+    /// Write the records to this file instead of standard output (NDJSON
+    /// unless --format says otherwise); an existing file is appended to.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// With --output: rotate the file at the first line end at this size
+    /// (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes
+    /// FILE.2, ..., as log shippers expect.
+    #[arg(long, value_name = "SIZE", requires = "output",
+          value_parser = crate::render::rotate::parse_size)]
+    pub rotate_size: Option<u64>,
+
+    /// With --rotate-size: how many rotated files to keep (FILE.1 ...
+    /// FILE.N); older ones are deleted.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size")]
+    pub rotate_keep: u32,
+
+    /// Replace URI query strings (`query`) and certificate subjects
+    /// (`subject`) in the records by stable hashes (`redacted:<hex>`): the
+    /// same value hashes the same on every host. Comma-separated.
+    #[arg(long, value_name = "WHAT", value_enum, value_delimiter = ',')]
+    pub redact: Vec<crate::render::redact::Redact>,
+
+    /// Secret mixed into the --redact hashes, the same on every host (so a
+    /// guessed value cannot be confirmed by hashing it).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "CERTTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }
 
 /// Following growing captures, alerts and stop conditions.

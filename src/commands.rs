@@ -138,7 +138,7 @@ fn report_until(
     command: &str,
 ) -> exit::Result {
     let stdout = io::stdout();
-    let is_tty = stdout.is_terminal();
+    let is_tty = out.output.is_none() && stdout.is_terminal();
     let format = out.format.unwrap_or(if is_tty && follow {
         Format::Dashboard
     } else if is_tty {
@@ -177,15 +177,19 @@ fn report_until(
     }
     popts.filter = filter(out);
     popts.filter.certificates_only = certs_only;
-    let writer: Box<dyn Write + Send> = match paging(format, out.paging, is_tty, follow) {
-        Some(always) => Box::new(io::BufWriter::with_capacity(
-            render::output_buffer(format),
-            crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
-        )),
-        None => Box::new(io::BufWriter::with_capacity(
-            render::output_buffer(format),
-            stdout,
-        )),
+    let writer: Box<dyn Write + Send> = if let Some(path) = &out.output {
+        output_file(path, out, format, command)?
+    } else {
+        match paging(format, out.paging, is_tty, follow) {
+            Some(always) => Box::new(io::BufWriter::with_capacity(
+                render::output_buffer(format),
+                crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
+            )),
+            None => Box::new(io::BufWriter::with_capacity(
+                render::output_buffer(format),
+                stdout,
+            )),
+        }
     };
     let quit = Arc::new(AtomicBool::new(false));
     let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
@@ -203,6 +207,9 @@ fn report_until(
     } else {
         render::renderer(format, writer, topts)
     };
+    if !out.redact.is_empty() {
+        renderer = redacting(renderer, out);
+    }
     // Not locked for the whole run: `live` capture prints its notices on
     // stderr from another thread meanwhile.
     let mut stderr = io::stderr();
@@ -236,6 +243,51 @@ fn report_until(
         Exit::Done
     };
     Ok(status.exit().max(unreadable))
+}
+
+/// `--output FILE` (rotated with `--rotate-size`): an unwritable path is
+/// an output error (exit 1) before anything is read.
+fn output_file(
+    path: &std::path::Path,
+    out: &OutputArgs,
+    format: Format,
+    command: &str,
+) -> exit::Result<Box<dyn Write + Send>> {
+    if out.rotate_size.is_some() && format != Format::Ndjson {
+        return Err(Error::usage(
+            command,
+            "--rotate-size rotates NDJSON output (one record a line): use --format ndjson",
+        ));
+    }
+    let rotation = out.rotate_size.map(|size| render::rotate::Rotation {
+        size,
+        keep: out.rotate_keep,
+    });
+    let file = render::rotate::OutputFile::open(path, rotation)?;
+    if rotation.is_some() && !file.rotates() {
+        eprintln!(
+            "certtrace: warning: --output {}: not a regular file, so not rotated",
+            path.display()
+        );
+    }
+    Ok(Box::new(io::BufWriter::with_capacity(
+        render::output_buffer(format),
+        file,
+    )))
+}
+
+/// `--redact`: records go one by one through the redaction (only then:
+/// the plain path keeps its batch formatting).
+fn redacting<'a>(
+    renderer: Box<dyn render::Renderer + Send + 'a>,
+    out: &OutputArgs,
+) -> Box<dyn render::Renderer + Send + 'a> {
+    let hasher = render::redact::Hasher::new(out.redact_key.as_deref());
+    Box::new(render::redact::RedactingRenderer::new(
+        renderer,
+        &out.redact,
+        hasher,
+    ))
 }
 
 /// Whether the report goes through a pager (`Some(always)`): the table

@@ -497,3 +497,65 @@ fn a_line_being_written_at_start_is_read_whole() {
     assert_eq!(v["uri"], "http://half.example/abc");
     assert_eq!(v["outcome"], "plain_http");
 }
+
+/// The request counters of the whole NDJSON lines in `dir`'s
+/// `certtrace.ndjson*` files (a line being written is not read yet, as a
+/// shipper does).
+fn output_requests(dir: &Path) -> Vec<u64> {
+    let mut cnts = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("certtrace.ndjson") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{name}: half a record {line:?}: {e}"));
+            if v["type"] == "request" {
+                cnts.push(v["cnt"].as_u64().unwrap());
+            }
+        }
+    }
+    cnts.sort_unstable();
+    cnts
+}
+
+#[test]
+fn tail_writes_rotated_output_as_requests_end() {
+    let (d, log) = tmp();
+    append(&log, "");
+    let mut run = start(
+        &[
+            "tail",
+            "--from-start",
+            "--until",
+            "30",
+            "--output",
+            "certtrace.ndjson",
+            "--rotate-size",
+            "1K",
+            "--rotate-keep",
+            "50",
+            "capture.log",
+        ],
+        d.path(),
+    );
+    append(&log, &start_line(1, 90, 1, "http://first/"));
+    append(&log, &not_ssl(2, 90));
+    let deadline = Instant::now() + WAIT;
+    while output_requests(d.path()) != [1] {
+        assert!(Instant::now() < deadline, "request 1 not in the file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for i in 1..30 {
+        append(&log, &start_line(2 * i + 1, 90, i + 1, "http://more/"));
+        append(&log, &not_ssl(2 * i + 2, 90));
+    }
+    assert_eq!(run.wait_exit(), 0);
+    assert!(run.rest().is_empty(), "records on stdout with --output");
+    assert_eq!(output_requests(d.path()), (1..=30).collect::<Vec<u64>>());
+    let rotated = fs::read(d.path().join("certtrace.ndjson.1")).unwrap();
+    assert!(rotated.len() >= 1024 && rotated.ends_with(b"\n"));
+}

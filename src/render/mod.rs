@@ -5,6 +5,8 @@
 //! * [`ndjson`]: one JSON object per record and line, for scripts.
 //! * [`json`]: one JSON document with every record, for `jq`.
 //! * [`dashboard`]: a live view redrawn in place (following on a terminal).
+//! * [`rotate`]: `--output FILE`, rotated by size at line ends.
+//! * [`redact`]: `--redact`, hashing query strings and subjects first.
 //!
 //! [`batches`] lets another thread than the writer format records, for the
 //! formats that allow it.
@@ -14,7 +16,9 @@ pub mod dashboard;
 pub mod fit;
 pub mod json;
 pub mod ndjson;
+pub mod redact;
 pub mod request_json;
+pub mod rotate;
 pub mod table;
 
 use std::io;
