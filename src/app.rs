@@ -527,20 +527,7 @@ impl Correlating<'_> {
 
     /// One batch of events and problems into the correlator.
     fn correlate(&mut self, items: &[SourceItem]) -> io::Result<()> {
-        for (i, item) in items.iter().enumerate() {
-            // The reader wrote these events and their texts on another
-            // core: ask for them ahead of use (the events further ahead: a
-            // text's address is read from its event).
-            if let Some(later) = items.get(i + EVENT_PREFETCH_AHEAD) {
-                crate::cache::prefetch_read(std::slice::from_ref(later));
-            }
-            // (Not those parsed already without text fields: their text is
-            // not read here.)
-            if let Some(SourceItem::Event(next)) = items.get(i + PREFETCH_AHEAD)
-                && next.preparsed.is_none_or(|p| p.reads_text())
-            {
-                crate::cache::prefetch_read(next.text.as_bytes());
-            }
+        for item in items {
             match item {
                 SourceItem::Event(ev) => {
                     if self.pid_filter.keeps(ev) {
@@ -642,11 +629,6 @@ const FORMATTED_BATCH_RECORDS: usize = 512;
 
 /// Room for the records of one batch of events, in a new record vector.
 const BATCH_RECORDS: usize = 1024;
-
-/// How many events ahead of the one being correlated its text is fetched ...
-const PREFETCH_AHEAD: usize = 6;
-/// ... and the event itself.
-const EVENT_PREFETCH_AHEAD: usize = 16;
 
 /// Emits records through the filter and watches them for `--fail-on` and
 /// `--until`.

@@ -8,7 +8,6 @@
 //! requests, counters) → **render** (table, JSON).
 
 pub mod app;
-pub mod cache;
 pub mod certs;
 pub mod cli;
 pub mod commands;

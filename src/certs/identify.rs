@@ -1492,17 +1492,9 @@ impl CertSummaryBuilder {
     }
 
     /// The row of a request with this identification (added when new),
-    /// for [`CertSummaryBuilder::add_to_row`]. Its memory is fetched ahead:
-    /// finding the rows of a run of requests first, then adding them, reads
-    /// the rows of thousands of certificates for all of them at once rather
-    /// than one by one.
+    /// for [`CertSummaryBuilder::add_to_row`].
     pub fn row(&mut self, ident: &CertMatch, size: Option<u32>) -> usize {
-        let i = self.row_of(ident, size);
-        let t = &self.tallies[i];
-        crate::cache::prefetch_write(std::ptr::from_ref(t).cast::<u8>(), 2);
-        crate::cache::prefetch_read(&t.pids);
-        crate::cache::prefetch_read(&t.uri_hashes);
-        i
+        self.row_of(ident, size)
     }
 
     /// The row of this identification, added when it is new.

@@ -419,7 +419,7 @@ impl Correlator {
     fn note_certificates(&mut self) {
         let from = self.certs_noted.min(self.out.len());
         self.certs_noted = self.out.len();
-        // Rows first (fetched ahead), then the counts.
+        // Rows first, then the counts.
         let mut rows = std::mem::take(&mut self.cert_rows);
         rows.clear();
         for (q, ident) in self.out[from..].iter().filter_map(certificate_of) {
@@ -1127,14 +1127,6 @@ fn start_request(
     }
     let duplicate_cnt = seen.duplicate;
     let popped = spare.pop();
-    // The next one was last written on another core: ask for it now, it is
-    // needed a few messages on.
-    if let Some(next) = spare.last() {
-        crate::cache::prefetch_write(
-            std::ptr::from_ref::<RequestRecord>(next).cast::<u8>(),
-            std::mem::size_of::<RequestRecord>().div_ceil(64),
-        );
-    }
     let mut record = match popped {
         // A recycled record is rewritten in place (it keeps its URI's
         // allocation, and no new record is built to be copied over it).

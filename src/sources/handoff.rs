@@ -13,8 +13,6 @@ use crate::sources::SourceItem;
 
 /// Message texts kept for reuse: enough for a few batches.
 const TEXT_POOL: usize = 8 * 1024;
-/// How many texts ahead of use a pooled text is fetched for writing.
-const TEXT_PREFETCH_AHEAD: usize = 4;
 /// Batch vectors kept for reuse: as many as the pipeline's way back holds
 /// (several come back at once while the reader is ahead), so that the
 /// reader allocates none once they came back.
@@ -149,17 +147,7 @@ pub fn text(s: &str) -> String {
     let reused = PENDING.with(|p| {
         let mut p = p.borrow_mut();
         let texts = &mut p.as_mut()?.texts;
-        let text = texts.pop()?;
-        // The pipeline read this text on another core last: ask for the one
-        // a few texts on in a state fit for writing.
-        if let Some(ahead) = texts
-            .len()
-            .checked_sub(TEXT_PREFETCH_AHEAD)
-            .map(|i| &texts[i])
-        {
-            crate::cache::prefetch_write(ahead.as_ptr(), 2);
-        }
-        Some(text)
+        texts.pop()
     });
     match reused {
         Some(mut t) => {
