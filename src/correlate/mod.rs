@@ -23,6 +23,7 @@
 //! before they are emitted, so that a lost line noticed just after can still
 //! mark them.
 
+pub mod accuracy;
 pub mod counters;
 pub mod timing;
 

@@ -525,34 +525,6 @@ fn show_mismatches() {
     );
 }
 
-#[test]
-#[ignore = "diagnostic: accuracy under other timing models"]
-fn accuracy_matrix() {
-    for (name, exp, sigma, step, gap) in [
-        ("lognormal", false, 0.35, 0.0001, 0.006),
-        ("lognormal-wide", false, 1.0, 0.0001, 0.006),
-        ("exponential", true, 0.0, 0.0001, 0.006),
-        ("busy-lognormal", false, 0.35, 0.0004, 0.004),
-        ("busy-exponential", true, 0.0, 0.0004, 0.004),
-    ] {
-        let mut cfg = SimConfig::realistic(11, 4000, test_certs());
-        cfg.exponential_steps = exp;
-        cfg.step_sigma = sigma;
-        cfg.mean_step = step;
-        cfg.mean_gap = gap;
-        let sim = Simulation::run(&cfg);
-        let records = debugview_records(&sim.debugview_log());
-        let s = score(&sim, &records);
-        eprintln!(
-            "{name:18} naive {:.2}%  certtrace {:.2}%  exact {:.1}% of records, {:.3}% right",
-            naive_accuracy(&sim) * 100.0,
-            s.right as f64 * 100.0 / s.captured as f64,
-            s.exact as f64 * 100.0 / s.captured as f64,
-            s.exact_right as f64 * 100.0 / s.exact.max(1) as f64
-        );
-    }
-}
-
 /// Issue 4's check: on a realistic chained-CRC capture, requests with a
 /// catalog certificate whose start, size and CRC lines were captured carry
 /// the right identity; `exact` records never carry a wrong one, and an
