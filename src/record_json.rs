@@ -426,6 +426,10 @@ pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
         crate::record::Assignment::Exact => b",\"assignment\":\"exact\"",
         crate::record::Assignment::Inferred => b",\"assignment\":\"inferred\"",
     });
+    if let Some(c) = r.confidence {
+        // `{:?}` writes a float as serde_json does (`1.0`, `0.987`).
+        buf.extend_from_slice(format!(",\"confidence\":{c:?}").as_bytes());
+    }
     buf.extend_from_slice(if r.duplicate_cnt {
         b",\"duplicate_cnt\":true"
     } else {

@@ -525,6 +525,47 @@ fn show_mismatches() {
     );
 }
 
+/// Issue 19: on captures whose timing the method was not built around (the
+/// simulation's families), messages without thread ids are put together
+/// at least as right as by the newest-first rule on every family, `exact`
+/// records stay right, and `inferred` ones carry a confidence.
+#[test]
+fn inference_beats_newest_first_on_every_family() {
+    use super::accuracy::{Score, newest_first, score};
+    let (mut all, mut all_rule) = (Score::default(), Score::default());
+    for family in crate::simulate::FAMILIES {
+        let cfg = SimConfig::family(family, 77, 3000, test_certs()).unwrap();
+        let sim = Simulation::run(&cfg);
+        let records = debugview_records(&sim.debugview_log());
+        let (s, rule) = (score(&sim, &records), newest_first(&sim));
+        eprintln!(
+            "{family:13} newest-first {:.2}%  certtrace {:.2}%  exact {}/{}",
+            rule.accuracy() * 100.0,
+            s.accuracy() * 100.0,
+            s.exact_right,
+            s.exact
+        );
+        assert!(s.accuracy() >= rule.accuracy(), "{family}");
+        assert!(s.exact_right as f64 >= 0.999 * s.exact as f64, "{family}");
+        for q in requests(&records) {
+            match q.assignment {
+                Assignment::Exact => assert_eq!(q.confidence, None),
+                Assignment::Inferred => {
+                    assert!(q.confidence.is_some_and(|c| (0.5..=1.0).contains(&c)))
+                }
+            }
+        }
+        all.add(&s);
+        all_rule.add(&rule);
+    }
+    eprintln!(
+        "all: newest-first {:.2}%  certtrace {:.2}%",
+        all_rule.accuracy() * 100.0,
+        all.accuracy() * 100.0
+    );
+    assert!(all.accuracy() >= 0.984, "{}", all.accuracy());
+}
+
 /// Issue 4's check: on a realistic chained-CRC capture, requests with a
 /// catalog certificate whose start, size and CRC lines were captured carry
 /// the right identity; `exact` records never carry a wrong one, and an
