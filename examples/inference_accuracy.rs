@@ -4,7 +4,7 @@
 //! (default 3 seeds of 6,000 requests per family). Simulated DebugView
 //! captures; the simulation's thread ids are the truth.
 
-use certtrace::correlate::accuracy::{Score, certtrace_debugview, newest_first};
+use certtrace::correlate::accuracy::{BANDS, Score, certtrace_debugview, newest_first};
 use certtrace::simulate::{FAMILIES, SimConfig, Simulation};
 
 fn pct(right: usize, of: usize) -> String {
@@ -25,6 +25,7 @@ fn main() {
         "family", "requests", "newest-first", "certtrace", "inferred", "inf.right", "exact.right"
     );
     let (mut all_rule, mut all) = (Score::default(), Score::default());
+    let mut bands = [(0usize, 0usize); 6];
     for family in FAMILIES {
         let (mut rule, mut ct) = (Score::default(), Score::default());
         for seed in 0..seeds {
@@ -33,7 +34,12 @@ fn main() {
             };
             let sim = Simulation::run(&cfg);
             rule.add(&newest_first(&sim));
-            ct.add(&certtrace_debugview(&sim));
+            let (score, calibration) = certtrace_debugview(&sim);
+            ct.add(&score);
+            for (band, (n, right)) in bands.iter_mut().zip(calibration) {
+                band.0 += n;
+                band.1 += right;
+            }
         }
         println!(
             "{:13} {:>8} {:>13} {:>10} {:>9} {:>10} {:>10}",
@@ -58,4 +64,12 @@ fn main() {
         pct(all.inferred_right, all.inferred),
         pct(all.exact_right, all.exact),
     );
+    println!("\ninferred records by confidence (all families):");
+    for (i, (n, right)) in bands.iter().enumerate() {
+        let band = match BANDS.get(i + 1) {
+            Some(hi) => format!("{:.3}-{:.3}", BANDS[i], hi),
+            None => format!("{:.3}", BANDS[i]),
+        };
+        println!("  {band:12} {n:>7} records  {:>8} right", pct(*right, *n));
+    }
 }

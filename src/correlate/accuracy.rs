@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::event::Position;
 use crate::parse::{self, FatalKind, Message};
-use crate::record::{Assignment, Record};
+use crate::record::{Assignment, Record, RequestRecord};
 use crate::simulate::{Simulation, TruthRequest};
 use crate::sources::{ReadOptions, SourceItem, TextSource};
 
@@ -67,6 +67,54 @@ pub fn correlate_text(capture: &str, opts: CorrelateOptions) -> Vec<Record> {
     c.finish();
     out.extend(c.take_records());
     out
+}
+
+/// Lower bounds of the confidence bands [`calibration`] counts in.
+pub const BANDS: [f64; 6] = [0.5, 0.7, 0.9, 0.99, 0.999, 1.0];
+
+/// Inferred records per confidence band ([`BANDS`]): how many, how many
+/// right.
+pub fn calibration(sim: &Simulation, records: &[Record]) -> [(usize, usize); 6] {
+    let mut bands = [(0, 0); 6];
+    for_each_request(sim, records, |t, r| {
+        if let Some(c) = r.confidence {
+            let b = BANDS.iter().rposition(|&lo| c >= lo).unwrap_or(0);
+            bands[b].0 += 1;
+            bands[b].1 += usize::from(is_right(sim, t, r));
+        }
+    });
+    bands
+}
+
+fn is_right(sim: &Simulation, t: &TruthRequest, r: &RequestRecord) -> bool {
+    r.pid == Some(t.pid)
+        && r.cnt == t.cnt
+        && r.uri == t.uri
+        && r.outcome.as_str() == expected_outcome(sim, t)
+}
+
+/// Calls `f` for each captured request that has a record.
+fn for_each_request(
+    sim: &Simulation,
+    records: &[Record],
+    mut f: impl FnMut(&TruthRequest, &RequestRecord),
+) {
+    let numbers = sim.log_line_numbers();
+    let by_line: HashMap<u64, _> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Request(q) => match q.source.position {
+                Position::Line(n) => Some((n, q.as_ref())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    for t in &sim.requests {
+        if let Some(r) = numbers[t.lines[0]].and_then(|line| by_line.get(&line)) {
+            f(t, r);
+        }
+    }
 }
 
 /// Scores certtrace's records of `sim`'s DebugView log (records are matched
@@ -184,10 +232,8 @@ pub fn newest_first(sim: &Simulation) -> Score {
     s
 }
 
-/// certtrace's score on `sim`'s DebugView log.
-pub fn certtrace_debugview(sim: &Simulation) -> Score {
-    score(
-        sim,
-        &correlate_text(&sim.debugview_log(), CorrelateOptions::default()),
-    )
+/// certtrace's score on `sim`'s DebugView log, and its calibration.
+pub fn certtrace_debugview(sim: &Simulation) -> (Score, [(usize, usize); 6]) {
+    let records = correlate_text(&sim.debugview_log(), CorrelateOptions::default());
+    (score(sim, &records), calibration(sim, &records))
 }
