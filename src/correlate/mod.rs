@@ -689,22 +689,7 @@ impl Correlator {
             } => step(p, ev, Want::Negotiate, &m, seq, out, learned, summary),
             Message::CertCrc { .. } => step(p, ev, Want::Crc, &m, seq, out, learned, summary),
             Message::Fatal { hresult, .. } | Message::CheckFailure { hresult, .. } => {
-                let inst = &mut p.instance;
-                inst.module_errors += 1;
-                summary.module_errors += 1;
-                if let Some(h) = hresult {
-                    *summary.hresult_counts.entry(h).or_insert(0) += 1;
-                }
-                out.push(Record::ModuleError(Box::new(ModuleErrorRecord {
-                    instance: Some(inst.id.clone()),
-                    pid: ev.pid,
-                    text: ev.text.clone(),
-                    hresult,
-                    hresult_name: hresult.map(HResult::name),
-                    hresult_hint: hresult.map(HResult::hint),
-                    time: ev.time,
-                    source: ev.origin,
-                })));
+                module_error(&mut p.instance, ev, hresult, summary, out);
             }
             Message::ViewClear { .. }
             | Message::ModuleLoad
@@ -844,6 +829,31 @@ fn process_entry<'a>(
     })
 }
 
+/// A failure of the module outside a request's steps.
+fn module_error(
+    inst: &mut Instance,
+    ev: &TraceEvent,
+    hresult: Option<HResult>,
+    summary: &mut Summary,
+    out: &mut Vec<Record>,
+) {
+    inst.module_errors += 1;
+    summary.module_errors += 1;
+    if let Some(h) = hresult {
+        *summary.hresult_counts.entry(h).or_insert(0) += 1;
+    }
+    out.push(Record::ModuleError(Box::new(ModuleErrorRecord {
+        instance: Some(inst.id.clone()),
+        pid: ev.pid,
+        text: ev.text.clone(),
+        hresult,
+        hresult_name: hresult.map(HResult::name),
+        hresult_hint: hresult.map(HResult::hint),
+        time: ev.time,
+        source: ev.origin,
+    })));
+}
+
 /// Routes a request message to the open request it belongs to.
 #[allow(clippy::too_many_arguments)]
 fn step(
@@ -902,6 +912,24 @@ fn step(
         {
             inst.timing = learned.model_of(b);
         }
+        let (next, to) = transition(m);
+        let lost = learned.lost_share(summary);
+        if inst.window.is_none()
+            && let Some((i, gap)) = clear_winner(inst, candidates, want, next, now, lost, learned)
+            && !crc_misfit(inst, i, m, want)
+        {
+            let alternatives: Vec<u64> = candidates
+                .iter()
+                .map(|&c| inst.open[c].start_index)
+                .collect();
+            let d = Chosen {
+                alternatives: &alternatives,
+                confidence: 1.0 / (1.0 + (-gap).exp()),
+                after_loss: false,
+            };
+            apply_chosen(inst, i, &d, m, ev, seq, learned);
+            return;
+        }
         let inst = &mut p.instance;
         if inst.window.is_none() {
             inst.window = Some(open_window(inst));
@@ -909,14 +937,44 @@ fn step(
         let Some(window) = inst.window.as_mut() else {
             return;
         };
-        let (next, to) = transition(m);
-        let lost = learned.lost_share(summary);
         let pending = Pending::new(ev.clone(), seq, want, next, to, now);
         window.push(pending, &mut learned.timing(inst.timing, lost));
         settle_window(p, now, Settle::Ready, lost, out, learned);
         return;
     }
     route_greedy(inst, candidates, ev, want, m, seq, out, learned);
+}
+
+/// Whether one of the open requests that can take a message is so much
+/// likelier than the others that a window would drop them at once: its
+/// index and the gap (ln) to the next likeliest (`candidates` holds all of
+/// them). Then no window is needed.
+#[allow(clippy::too_many_arguments)]
+fn clear_winner(
+    inst: &Instance,
+    candidates: &mut Vec<usize>,
+    want: Want,
+    next: usize,
+    now: f64,
+    lost: f64,
+    learned: &mut Learned,
+) -> Option<(usize, f64)> {
+    candidates.clear();
+    candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
+    let mut timing = learned.timing(inst.timing, lost);
+    let (mut best, mut gap) = (0, f64::INFINITY);
+    let mut best_score = f64::NEG_INFINITY;
+    for &i in candidates.iter() {
+        let r = &inst.open[i];
+        let score = timing.score(from_of(r), next, now, r.step_time.unwrap_or(f64::NAN))?;
+        if score > best_score {
+            gap = score - best_score;
+            (best, best_score) = (i, score);
+        } else {
+            gap = gap.min(best_score - score);
+        }
+    }
+    (gap >= window::PRUNE).then_some((best, gap))
 }
 
 /// How far [`settle_window`] goes.
@@ -994,31 +1052,60 @@ fn apply_decision(
             .iter()
             .position(|r| r.start_index == s && takes(r))
     });
-    // A catalog certificate that fits another request's size overrules.
-    let misfit = |inst: &Instance, i: usize| match m {
-        Message::CertCrc { crc } => {
-            let fits = |r: &OpenRequest| {
-                r.record
-                    .cert_size
-                    .is_some_and(|size| inst.decoder.explains(size, crc))
-            };
-            !fits(&inst.open[i]) && inst.open.iter().any(|r| accepts(r, want) && fits(r))
-        }
-        _ => false,
-    };
-    let Some(i) = found.filter(|&i| !misfit(inst, i)) else {
+    let Some(i) = found.filter(|&i| !crc_misfit(inst, i, &m, want)) else {
         route_greedy(inst, candidates, ev, want, &m, seq, out, learned);
         resync(inst, lost, learned);
         return;
     };
+    let chosen = Chosen {
+        alternatives: &d.alternatives,
+        confidence: d.confidence,
+        after_loss: d.after_loss,
+    };
+    apply_chosen(inst, i, &chosen, &m, ev, seq, learned);
+}
+
+/// Whether a catalog certificate that fits another open request's `cert
+/// size` overrules giving this `cert crc` to request `i`.
+fn crc_misfit(inst: &Instance, i: usize, m: &Message<'_>, want: Want) -> bool {
+    let Message::CertCrc { crc } = *m else {
+        return false;
+    };
+    let fits = |r: &OpenRequest| {
+        r.record
+            .cert_size
+            .is_some_and(|size| inst.decoder.explains(size, crc))
+    };
+    !fits(&inst.open[i]) && inst.open.iter().any(|r| accepts(r, want) && fits(r))
+}
+
+/// A decision about a message: the requests it could have gone to (start
+/// indexes), how sure the choice was, whether a line was lost.
+struct Chosen<'a> {
+    alternatives: &'a [u64],
+    confidence: f64,
+    after_loss: bool,
+}
+
+/// Applies a decided message to open request `i`, marking it and its
+/// alternatives.
+fn apply_chosen(
+    inst: &mut Instance,
+    i: usize,
+    d: &Chosen<'_>,
+    m: &Message<'_>,
+    ev: &TraceEvent,
+    seq: u64,
+    learned: &mut Learned,
+) {
     if d.after_loss {
         inst.taint_all();
     }
     if d.alternatives.len() > 1 {
+        // Four decimals: what a reader can use.
+        let c = (d.confidence * 1e4).round() / 1e4;
         let mark = |rec: &mut RequestRecord| {
             rec.assignment = Assignment::Inferred;
-            // Four decimals: what a reader can use.
-            let c = (d.confidence * 1e4).round() / 1e4;
             rec.confidence = Some(rec.confidence.unwrap_or(1.0).min(c));
         };
         for r in inst.open.iter_mut() {
@@ -1039,11 +1126,11 @@ fn apply_decision(
         && (d.alternatives.len() == 1 || d.confidence >= LEARN_CONFIDENCE)
         && let (Some(t), Some(t0)) = (ev.time, r.step_time)
     {
-        let (next, _) = transition(&m);
+        let (next, _) = transition(m);
         learned.learn(inst.timing, from_of(r), next, t.sort_key() - t0);
     }
-    let done = apply(r, &m, ev, seq);
-    if let Message::CertCrc { crc } = m {
+    let done = apply(r, m, ev, seq);
+    if let Message::CertCrc { crc } = *m {
         observe_crc(inst, Some(i), crc);
     }
     if done {

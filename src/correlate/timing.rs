@@ -37,9 +37,11 @@ pub struct StepTiming {
     /// Longest delay learned (the observed range's top).
     longest: f64,
     /// Per step, the share of next-message delays from each bin on
-    /// (survival), computed when asked after learning.
+    /// (survival), computed again when asked after the samples grew by
+    /// more than a sixty-fourth (it runs while deciding, not per message).
     tails: Box<[[f64; BINS + 1]; FROM]>,
-    tails_stale: bool,
+    since_refresh: u32,
+    at_refresh: u32,
     usual_longest: f64,
 }
 
@@ -51,7 +53,8 @@ impl Default for StepTiming {
             total: [0; FROM],
             longest: 0.0,
             tails: Box::new([[1.0; BINS + 1]; FROM]),
-            tails_stale: false,
+            since_refresh: 0,
+            at_refresh: 0,
             usual_longest: 0.0,
         }
     }
@@ -157,7 +160,7 @@ impl StepTiming {
         self.count[from][next] += 1;
         self.total[from] += 1;
         self.longest = self.longest.max(seconds);
-        self.tails_stale = true;
+        self.since_refresh += 1;
     }
 
     /// Whether enough requests left step `from` to trust its timing.
@@ -173,7 +176,7 @@ impl StepTiming {
     /// The delay that 99.9 % of the learned ones stay below (a lost line
     /// can make the longest one anything).
     pub fn usual_longest(&mut self) -> f64 {
-        if self.tails_stale {
+        if self.tails_stale() {
             self.refresh_tails();
         }
         self.usual_longest
@@ -198,7 +201,7 @@ impl StepTiming {
     /// printed nothing yet, where a share `lost` of next lines never come
     /// (lost by the capture).
     pub fn log_waiting(&mut self, from: usize, seconds: f64, lost: f64) -> f64 {
-        if self.tails_stale {
+        if self.tails_stale() {
             self.refresh_tails();
         }
         let b = bin(seconds);
@@ -206,6 +209,10 @@ impl StepTiming {
         // Half of the delay's own bin is still to come.
         let s = 0.5 * (t[b] + t[b + 1]);
         ((1.0 - lost) * s + lost).ln()
+    }
+
+    fn tails_stale(&self) -> bool {
+        self.since_refresh > 0 && self.since_refresh >= self.at_refresh / 64
     }
 
     fn refresh_tails(&mut self) {
@@ -232,7 +239,8 @@ impl StepTiming {
             }
             left -= here;
         }
-        self.tails_stale = false;
+        self.since_refresh = 0;
+        self.at_refresh = self.total.iter().sum();
     }
 }
 

@@ -28,7 +28,7 @@ pub const MAX_PENDING: usize = 48;
 pub const MAX_MEMBERS: usize = 256;
 /// Hypotheses this much less likely than the best (ln) are dropped: no
 /// later message can plausibly bring them back.
-const PRUNE: f64 = 25.0;
+pub const PRUNE: f64 = 12.0;
 
 /// Where a request of the window stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +149,13 @@ impl Timing<'_> {
         } else {
             self.resolution / 2.0
         }
+    }
+
+    /// ln of how likely a request at `from` since `since` prints `next` at
+    /// `now`; `None` while the timing of `from` is not learned.
+    pub fn score(&mut self, from: usize, next: usize, now: f64, since: f64) -> Option<f64> {
+        let d = self.delay(now, since);
+        self.pick(from).map(|t| t.log_step(from, next, d))
     }
 
     fn step(&mut self, from: usize, next: usize, now: f64, since: f64) -> f64 {
