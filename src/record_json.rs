@@ -383,6 +383,20 @@ fn cert(buf: &mut RecordBuf, c: &crate::certs::identify::CertRecord) {
     buf.push(b'}');
 }
 
+/// A confidence (0-1, four decimals) as serde_json writes the float:
+/// `1.0`, `0.5`, `0.9871`.
+fn confidence(buf: &mut RecordBuf, c: f64) {
+    let tenths_of_mille = (c.clamp(0.0, 1.0) * 1e4).round() as u32;
+    if tenths_of_mille == 10_000 {
+        buf.extend_from_slice(b"1.0");
+        return;
+    }
+    let digits = [1000, 100, 10, 1].map(|d| b'0' + (tenths_of_mille / d % 10) as u8);
+    let len = digits.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
+    buf.extend_from_slice(b"0.");
+    buf.extend_from_slice(&digits[..len]);
+}
+
 /// The record's fields, starting with a comma (the caller has written
 /// `{"type":"request","schema_version":1`), and the closing brace.
 pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
@@ -427,8 +441,8 @@ pub fn request_fields(buf: &mut RecordBuf, r: &RequestRecord) {
         crate::record::Assignment::Inferred => b",\"assignment\":\"inferred\"",
     });
     if let Some(c) = r.confidence {
-        // `{:?}` writes a float as serde_json does (`1.0`, `0.987`).
-        buf.extend_from_slice(format!(",\"confidence\":{c:?}").as_bytes());
+        buf.extend_from_slice(b",\"confidence\":");
+        confidence(buf, c);
     }
     buf.extend_from_slice(if r.duplicate_cnt {
         b",\"duplicate_cnt\":true"
@@ -482,6 +496,18 @@ mod tests {
             String::from_utf8_lossy(mine.as_slice()),
             String::from_utf8_lossy(&theirs)
         );
+    }
+
+    /// Every confidence a record can carry (four decimals, 0.5-1) is
+    /// written as serde_json writes it.
+    #[test]
+    fn confidence_matches_serde() {
+        for k in 5000..=10_000u32 {
+            let c = f64::from(k) / 1e4;
+            let mut mine = used_buf(b"");
+            confidence(&mut mine, c);
+            assert_eq!(mine.as_slice(), serde_json::to_vec(&c).unwrap(), "{c}");
+        }
     }
 
     #[test]

@@ -67,6 +67,10 @@ const SETTLE_MESSAGES: u64 = 6;
 /// Held messages of live input are decided at most this long after they
 /// arrived (live latency).
 const WINDOW_HOLD: std::time::Duration = std::time::Duration::from_millis(60);
+/// A request this much likelier (ln) than any other to have printed a
+/// message takes it without a window: later messages are not worth
+/// waiting for (odds of e^6, 400 to 1).
+const CLEAR_GAP: f64 = 6.0;
 /// A window's choice this sure also teaches the timing.
 const LEARN_CONFIDENCE: f64 = 0.999;
 /// Rendered request records kept for reuse (see [`Correlator::recycle`]).
@@ -897,25 +901,23 @@ fn step(
         }
         return;
     }
+    if inst.timing == 0
+        && let Some(b) = inst.build.as_deref()
+    {
+        inst.timing = learned.model_of(b);
+    }
+    if inst.window.is_none() {
+        candidates.clear();
+        candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
+    }
     if let Some(now) = ev.time.map(|t| t.sort_key())
-        && (inst.window.is_some()
-            || inst
-                .open
-                .iter()
-                .filter(|r| accepts(r, want))
-                .nth(1)
-                .is_some())
+        && (inst.window.is_some() || candidates.len() > 1)
     {
         // Several requests could take it: decide with the messages after.
-        if inst.timing == 0
-            && let Some(b) = inst.build.as_deref()
-        {
-            inst.timing = learned.model_of(b);
-        }
         let (next, to) = transition(m);
         let lost = learned.lost_share(summary);
         if inst.window.is_none()
-            && let Some((i, gap)) = clear_winner(inst, candidates, want, next, now, lost, learned)
+            && let Some((i, gap)) = clear_winner(inst, candidates, next, now, lost, learned)
             && !crc_misfit(inst, i, m, want)
         {
             let alternatives: Vec<u64> = candidates
@@ -947,20 +949,16 @@ fn step(
 
 /// Whether one of the open requests that can take a message is so much
 /// likelier than the others that a window would drop them at once: its
-/// index and the gap (ln) to the next likeliest (`candidates` holds all of
-/// them). Then no window is needed.
+/// index and the gap (ln) to the next likeliest. Then no window is needed.
 #[allow(clippy::too_many_arguments)]
 fn clear_winner(
     inst: &Instance,
-    candidates: &mut Vec<usize>,
-    want: Want,
+    candidates: &[usize],
     next: usize,
     now: f64,
     lost: f64,
     learned: &mut Learned,
 ) -> Option<(usize, f64)> {
-    candidates.clear();
-    candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
     let mut timing = learned.timing(inst.timing, lost);
     let (mut best, mut gap) = (0, f64::INFINITY);
     let mut best_score = f64::NEG_INFINITY;
@@ -974,7 +972,7 @@ fn clear_winner(
             gap = gap.min(best_score - score);
         }
     }
-    (gap >= window::PRUNE).then_some((best, gap))
+    (gap >= CLEAR_GAP).then_some((best, gap))
 }
 
 /// How far [`settle_window`] goes.
@@ -1053,6 +1051,12 @@ fn apply_decision(
             .position(|r| r.start_index == s && takes(r))
     });
     let Some(i) = found.filter(|&i| !crc_misfit(inst, i, &m, want)) else {
+        // (Requests started after a held message cannot have printed it.)
+        candidates.clear();
+        candidates.extend((0..inst.open.len()).filter(|&i| {
+            let r = &inst.open[i];
+            accepts(r, want) && r.start_seq < seq
+        }));
         route_greedy(inst, candidates, ev, want, &m, seq, out, learned);
         resync(inst, lost, learned);
         return;
@@ -1165,7 +1169,8 @@ fn open_window(inst: &Instance) -> Box<Window> {
 }
 
 /// Routes a message by the requests' steps alone: the only one that can
-/// take it (learning its delay), else the oldest.
+/// take it (learning its delay), else the oldest. `candidates`: the open
+/// requests that can take it.
 #[allow(clippy::too_many_arguments)]
 fn route_greedy(
     inst: &mut Instance,
@@ -1178,13 +1183,7 @@ fn route_greedy(
     learned: &mut Learned,
 ) {
     let now = ev.time.map(|t| t.sort_key());
-    // (Requests started after a held message cannot have printed it.)
     let before = |r: &OpenRequest| r.start_seq < seq;
-    candidates.clear();
-    candidates.extend((0..inst.open.len()).filter(|&i| {
-        let r = &inst.open[i];
-        accepts(r, want) && before(r)
-    }));
     if let (Message::CertCrc { crc }, true) = (m, candidates.len() > 1) {
         // The certificate behind the value must have the request's size:
         // keep the requests whose `cert size` a catalog certificate fits.

@@ -149,6 +149,11 @@ impl StepTiming {
         if !(seconds.is_finite() && seconds >= 0.0) || from >= FROM || next >= NEXT {
             return;
         }
+        self.learn_in(from, next, seconds, bin(seconds));
+    }
+
+    /// [`StepTiming::learn`] of a checked delay whose bin is known.
+    fn learn_in(&mut self, from: usize, next: usize, seconds: f64, b: usize) {
         if self.total[from] >= MAX_SAMPLES {
             for (n, bins) in self.bins[from].iter_mut().enumerate() {
                 bins.iter_mut().for_each(|b| *b /= 2);
@@ -156,7 +161,7 @@ impl StepTiming {
             }
             self.total[from] = self.count[from].iter().sum();
         }
-        self.bins[from][next][bin(seconds)] += 1;
+        self.bins[from][next][b] += 1;
         self.count[from][next] += 1;
         self.total[from] += 1;
         self.longest = self.longest.max(seconds);
@@ -247,7 +252,7 @@ impl StepTiming {
 /// The timing learned so far: per module build and for the whole capture.
 #[derive(Debug)]
 pub struct Learned {
-    /// `[0]`: the whole capture; then one per module build.
+    /// `[0]`: instances whose build is unknown; then one per module build.
     models: Vec<StepTiming>,
     builds: FxMap<String, usize>,
     /// The smallest positive delay seen: the capture clock's resolution.
@@ -279,15 +284,18 @@ impl Learned {
         i
     }
 
-    /// Records an unambiguous step's delay, for its build and the capture.
+    /// Records an unambiguous step's delay, for its build (or, build
+    /// unknown, for the capture).
     pub fn learn(&mut self, model: usize, from: usize, next: usize, seconds: f64) {
         if seconds > 0.0 && (self.resolution == 0.0 || seconds < self.resolution) {
             self.resolution = seconds;
         }
         let seconds = seconds.max(self.resolution / 2.0);
-        self.models[0].learn(from, next, seconds);
-        if let Some(m) = self.models.get_mut(model).filter(|_| model != 0) {
-            m.learn(from, next, seconds);
+        if !(seconds.is_finite() && seconds >= 0.0) || from >= FROM || next >= NEXT {
+            return;
+        }
+        if let Some(m) = self.models.get_mut(model) {
+            m.learn_in(from, next, seconds, bin(seconds));
         }
     }
 

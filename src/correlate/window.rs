@@ -16,6 +16,8 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use smallvec::SmallVec;
+
 use super::timing::StepTiming;
 use super::{Scheme, Want};
 use crate::event::TraceEvent;
@@ -71,11 +73,10 @@ enum Choice {
 #[derive(Debug, Clone)]
 struct Hypothesis {
     score: f64,
-    slots: Vec<Slot>,
-    choice: VecDeque<Choice>,
-    /// Per held message: ln of the likelihood gap to the best assignment
-    /// known that gives it elsewhere.
-    margin: VecDeque<f64>,
+    slots: SmallVec<[Slot; 6]>,
+    /// Per held message: whom it goes to, and ln of the likelihood gap to
+    /// the best assignment known that gives it elsewhere.
+    choice: SmallVec<[(Choice, f64); 6]>,
 }
 
 /// A message held by the window.
@@ -90,7 +91,7 @@ pub struct Pending {
     pub time: f64,
     pub arrived: Instant,
     /// Members any hypothesis offered it to.
-    alternatives: Vec<u32>,
+    alternatives: SmallVec<[u32; 4]>,
 }
 
 impl Pending {
@@ -103,7 +104,7 @@ impl Pending {
             to,
             time,
             arrived: Instant::now(),
-            alternatives: Vec::new(),
+            alternatives: SmallVec::new(),
         }
     }
 }
@@ -117,7 +118,7 @@ pub struct Decision {
     pub target: Option<u64>,
     pub after_loss: bool,
     /// Start indexes of every request it could have gone to.
-    pub alternatives: Vec<u64>,
+    pub alternatives: SmallVec<[u64; 4]>,
     /// 0.5-1: best against second-best assignment, `1 / (1 + L2/L1)`.
     pub confidence: f64,
 }
@@ -210,6 +211,8 @@ pub struct Window {
     members: Vec<Member>,
     pending: VecDeque<Pending>,
     hyps: Vec<Hypothesis>,
+    /// Room for the next hypotheses (kept: no allocation per message).
+    spare: Vec<Hypothesis>,
 }
 
 impl Window {
@@ -221,10 +224,10 @@ impl Window {
             pending: VecDeque::new(),
             hyps: vec![Hypothesis {
                 score: 0.0,
-                slots: Vec::new(),
-                choice: VecDeque::new(),
-                margin: VecDeque::new(),
+                slots: SmallVec::new(),
+                choice: SmallVec::new(),
             }],
+            spare: Vec::new(),
         };
         for (start_index, start_seq, scheme, at, since) in requests {
             w.join(start_index, start_seq, scheme, at, since);
@@ -262,45 +265,63 @@ impl Window {
         self.pending.front().map(|p| p.arrived)
     }
 
-    /// Holds a message: every hypothesis branches on whom it goes to.
+    /// Holds a message: every hypothesis branches on whom it goes to
+    /// (branches already e^PRUNE behind the best are not built).
     pub fn push(&mut self, mut p: Pending, timing: &mut Timing<'_>) {
         p.alternatives.clear();
-        let mut grown: Vec<Hypothesis> = Vec::with_capacity(self.hyps.len() * 2);
-        for h in &self.hyps {
-            let mut any = false;
+        // (hypothesis, member or none, score)
+        let mut branches: SmallVec<[(usize, Option<usize>, f64); 16]> = SmallVec::new();
+        for (k, h) in self.hyps.iter().enumerate() {
+            let before = branches.len();
             for (j, m) in self.members.iter().enumerate() {
                 let s = h.slots[j];
                 if m.start_seq >= p.seq || !accepts(s, m.scheme, p.want) {
                     continue;
                 }
-                any = true;
                 let from = from_class(s.at, m.scheme);
-                let mut g = h.clone();
-                g.score += timing.step(from, p.next, p.time, s.since);
-                g.slots[j] = Slot {
-                    at: p.to,
-                    since: p.time,
-                };
-                g.choice.push_back(Choice::To(j as u32));
-                g.margin.push_back(f64::INFINITY);
+                let score = h.score + timing.step(from, p.next, p.time, s.since);
+                branches.push((k, Some(j), score));
                 if !p.alternatives.contains(&(j as u32)) {
                     p.alternatives.push(j as u32);
                 }
-                grown.push(g);
             }
-            if !any {
-                grown.push(self.after_loss(h, &p, timing.lost));
+            if branches.len() == before {
+                branches.push((k, None, h.score + timing.lost.max(1e-9).ln()));
             }
         }
+        let best = branches
+            .iter()
+            .map(|b| b.2)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut grown = std::mem::take(&mut self.spare);
+        grown.clear();
+        for &(k, j, score) in branches.iter().filter(|b| b.2 >= best - PRUNE) {
+            let h = &self.hyps[k];
+            let mut g = match j {
+                Some(j) => {
+                    let mut g = h.clone();
+                    g.slots[j] = Slot {
+                        at: p.to,
+                        since: p.time,
+                    };
+                    g.choice.push((Choice::To(j as u32), f64::INFINITY));
+                    g
+                }
+                None => self.after_loss(h, &p),
+            };
+            g.score = score;
+            grown.push(g);
+        }
         self.pending.push_back(p);
-        self.hyps = merge(grown);
+        self.hyps.clear();
+        merge(&mut grown, &mut self.hyps);
+        self.spare = grown;
     }
 
     /// The hypothesis's branch when no request can take the message: the
     /// oldest that lost a line takes it (as outside a window), or nobody.
-    fn after_loss(&self, h: &Hypothesis, p: &Pending, lost: f64) -> Hypothesis {
+    fn after_loss(&self, h: &Hypothesis, p: &Pending) -> Hypothesis {
         let mut g = h.clone();
-        g.score += lost.max(1e-9).ln();
         let oldest = (0..self.members.len())
             .filter(|&j| {
                 self.members[j].start_seq < p.seq
@@ -313,32 +334,35 @@ impl Window {
                     at: p.to,
                     since: p.time,
                 };
-                g.choice.push_back(Choice::AfterLoss(j as u32));
+                g.choice.push((Choice::AfterLoss(j as u32), f64::INFINITY));
             }
-            None => g.choice.push_back(Choice::Orphan),
+            None => g.choice.push((Choice::Orphan, f64::INFINITY)),
         }
-        g.margin.push_back(f64::INFINITY);
         g
     }
 
     /// The oldest held message's assignment, when it can be decided at
     /// capture time `now` (or must be: `force`).
     pub fn decide(&mut self, now: f64, force: bool, timing: &mut Timing<'_>) -> Option<Decision> {
-        let first = self.hyps.first()?.choice.front().copied()?;
-        let agree = self.hyps.iter().all(|h| h.choice.front() == Some(&first));
+        let first = self.hyps.first()?.choice.first()?.0;
+        let agree = self
+            .hyps
+            .iter()
+            .all(|h| h.choice.first().map(|c| c.0) == Some(first));
         let oldest = self.pending.front()?.time;
         let due = force || self.pending.len() > MAX_PENDING || now - oldest > timing.horizon();
         if !agree && !due {
             return None;
         }
-        // Ranked with each open request's chance of having said nothing yet.
-        let ranked: Vec<f64> = self
+        // Forced: ranked with each open request's chance of having said
+        // nothing yet. (When all agree, the scores give the confidence.)
+        let ranked: SmallVec<[f64; 16]> = self
             .hyps
             .iter()
             .map(|h| {
                 let mut s = h.score;
                 for (slot, m) in h.slots.iter().zip(&self.members) {
-                    if slot.at != At::Done {
+                    if !agree && slot.at != At::Done {
                         s += timing.waiting(from_class(slot.at, m.scheme), now, slot.since);
                     }
                 }
@@ -350,22 +374,20 @@ impl Window {
             .unwrap_or(0);
         let chosen = self.hyps[best]
             .choice
-            .front()
-            .copied()
-            .unwrap_or(Choice::Orphan);
+            .first()
+            .map_or(Choice::Orphan, |c| c.0);
         let mut margin = f64::INFINITY;
         for (h, r) in self.hyps.iter().zip(&ranked) {
             let gap = ranked[best] - r;
-            margin = margin.min(if h.choice.front() == Some(&chosen) {
-                gap + h.margin.front().copied().unwrap_or(f64::INFINITY)
-            } else {
-                gap
+            margin = margin.min(match h.choice.first() {
+                Some(&(c, m)) if c == chosen => gap + m,
+                _ => gap,
             });
         }
-        self.hyps.retain(|h| h.choice.front() == Some(&chosen));
+        self.hyps
+            .retain(|h| h.choice.first().map(|c| c.0) == Some(chosen));
         for h in &mut self.hyps {
-            h.choice.pop_front();
-            h.margin.pop_front();
+            h.choice.remove(0);
         }
         if self.pending.len() == 1 {
             // Nothing held any more: every hypothesis left is the same.
@@ -392,12 +414,11 @@ impl Window {
 /// Best first; hypotheses whose requests stand alike are one (the likelier
 /// keeps the gap to the other per message they differ on); at most
 /// [`BEAM`] are kept.
-fn merge(mut grown: Vec<Hypothesis>) -> Vec<Hypothesis> {
+fn merge(grown: &mut Vec<Hypothesis>, kept: &mut Vec<Hypothesis>) {
     // Stable: on equal scores the older request's branch stays first.
     grown.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut kept: Vec<Hypothesis> = Vec::with_capacity(BEAM);
     let best = grown.first().map_or(0.0, |h| h.score);
-    for h in grown {
+    for h in grown.drain(..) {
         let into = kept.iter().position(|k| k.slots == h.slots);
         let full = kept.len() >= BEAM || h.score < best - PRUNE;
         let k = match (into, full) {
@@ -410,14 +431,9 @@ fn merge(mut grown: Vec<Hypothesis>) -> Vec<Hypothesis> {
             (None, true) => &mut kept[0],
         };
         let gap = k.score - h.score;
-        for i in 0..k.choice.len() {
-            let alt = if k.choice[i] == h.choice[i] {
-                gap + h.margin[i]
-            } else {
-                gap
-            };
-            k.margin[i] = k.margin[i].min(alt);
+        for (kc, hc) in k.choice.iter_mut().zip(&h.choice) {
+            let alt = if kc.0 == hc.0 { gap + hc.1 } else { gap };
+            kc.1 = kc.1.min(alt);
         }
     }
-    kept
 }
