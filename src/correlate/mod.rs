@@ -1224,7 +1224,13 @@ fn route_greedy(
             if let (Some(t), Some(t0)) = (now, r.step_time) {
                 learned.learn(inst.timing, from_of(r), transition(m).0, t - t0);
             }
-            (candidates[0], !inst.counters.doubtful())
+            // Another request that lost a line could have printed it too.
+            let lost_alternative = (0..inst.open.len())
+                .any(|i| i != candidates[0] && accepts_after_loss(&inst.open[i], want));
+            (
+                candidates[0],
+                !inst.counters.doubtful() && !lost_alternative,
+            )
         }
         _ => {
             for &i in candidates.iter() {
@@ -1444,7 +1450,13 @@ fn start_request(
     let inst = &mut p.instance;
     inst.starts += 1;
     let mut gaps = Vec::new();
+    let unseen = inst.counters.unseen_recent();
     let seen = inst.counters.observe(cnt, &mut gaps);
+    if ev.tid.is_none() && inst.counters.unseen_recent() > unseen {
+        // A counter was skipped: its request's lines may have gone to the
+        // requests open or settling now.
+        inst.taint_all();
+    }
     push_gaps(inst, &gaps, ev.time, out, summary);
     if seen.duplicate {
         summary.duplicate_cnts += 1;

@@ -546,7 +546,7 @@ fn inference_beats_newest_first_on_every_family() {
             s.exact
         );
         assert!(s.accuracy() >= rule.accuracy(), "{family}");
-        assert!(s.exact_right as f64 >= 0.999 * s.exact as f64, "{family}");
+        assert_eq!(s.exact_right, s.exact, "{family}: a wrong exact record");
         for q in requests(&records) {
             match q.assignment {
                 Assignment::Exact => assert_eq!(q.confidence, None),
