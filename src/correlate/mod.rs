@@ -1225,8 +1225,9 @@ fn route_greedy(
                 learned.learn(inst.timing, from_of(r), transition(m).0, t - t0);
             }
             // Another request that lost a line could have printed it too.
-            let lost_alternative = (0..inst.open.len())
-                .any(|i| i != candidates[0] && accepts_after_loss(&inst.open[i], want));
+            let lost_alternative = matches!(want, Want::Crc | Want::Negotiate)
+                && (0..inst.open.len())
+                    .any(|i| i != candidates[0] && accepts_after_loss(&inst.open[i], want));
             (
                 candidates[0],
                 !inst.counters.doubtful() && !lost_alternative,
