@@ -206,6 +206,11 @@ pub struct RequestRecord {
     /// snippet1 builds: whether the module forced certificate negotiation.
     pub forced_negotiation: Option<bool>,
     pub assignment: Assignment,
+    /// `inferred` records: how sure the choice among the requests seen was,
+    /// 0.5-1, `1 / (1 + L2/L1)` for the likelihoods of the best assignment
+    /// and of the best one that puts this request together otherwise (see
+    /// docs/inference.md). Null on `exact` records.
+    pub confidence: Option<f64>,
     /// Another request of this instance printed the same counter (the
     /// module's read race).
     pub duplicate_cnt: bool,

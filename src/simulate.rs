@@ -55,6 +55,35 @@ impl Rng {
     }
 }
 
+/// The distribution of the module's time between two messages of a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DelayFamily {
+    /// Log-normal: median `mean_step`, shape `step_sigma`.
+    LogNormal,
+    /// Exponential with mean `mean_step` (memoryless: timing cannot tell
+    /// concurrent requests apart).
+    Exponential,
+    /// Uniform between 0.2 and 1.8 times `mean_step`.
+    Uniform,
+    /// Pareto with shape `alpha` and median `mean_step` (heavy-tailed: now
+    /// and then a step takes hundreds of times its usual time), cut at 1 s.
+    Pareto { alpha: f64 },
+}
+
+impl DelayFamily {
+    fn draw(self, rng: &mut Rng, median: f64, sigma: f64) -> f64 {
+        match self {
+            DelayFamily::LogNormal => rng.lognormal(median, sigma),
+            DelayFamily::Exponential => rng.exp(median),
+            DelayFamily::Uniform => median * (0.2 + 1.6 * rng.f64()),
+            DelayFamily::Pareto { alpha } => {
+                let scale = median / 2f64.powf(1.0 / alpha);
+                (scale / (1.0 - rng.f64()).powf(1.0 / alpha)).min(1.0)
+            }
+        }
+    }
+}
+
 /// Which variant of the request handler a pool runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Snippet {
@@ -103,9 +132,16 @@ pub struct SimConfig {
     pub mean_step: f64,
     /// Shape of the step-time distribution.
     pub step_sigma: f64,
-    /// Step times drawn from an exponential distribution (memoryless: no
-    /// timing can tell concurrent requests apart) instead of log-normal.
-    pub exponential_steps: bool,
+    /// The distribution of step times.
+    pub family: DelayFamily,
+    /// A step that ends in a failure message (no certificate, certificate
+    /// not found, a failed call) takes this many times longer: the failure
+    /// paths of a real server are often its slow ones.
+    pub failure_slowdown: f64,
+    /// Share of arrivals that come in a burst (right after the previous
+    /// one), and how much shorter their gap is than `mean_gap`.
+    pub burst_share: f64,
+    pub burst_divisor: f64,
     /// Mean delay between the counter increment and its read for printing.
     pub mean_read_delay: f64,
     /// Certificates clients present (DER bytes).
@@ -162,13 +198,61 @@ impl SimConfig {
             mean_gap: 0.006,
             mean_step: 0.0001,
             step_sigma: 0.35,
-            exponential_steps: false,
+            family: DelayFamily::LogNormal,
+            failure_slowdown: 1.0,
+            burst_share: 0.05,
+            burst_divisor: 20.0,
             mean_read_delay: 0.00002,
             certs,
             late_start: 0.0,
             reuse_pids: true,
             recycle_on_same_pid: false,
         }
+    }
+}
+
+/// The timing families a correlation method is judged on (see
+/// [`SimConfig::family`]).
+pub const FAMILIES: &[&str] = &[
+    "demo",
+    "uniform",
+    "exponential",
+    "lognormal",
+    "heavy-tailed",
+    "bursts",
+];
+
+impl SimConfig {
+    /// A server like the demo's, but with the step timing of a named family
+    /// (one of [`FAMILIES`]): tens of requests a second per process, and
+    /// failure paths thirty times slower than a certificate's. `demo` is
+    /// [`SimConfig::realistic`] unchanged.
+    pub fn family(
+        name: &str,
+        seed: u64,
+        requests: usize,
+        certs: Vec<Vec<u8>>,
+    ) -> Option<SimConfig> {
+        let mut cfg = SimConfig::realistic(seed, requests, certs);
+        if name == "demo" {
+            return Some(cfg);
+        }
+        cfg.mean_gap = 0.03;
+        cfg.mean_step = 0.0003;
+        cfg.failure_slowdown = 30.0;
+        match name {
+            "uniform" => cfg.family = DelayFamily::Uniform,
+            "exponential" => cfg.family = DelayFamily::Exponential,
+            "lognormal" => cfg.step_sigma = 0.8,
+            "heavy-tailed" => cfg.family = DelayFamily::Pareto { alpha: 1.3 },
+            "bursts" => {
+                cfg.step_sigma = 0.5;
+                cfg.burst_share = 0.3;
+                cfg.burst_divisor = 50.0;
+            }
+            _ => return None,
+        }
+        Some(cfg)
     }
 }
 
@@ -368,8 +452,8 @@ impl Simulation {
             let pool = &cfg.pools[p.pool];
             let t0 = p.next_arrival;
             // Bursty arrivals: sometimes several requests at once.
-            p.next_arrival += if rng.chance(0.05) {
-                rng.exp(cfg.mean_gap / 20.0)
+            p.next_arrival += if rng.chance(cfg.burst_share) {
+                rng.exp(cfg.mean_gap / cfg.burst_divisor)
             } else {
                 rng.exp(cfg.mean_gap)
             };
@@ -394,12 +478,9 @@ impl Simulation {
                     "Line: 28 rMsg1638: cnt = {{CNT}} URI: {uri} FILE = {SOURCE} Build {BUILD}"
                 ),
             ));
-            let mut step = |rng: &mut Rng| {
-                t += if cfg.exponential_steps {
-                    rng.exp(cfg.mean_step)
-                } else {
-                    rng.lognormal(cfg.mean_step, cfg.step_sigma)
-                };
+            let mut step = |rng: &mut Rng, slow: bool| {
+                let median = cfg.mean_step * if slow { cfg.failure_slowdown } else { 1.0 };
+                t += cfg.family.draw(rng, median, cfg.step_sigma);
                 t
             };
             let mut truth = TruthRequest {
@@ -417,14 +498,14 @@ impl Simulation {
             };
             if !https {
                 msgs.push((
-                    step(&mut rng),
+                    step(&mut rng, false),
                     "Line: 32 rMsg1638: connection is not using SSL".into(),
                 ));
             } else {
                 let mut negotiated = true;
                 if pool.snippet == Snippet::One {
                     msgs.push((
-                        step(&mut rng),
+                        step(&mut rng, false),
                         "Line: 90 rMsg1638: forcing load of client cert".into(),
                     ));
                     if rng.chance(0.08) {
@@ -434,7 +515,7 @@ impl Simulation {
                             0x8007_04d4
                         };
                         msgs.push((
-                            step(&mut rng),
+                            step(&mut rng, true),
                             format!("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  {hr:x} function : CMyHttpModule::OnBeginRequest"),
                         ));
                         truth.outcome = "negotiate_failed";
@@ -453,7 +534,7 @@ impl Simulation {
                             }
                             Snippet::One => "Line: 108 rMsg1638: Cert not found".to_string(),
                         };
-                        msgs.push((step(&mut rng), text));
+                        msgs.push((step(&mut rng, true), text));
                     } else if r < 0.13 {
                         let hr = [0x8007_0032u32, 0x8000_4005, 0x8007_000e, 0x8007_03e3]
                             [rng.below(4) as usize];
@@ -464,7 +545,7 @@ impl Simulation {
                             Snippet::One => "CMyHttpModule::OnBeginRequest",
                         };
                         msgs.push((
-                            step(&mut rng),
+                            step(&mut rng, true),
                             format!("Line: 44 rMsg1638: FATAL Error HR = {hr:x} GetClientCertificate function : {func}"),
                         ));
                     } else if r < 0.18 || cfg.certs.is_empty() {
@@ -477,7 +558,7 @@ impl Simulation {
                                 "Line: 124 rMsg1638: No client certificate.".to_string()
                             }
                         };
-                        msgs.push((step(&mut rng), text));
+                        msgs.push((step(&mut rng, true), text));
                     } else {
                         truth.outcome = "cert_ok";
                         // A few clients present most of the traffic.
@@ -492,12 +573,12 @@ impl Simulation {
                         truth.cert_size = Some(size);
                         let prev = u8::from(rng.chance(0.9));
                         msgs.push((
-                            step(&mut rng),
+                            step(&mut rng, false),
                             format!(
                                 "Line: 45 rMsg1638: cert size: {size} Previously negotiated {prev}"
                             ),
                         ));
-                        let at = step(&mut rng);
+                        let at = step(&mut rng, false);
                         msgs.push((at, "Line: 49 rMsg1638: cert crc: {CRC}".into()));
                         p.crc_events.push((at, req_index));
                     }

@@ -235,6 +235,12 @@ fn requests(args: &[&str]) -> (Vec<String>, Value) {
             for k in ["source", "time", "end_time", "time_kind"] {
                 o.remove(k);
             }
+            // Confidence comes of float arithmetic on the shape's kind of
+            // time (seconds since the epoch for dated clock times): equal
+            // to two decimals.
+            if let Some(c) = o.get("confidence").and_then(Value::as_f64) {
+                o.insert("confidence".into(), ((c * 100.0).round() / 100.0).into());
+            }
             r.to_string()
         })
         .collect();

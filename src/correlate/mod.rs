@@ -16,15 +16,20 @@
 //!
 //! With a thread id (ETW, collector JSON) a message belongs to the request
 //! open on its thread. Without one (DebugView), it goes to the open request of
-//! its process whose step can take it; when several can, the oldest is
-//! chosen and all of them are marked `inferred`. Requests near lost lines
+//! its process whose step can take it; when several can, the process's
+//! messages are held in a [`window::Window`] until the assignment most
+//! likely as a whole under the capture's own timing ([`timing`]) is clear,
+//! and all the requests it could have gone to are marked `inferred`, with a
+//! confidence. Requests near lost lines
 //! (unseen counters, orphan messages) are `inferred` too; the rest are
 //! `exact`. Finished requests are held for a few messages of their process
 //! before they are emitted, so that a lost line noticed just after can still
 //! mark them.
 
+pub mod accuracy;
 pub mod counters;
 pub mod timing;
+mod window;
 
 use std::collections::VecDeque;
 
@@ -45,7 +50,8 @@ use crate::record::{
 use crate::sources::InputProblem;
 use counters::{Counters, Gap};
 use rustc_hash::FxHashMap;
-use timing::DelayModel;
+use timing::Learned;
+use window::{At, Decision, Pending, Window};
 
 /// An open request is closed as `incomplete` once this many later requests
 /// of its instance have started.
@@ -58,6 +64,15 @@ const STALE_OVERTAKEN: u32 = 4;
 pub const RESTART_DROP: u64 = 64;
 /// Finished requests wait for this many further messages of their instance.
 const SETTLE_MESSAGES: u64 = 6;
+/// Held messages of live input are decided at most this long after they
+/// arrived (live latency).
+const WINDOW_HOLD: std::time::Duration = std::time::Duration::from_millis(60);
+/// A request this much likelier (ln) than any other to have printed a
+/// message takes it without a window: later messages are not worth
+/// waiting for (odds of e^6, 400 to 1).
+const CLEAR_GAP: f64 = 6.0;
+/// A window's choice this sure also teaches the timing.
+const LEARN_CONFIDENCE: f64 = 0.999;
 /// Rendered request records kept for reuse (see [`Correlator::recycle`]).
 const SPARE_RECORDS: usize = 4096;
 /// Records whose URI buffer grew past this are not kept.
@@ -134,12 +149,15 @@ struct OpenRequest {
     start_index: u64,
     /// Requests started after this one that have finished already.
     overtaken: u32,
+    /// Message sequence number of its start.
+    start_seq: u64,
 }
 
 #[derive(Debug)]
 struct Held {
     record: Box<RequestRecord>,
     release_at: u64,
+    start_index: u64,
 }
 
 #[derive(Debug)]
@@ -172,6 +190,10 @@ struct Instance {
     /// Live input: the highest counter at the previous
     /// [`Correlator::judge_counters`].
     live_mark: Option<u64>,
+    /// Messages held while several requests could take them.
+    window: Option<Box<Window>>,
+    /// The learned timing of its module build ([`Learned::model_of`]).
+    timing: usize,
 }
 
 impl Instance {
@@ -209,6 +231,8 @@ impl Instance {
             loaded: start == InstanceStart::ModuleLoad,
             decoder,
             live_mark: None,
+            window: None,
+            timing: 0,
         }
     }
 
@@ -341,7 +365,7 @@ pub struct Correlator {
     /// Global message sequence (FIFO order between open requests).
     seq: u64,
     /// Step timing learned from unambiguous requests.
-    delays: DelayModel,
+    learned: Learned,
     /// Request records given back by [`Correlator::recycle`]: the boxes
     /// themselves are reused (a `Record::Request` holds one).
     #[allow(clippy::vec_box)]
@@ -377,7 +401,7 @@ impl Correlator {
             out: Vec::new(),
             summary: Summary::default(),
             seq: 0,
-            delays: DelayModel::default(),
+            learned: Learned::default(),
             certs: CertSummaryBuilder::new(),
             spare: Vec::new(),
             certs_noted: 0,
@@ -476,6 +500,20 @@ impl Correlator {
     /// when the input is idle, so a live view is not held back).
     pub fn flush_settled(&mut self) {
         for p in self.processes.iter_mut() {
+            // Held messages are decided within WINDOW_HOLD (live latency).
+            while p
+                .instance
+                .window
+                .as_ref()
+                .and_then(|w| w.oldest_arrival())
+                .is_some_and(|t| t.elapsed() >= WINDOW_HOLD)
+            {
+                let now = p.instance.last_time.map_or(f64::NAN, |t| t.sort_key());
+                let lost = self.learned.lost_share(&self.summary);
+                if !settle_window(p, now, Settle::One, lost, &mut self.out, &mut self.learned) {
+                    break;
+                }
+            }
             while let Some(h) = p.instance.held.pop_front() {
                 emit_request(&mut p.instance, h.record, &mut self.out, &mut self.summary);
             }
@@ -525,9 +563,18 @@ impl Correlator {
 
     /// Ends the process's current instance and starts a new one.
     fn restart(&mut self, ev: &TraceEvent, reason: InstanceStart) {
+        let lost = self.learned.lost_share(&self.summary);
         let Some(p) = self.processes.get_mut(ev.host(), ev.pid) else {
             return;
         };
+        settle_window(
+            p,
+            f64::NAN,
+            Settle::All,
+            lost,
+            &mut self.out,
+            &mut self.learned,
+        );
         p.ordinal += 1;
         let id = InstanceId {
             host: ev.host().map(str::to_owned),
@@ -603,7 +650,7 @@ impl Correlator {
             processes,
             summary,
             out,
-            delays,
+            learned,
             opts,
             spare,
             ..
@@ -620,39 +667,29 @@ impl Correlator {
                 {
                     p.instance.build = Some(b.build.to_string());
                 }
+                learned.starts += 1;
                 start_request(p, cnt, uri, ev, seq, out, summary, spare);
             }
-            Message::NotSsl => step(p, ev, Want::NotSsl, &m, seq, out, delays),
-            Message::ForcingCertLoad { .. } => step(p, ev, Want::Forcing, &m, seq, out, delays),
+            Message::NotSsl => step(p, ev, Want::NotSsl, &m, seq, out, learned, summary),
+            Message::ForcingCertLoad { .. } => {
+                step(p, ev, Want::Forcing, &m, seq, out, learned, summary)
+            }
             Message::CertNotFound { .. }
             | Message::NoCertificate { .. }
-            | Message::CertSize { .. } => step(p, ev, Want::CertStep, &m, seq, out, delays),
+            | Message::CertSize { .. } => {
+                step(p, ev, Want::CertStep, &m, seq, out, learned, summary)
+            }
             Message::Fatal {
                 kind: FatalKind::GetClientCertificate,
                 ..
-            } => step(p, ev, Want::CertStep, &m, seq, out, delays),
+            } => step(p, ev, Want::CertStep, &m, seq, out, learned, summary),
             Message::Fatal {
                 kind: FatalKind::Negotiate,
                 ..
-            } => step(p, ev, Want::Negotiate, &m, seq, out, delays),
-            Message::CertCrc { .. } => step(p, ev, Want::Crc, &m, seq, out, delays),
+            } => step(p, ev, Want::Negotiate, &m, seq, out, learned, summary),
+            Message::CertCrc { .. } => step(p, ev, Want::Crc, &m, seq, out, learned, summary),
             Message::Fatal { hresult, .. } | Message::CheckFailure { hresult, .. } => {
-                let inst = &mut p.instance;
-                inst.module_errors += 1;
-                summary.module_errors += 1;
-                if let Some(h) = hresult {
-                    *summary.hresult_counts.entry(h).or_insert(0) += 1;
-                }
-                out.push(Record::ModuleError(Box::new(ModuleErrorRecord {
-                    instance: Some(inst.id.clone()),
-                    pid: ev.pid,
-                    text: ev.text.clone(),
-                    hresult,
-                    hresult_name: hresult.map(HResult::name),
-                    hresult_hint: hresult.map(HResult::hint),
-                    time: ev.time,
-                    source: ev.origin,
-                })));
+                module_error(&mut p.instance, ev, hresult, summary, out);
             }
             Message::ViewClear { .. }
             | Message::ModuleLoad
@@ -666,6 +703,11 @@ impl Correlator {
     /// Ends the run: closes every instance (open requests become
     /// `incomplete`) and emits the summary.
     pub fn finish(&mut self) {
+        let lost = self.learned.lost_share(&self.summary);
+        for p in self.processes.iter_mut() {
+            let now = p.instance.last_time.map_or(f64::NAN, |t| t.sort_key());
+            settle_window(p, now, Settle::All, lost, &mut self.out, &mut self.learned);
+        }
         let mut processes = self.processes.take_all();
         processes.sort_by(|a, b| a.instance.id.cmp(&b.instance.id));
         for p in processes {
@@ -787,7 +829,33 @@ fn process_entry<'a>(
     })
 }
 
+/// A failure of the module outside a request's steps.
+fn module_error(
+    inst: &mut Instance,
+    ev: &TraceEvent,
+    hresult: Option<HResult>,
+    summary: &mut Summary,
+    out: &mut Vec<Record>,
+) {
+    inst.module_errors += 1;
+    summary.module_errors += 1;
+    if let Some(h) = hresult {
+        *summary.hresult_counts.entry(h).or_insert(0) += 1;
+    }
+    out.push(Record::ModuleError(Box::new(ModuleErrorRecord {
+        instance: Some(inst.id.clone()),
+        pid: ev.pid,
+        text: ev.text.clone(),
+        hresult,
+        hresult_name: hresult.map(HResult::name),
+        hresult_hint: hresult.map(HResult::hint),
+        time: ev.time,
+        source: ev.origin,
+    })));
+}
+
 /// Routes a request message to the open request it belongs to.
+#[allow(clippy::too_many_arguments)]
 fn step(
     p: &mut Process,
     ev: &TraceEvent,
@@ -795,9 +863,9 @@ fn step(
     m: &Message<'_>,
     seq: u64,
     out: &mut Vec<Record>,
-    delays: &mut DelayModel,
+    learned: &mut Learned,
+    summary: &Summary,
 ) {
-    let now = ev.time.map(|t| t.sort_key());
     let Process {
         instance: inst,
         threads,
@@ -829,8 +897,289 @@ fn step(
         }
         return;
     }
-    candidates.clear();
-    candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
+    if inst.timing == 0
+        && let Some(b) = inst.build.as_deref()
+    {
+        inst.timing = learned.model_of(b);
+    }
+    if inst.window.is_none() {
+        candidates.clear();
+        candidates.extend((0..inst.open.len()).filter(|&i| accepts(&inst.open[i], want)));
+    }
+    if let Some(now) = ev.time.map(|t| t.sort_key())
+        && (inst.window.is_some() || candidates.len() > 1)
+    {
+        // Several requests could take it: decide with the messages after.
+        let (next, to) = transition(m);
+        let lost = learned.lost_share(summary);
+        if inst.window.is_none()
+            && let Some((i, gap)) = clear_winner(inst, candidates, next, now, lost, learned)
+            && !crc_misfit(inst, i, m, want)
+        {
+            let alternatives: Vec<u64> = candidates
+                .iter()
+                .map(|&c| inst.open[c].start_index)
+                .collect();
+            let d = Chosen {
+                alternatives: &alternatives,
+                confidence: 1.0 / (1.0 + (-gap).exp()),
+                after_loss: false,
+            };
+            apply_chosen(inst, i, &d, m, ev, seq, learned);
+            return;
+        }
+        let inst = &mut p.instance;
+        if inst.window.is_none() {
+            inst.window = Some(open_window(inst));
+        }
+        let Some(window) = inst.window.as_mut() else {
+            return;
+        };
+        let pending = Pending::new(ev.clone(), seq, want, next, to, now);
+        window.push(pending, &mut learned.timing(inst.timing, lost));
+        settle_window(p, now, Settle::Ready, lost, out, learned);
+        return;
+    }
+    route_greedy(inst, candidates, ev, want, m, seq, out, learned);
+}
+
+/// Whether one of the open requests that can take a message is so much
+/// likelier than the others that a window would drop them at once: its
+/// index and the gap (ln) to the next likeliest. Then no window is needed.
+#[allow(clippy::too_many_arguments)]
+fn clear_winner(
+    inst: &Instance,
+    candidates: &[usize],
+    next: usize,
+    now: f64,
+    lost: f64,
+    learned: &mut Learned,
+) -> Option<(usize, f64)> {
+    let mut timing = learned.timing(inst.timing, lost);
+    let (mut best, mut gap) = (0, f64::INFINITY);
+    let mut best_score = f64::NEG_INFINITY;
+    for &i in candidates.iter() {
+        let r = &inst.open[i];
+        let score = timing.score(from_of(r), next, now, r.step_time.unwrap_or(f64::NAN))?;
+        if score > best_score {
+            gap = score - best_score;
+            (best, best_score) = (i, score);
+        } else {
+            gap = gap.min(best_score - score);
+        }
+    }
+    (gap >= CLEAR_GAP).then_some((best, gap))
+}
+
+/// How far [`settle_window`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Every held message that can be decided now.
+    Ready,
+    /// The oldest held message, whatever.
+    One,
+    /// Every held message (the instance ends).
+    All,
+}
+
+/// Applies the held messages of a process that are decided; false when
+/// nothing was.
+fn settle_window(
+    p: &mut Process,
+    now: f64,
+    how: Settle,
+    lost: f64,
+    out: &mut Vec<Record>,
+    learned: &mut Learned,
+) -> bool {
+    let Process {
+        instance: inst,
+        candidates,
+        ..
+    } = p;
+    let mut any = false;
+    loop {
+        let Some(w) = inst.window.as_mut() else {
+            return any;
+        };
+        let force = how != Settle::Ready || w.members() > window::MAX_MEMBERS;
+        let decided = w.decide(now, force, &mut learned.timing(inst.timing, lost));
+        if w.is_empty() {
+            inst.window = None;
+        }
+        let Some(d) = decided else {
+            return any;
+        };
+        any = true;
+        apply_decision(inst, candidates, d, lost, out, learned);
+        if how == Settle::One {
+            return true;
+        }
+    }
+}
+
+/// Applies a held message to the request the window chose (the greedy
+/// rule decides when that request is no longer there).
+fn apply_decision(
+    inst: &mut Instance,
+    candidates: &mut Vec<usize>,
+    d: Decision,
+    lost: f64,
+    out: &mut Vec<Record>,
+    learned: &mut Learned,
+) {
+    let ev = &d.pending.ev;
+    let (want, seq) = (d.pending.want, d.pending.seq);
+    let m = match ev.preparsed.and_then(|p| p.message(&ev.text)) {
+        Some(m) => m,
+        None => parse::parse(&ev.text).message,
+    };
+    let takes = |r: &OpenRequest| {
+        if d.after_loss {
+            accepts_after_loss(r, want)
+        } else {
+            accepts(r, want)
+        }
+    };
+    let found = d.target.and_then(|s| {
+        inst.open
+            .iter()
+            .position(|r| r.start_index == s && takes(r))
+    });
+    let Some(i) = found.filter(|&i| !crc_misfit(inst, i, &m, want)) else {
+        // (Requests started after a held message cannot have printed it.)
+        candidates.clear();
+        candidates.extend((0..inst.open.len()).filter(|&i| {
+            let r = &inst.open[i];
+            accepts(r, want) && r.start_seq < seq
+        }));
+        route_greedy(inst, candidates, ev, want, &m, seq, out, learned);
+        resync(inst, lost, learned);
+        return;
+    };
+    let chosen = Chosen {
+        alternatives: &d.alternatives,
+        confidence: d.confidence,
+        after_loss: d.after_loss,
+    };
+    apply_chosen(inst, i, &chosen, &m, ev, seq, learned);
+}
+
+/// Whether a catalog certificate that fits another open request's `cert
+/// size` overrules giving this `cert crc` to request `i`.
+fn crc_misfit(inst: &Instance, i: usize, m: &Message<'_>, want: Want) -> bool {
+    let Message::CertCrc { crc } = *m else {
+        return false;
+    };
+    let fits = |r: &OpenRequest| {
+        r.record
+            .cert_size
+            .is_some_and(|size| inst.decoder.explains(size, crc))
+    };
+    !fits(&inst.open[i]) && inst.open.iter().any(|r| accepts(r, want) && fits(r))
+}
+
+/// A decision about a message: the requests it could have gone to (start
+/// indexes), how sure the choice was, whether a line was lost.
+struct Chosen<'a> {
+    alternatives: &'a [u64],
+    confidence: f64,
+    after_loss: bool,
+}
+
+/// Applies a decided message to open request `i`, marking it and its
+/// alternatives.
+fn apply_chosen(
+    inst: &mut Instance,
+    i: usize,
+    d: &Chosen<'_>,
+    m: &Message<'_>,
+    ev: &TraceEvent,
+    seq: u64,
+    learned: &mut Learned,
+) {
+    if d.after_loss {
+        inst.taint_all();
+    }
+    if d.alternatives.len() > 1 {
+        // Four decimals: what a reader can use.
+        let c = (d.confidence * 1e4).round() / 1e4;
+        let mark = |rec: &mut RequestRecord| {
+            rec.assignment = Assignment::Inferred;
+            rec.confidence = Some(rec.confidence.unwrap_or(1.0).min(c));
+        };
+        for r in inst.open.iter_mut() {
+            if d.alternatives.contains(&r.start_index) {
+                mark(&mut r.record);
+            }
+        }
+        for h in inst.held.iter_mut() {
+            if d.alternatives.contains(&h.start_index) {
+                mark(&mut h.record);
+            }
+        }
+    } else if inst.counters.doubtful() {
+        inst.open[i].record.assignment = Assignment::Inferred;
+    }
+    let r = &mut inst.open[i];
+    if !d.after_loss
+        && (d.alternatives.len() == 1 || d.confidence >= LEARN_CONFIDENCE)
+        && let (Some(t), Some(t0)) = (ev.time, r.step_time)
+    {
+        let (next, _) = transition(m);
+        learned.learn(inst.timing, from_of(r), next, t.sort_key() - t0);
+    }
+    let done = apply(r, m, ev, seq);
+    if let Message::CertCrc { crc } = *m {
+        observe_crc(inst, Some(i), crc);
+    }
+    if done {
+        finish(inst, i);
+    }
+}
+
+/// A window whose hypotheses no longer match the open requests (one of
+/// them was closed meanwhile): its held messages are held again by a new
+/// window over the requests as they stand.
+fn resync(inst: &mut Instance, lost: f64, learned: &mut Learned) {
+    let Some(old) = inst.window.take() else {
+        return;
+    };
+    let held = old.into_pending();
+    if held.is_empty() {
+        return;
+    }
+    let mut w = open_window(inst);
+    let mut timing = learned.timing(inst.timing, lost);
+    for p in held {
+        w.push(p, &mut timing);
+    }
+    inst.window = Some(w);
+}
+
+fn open_window(inst: &Instance) -> Box<Window> {
+    Box::new(Window::open(inst.open.iter().map(|r| {
+        let since = r.step_time.unwrap_or(f64::NAN);
+        (r.start_index, r.start_seq, r.scheme, at_of(r.step), since)
+    })))
+}
+
+/// Routes a message by the requests' steps alone: the only one that can
+/// take it (learning its delay), else the oldest. `candidates`: the open
+/// requests that can take it.
+#[allow(clippy::too_many_arguments)]
+fn route_greedy(
+    inst: &mut Instance,
+    candidates: &mut Vec<usize>,
+    ev: &TraceEvent,
+    want: Want,
+    m: &Message<'_>,
+    seq: u64,
+    out: &mut Vec<Record>,
+    learned: &mut Learned,
+) {
+    let now = ev.time.map(|t| t.sort_key());
+    let before = |r: &OpenRequest| r.start_seq < seq;
     if let (Message::CertCrc { crc }, true) = (m, candidates.len() > 1) {
         // The certificate behind the value must have the request's size:
         // keep the requests whose `cert size` a catalog certificate fits.
@@ -852,7 +1201,7 @@ fn step(
             // A line of this request was lost: take the oldest request
             // that could have lost it, as a guess.
             let fallback = (0..inst.open.len())
-                .filter(|&i| accepts_after_loss(&inst.open[i], want))
+                .filter(|&i| accepts_after_loss(&inst.open[i], want) && before(&inst.open[i]))
                 .min_by_key(|&i| inst.open[i].step_seq);
             inst.taint_all();
             match fallback {
@@ -869,15 +1218,22 @@ fn step(
         1 => {
             let r = &inst.open[candidates[0]];
             if let (Some(t), Some(t0)) = (now, r.step_time) {
-                delays.learn(step_class(r.step), t - t0);
+                learned.learn(inst.timing, from_of(r), transition(m).0, t - t0);
             }
-            (candidates[0], !inst.counters.doubtful())
+            // Another request that lost a line could have printed it too.
+            let lost_alternative = matches!(want, Want::Crc | Want::Negotiate)
+                && (0..inst.open.len())
+                    .any(|i| i != candidates[0] && accepts_after_loss(&inst.open[i], want));
+            (
+                candidates[0],
+                !inst.counters.doubtful() && !lost_alternative,
+            )
         }
         _ => {
             for &i in candidates.iter() {
                 inst.open[i].record.assignment = Assignment::Inferred;
             }
-            (choose(&inst.open, candidates, now, delays), false)
+            (choose(&inst.open, candidates), false)
         }
     };
     let r = &mut inst.open[chosen];
@@ -944,52 +1300,46 @@ fn set_identification(rec: &mut RequestRecord, ident: Identification) {
     rec.identification = Some(CertMatch::from(ident));
 }
 
-fn step_class(s: Step) -> usize {
+fn at_of(s: Step) -> At {
     match s {
-        Step::Started => 0,
-        Step::Forced => 1,
-        Step::SizeSeen => 2,
+        Step::Started => At::Started,
+        Step::Forced => At::Forced,
+        Step::SizeSeen => At::SizeSeen,
     }
 }
 
-/// Among several open requests that could take a message, the likeliest:
-/// by learned step timing when there is enough of it, else the oldest one
-/// that is not presumed dead (overtaken by several later requests).
-fn choose(
-    open: &[OpenRequest],
-    candidates: &[usize],
-    now: Option<f64>,
-    delays: &DelayModel,
-) -> usize {
-    let fallback = candidates
+/// The timing class of an open request's step.
+fn from_of(r: &OpenRequest) -> usize {
+    window::from_class(at_of(r.step), r.scheme)
+}
+
+/// A message's kind as the timing knows it ([`timing::NEXT`]), and the step
+/// it moves a request to.
+fn transition(m: &Message<'_>) -> (usize, At) {
+    match m {
+        Message::NotSsl => (0, At::Done),
+        Message::ForcingCertLoad { forced } => (1, if *forced { At::Forced } else { At::Started }),
+        Message::CertNotFound { .. } => (2, At::Done),
+        Message::Fatal {
+            kind: FatalKind::Negotiate,
+            ..
+        } => (6, At::Done),
+        Message::Fatal { .. } => (3, At::Done),
+        Message::NoCertificate { .. } => (4, At::Done),
+        Message::CertSize { .. } => (5, At::SizeSeen),
+        _ => (7, At::Done),
+    }
+}
+
+/// Among several open requests that could take a message (no timing to
+/// tell them apart), the oldest that is not presumed dead (overtaken by
+/// several later requests).
+fn choose(open: &[OpenRequest], candidates: &[usize]) -> usize {
+    candidates
         .iter()
         .copied()
         .min_by_key(|&i| (open[i].overtaken >= STALE_OVERTAKEN, open[i].step_seq))
-        .unwrap_or(candidates[0]);
-    let Some(now) = now else {
-        return fallback;
-    };
-    let mut best: Option<(f64, usize)> = None;
-    for &i in candidates {
-        let r = &open[i];
-        let class = step_class(r.step);
-        let (Some(t0), true) = (r.step_time, delays.trusted(class)) else {
-            return fallback;
-        };
-        let score = delays.likelihood(class, now - t0);
-        // Ties (equal timing bins) go to the older request.
-        let better = match best {
-            None => true,
-            Some((bs, bi)) => {
-                score > bs * 1.000_001
-                    || (score >= bs / 1.000_001 && r.step_seq < open[bi].step_seq)
-            }
-        };
-        if better {
-            best = Some((score, i));
-        }
-    }
-    best.map_or(fallback, |b| b.1)
+        .unwrap_or(candidates[0])
 }
 
 /// Whether an open request's current step can take a message.
@@ -1097,7 +1447,13 @@ fn start_request(
     let inst = &mut p.instance;
     inst.starts += 1;
     let mut gaps = Vec::new();
+    let unseen = inst.counters.unseen_recent();
     let seen = inst.counters.observe(cnt, &mut gaps);
+    if ev.tid.is_none() && inst.counters.unseen_recent() > unseen {
+        // A counter was skipped: its request's lines may have gone to the
+        // requests open or settling now.
+        inst.taint_all();
+    }
     push_gaps(inst, &gaps, ev.time, out, summary);
     if seen.duplicate {
         summary.duplicate_cnts += 1;
@@ -1151,6 +1507,7 @@ fn start_request(
                 fcc_neg,
                 forced_negotiation,
                 assignment,
+                confidence,
                 duplicate_cnt: duplicate,
                 source,
                 messages,
@@ -1179,6 +1536,7 @@ fn start_request(
             *fcc_neg = None;
             *forced_negotiation = None;
             *assignment = Assignment::Exact;
+            *confidence = None;
             *duplicate = duplicate_cnt;
             *source = ev.origin;
             *messages = 1;
@@ -1210,6 +1568,7 @@ fn start_request(
             fcc_neg: None,
             forced_negotiation: None,
             assignment: Assignment::Exact,
+            confidence: None,
             duplicate_cnt,
             source: ev.origin,
             messages: 1,
@@ -1222,14 +1581,26 @@ fn start_request(
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
     }
+    let scheme = scheme_of(uri);
+    let since = ev.time.map(|t| t.sort_key());
+    if let Some(w) = inst.window.as_mut() {
+        w.join(
+            start_index,
+            seq,
+            scheme,
+            At::Started,
+            since.unwrap_or(f64::NAN),
+        );
+    }
     inst.open.push(OpenRequest {
         record,
-        scheme: scheme_of(uri),
+        scheme,
         step: Step::Started,
         step_seq: seq,
-        step_time: ev.time.map(|t| t.sort_key()),
+        step_time: since,
         start_index,
         overtaken: 0,
+        start_seq: seq,
     });
 }
 
@@ -1281,6 +1652,7 @@ fn finish(inst: &mut Instance, i: usize) {
     inst.held.push_back(Held {
         record: r.record,
         release_at: inst.messages + SETTLE_MESSAGES,
+        start_index: r.start_index,
     });
 }
 
@@ -1322,6 +1694,8 @@ fn emit_request(
     match record.assignment {
         Assignment::Exact => summary.exact += 1,
         Assignment::Inferred => {
+            // No choice among the requests seen: only a lost line nearby.
+            record.confidence.get_or_insert(1.0);
             summary.inferred += 1;
             inst.inferred += 1;
         }

@@ -1,33 +1,61 @@
-//! How long the module takes between the steps of a request, learned from the
-//! requests whose messages could only have been theirs. When several open
-//! requests could take a message, the one for which a message *now* is most
-//! likely wins: the highest hazard `f(x) / S(x)` of the time `x` since it
-//! entered its step. With constant-ish step times that is the request that
-//! has waited about the usual time; with no timing (or too few samples) the
-//! oldest request wins.
+//! How long the module takes between the steps of a request, and which
+//! message follows which step, learned from the capture itself: from the
+//! requests whose messages could only have been theirs (see
+//! `docs/inference.md`). Per transition (the step a request is at, the
+//! message that moves it on) a histogram of log10 delays, read as a density
+//! over seconds with a small kernel; outside the observed range only a
+//! floor remains. Nothing about the timing is assumed.
 
-/// Step classes: time from the request start, from `forcing load`, from
-/// `cert size`.
-pub const CLASSES: usize = 3;
+use super::window::Timing;
+use crate::record::Summary;
+use rustc_hash::FxHashMap;
+
+/// Where a request is when its next message comes: `start` of a plain-HTTP
+/// request, `start` of any other, after `forcing load`, after `cert size`.
+pub const FROM: usize = 4;
+/// The message that moves a request on: not SSL, forcing load, cert not
+/// found, GetClientCertificate failed, no certificate, cert size,
+/// negotiation failed, cert crc.
+pub const NEXT: usize = 8;
 /// Bins of log10(seconds) from 10^-7 s to 10^2 s, ten per decade.
 const BINS: usize = 90;
 const LOG_MIN: f64 = -7.0;
-/// Samples a class needs before its timing is trusted.
+/// Samples a step needs before its timing is trusted.
 const MIN_SAMPLES: u32 = 30;
-/// Samples kept per class before older ones are halved (adapts to change).
+/// Samples kept per step before older ones are halved (adapts to change).
 const MAX_SAMPLES: u32 = 100_000;
+/// Pseudo-count of every bin: the density floor outside the observed range.
+const FLOOR: f64 = 0.01;
 
+/// The learned timing of one module build (or of the whole capture).
 #[derive(Debug, Clone)]
-pub struct DelayModel {
-    bins: [[u32; BINS]; CLASSES],
-    total: [u32; CLASSES],
+pub struct StepTiming {
+    bins: Box<[[[u32; BINS]; NEXT]; FROM]>,
+    /// Samples per (step, next message), and per step.
+    count: [[u32; NEXT]; FROM],
+    total: [u32; FROM],
+    /// Longest delay learned (the observed range's top).
+    longest: f64,
+    /// Per step, the share of next-message delays from each bin on
+    /// (survival), computed again when asked after the samples grew by
+    /// more than a sixty-fourth (it runs while deciding, not per message).
+    tails: Box<[[f64; BINS + 1]; FROM]>,
+    since_refresh: u32,
+    at_refresh: u32,
+    usual_longest: f64,
 }
 
-impl Default for DelayModel {
+impl Default for StepTiming {
     fn default() -> Self {
-        DelayModel {
-            bins: [[0; BINS]; CLASSES],
-            total: [0; CLASSES],
+        StepTiming {
+            bins: Box::new([[[0; BINS]; NEXT]; FROM]),
+            count: [[0; NEXT]; FROM],
+            total: [0; FROM],
+            longest: 0.0,
+            tails: Box::new([[1.0; BINS + 1]; FROM]),
+            since_refresh: 0,
+            at_refresh: 0,
+            usual_longest: 0.0,
         }
     }
 }
@@ -102,57 +130,195 @@ fn bin(seconds: f64) -> usize {
     b
 }
 
-impl DelayModel {
+/// Width in seconds of a bin.
+fn bin_width(b: usize) -> f64 {
+    let lo = if b == 0 {
+        0.0
+    } else {
+        10f64.powf(LOG_MIN + b as f64 / 10.0)
+    };
+    10f64.powf(LOG_MIN + (b + 1) as f64 / 10.0) - lo
+}
+
+static BIN_WIDTHS: std::sync::LazyLock<[f64; BINS]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(bin_width));
+
+impl StepTiming {
     /// Records the delay of an unambiguous step.
-    pub fn learn(&mut self, class: usize, seconds: f64) {
-        if !(seconds.is_finite() && seconds >= 0.0) || class >= CLASSES {
+    pub fn learn(&mut self, from: usize, next: usize, seconds: f64) {
+        if !(seconds.is_finite() && seconds >= 0.0) || from >= FROM || next >= NEXT {
             return;
         }
-        if self.total[class] >= MAX_SAMPLES {
-            for b in self.bins[class].iter_mut() {
-                *b /= 2;
+        self.learn_in(from, next, seconds, bin(seconds));
+    }
+
+    /// [`StepTiming::learn`] of a checked delay whose bin is known.
+    fn learn_in(&mut self, from: usize, next: usize, seconds: f64, b: usize) {
+        if self.total[from] >= MAX_SAMPLES {
+            for (n, bins) in self.bins[from].iter_mut().enumerate() {
+                bins.iter_mut().for_each(|b| *b /= 2);
+                self.count[from][n] = bins.iter().sum();
             }
-            self.total[class] = self.bins[class].iter().sum();
+            self.total[from] = self.count[from].iter().sum();
         }
-        self.bins[class][bin(seconds)] += 1;
-        self.total[class] += 1;
+        self.bins[from][next][b] += 1;
+        self.count[from][next] += 1;
+        self.total[from] += 1;
+        self.longest = self.longest.max(seconds);
+        self.since_refresh += 1;
     }
 
-    pub fn trusted(&self, class: usize) -> bool {
-        class < CLASSES && self.total[class] >= MIN_SAMPLES
+    /// Whether enough requests left step `from` to trust its timing.
+    pub fn trusted(&self, from: usize) -> bool {
+        from < FROM && self.total[from] >= MIN_SAMPLES
     }
 
-    /// How likely a request that entered its step `seconds` ago prints its
-    /// next message now: `f(x) / (S(x) + q)`, the hazard of the learned delay
-    /// distribution with a share `q` of requests whose next line was lost
-    /// (they never print, so a request long overdue is most likely dead).
-    pub fn likelihood(&self, class: usize, seconds: f64) -> f64 {
-        const EPS: f64 = 1e-3;
-        const LOST: f64 = 0.01;
+    /// The longest delay learned.
+    pub fn longest(&self) -> f64 {
+        self.longest
+    }
+
+    /// The delay that 99.9 % of the learned ones stay below (a lost line
+    /// can make the longest one anything).
+    pub fn usual_longest(&mut self) -> f64 {
+        if self.tails_stale() {
+            self.refresh_tails();
+        }
+        self.usual_longest
+    }
+
+    /// ln of how likely a request at step `from` for `seconds` prints
+    /// `next` now: the share of `next` after `from` times the density of its
+    /// delay (per second, smoothed over neighbouring bins).
+    pub fn log_step(&self, from: usize, next: usize, seconds: f64) -> f64 {
+        let share = (f64::from(self.count[from][next]) + 0.5)
+            / (f64::from(self.total[from]) + 0.5 * NEXT as f64);
         let b = bin(seconds);
-        let counts = &self.bins[class];
-        let n = self.total[class] as f64 + EPS * BINS as f64;
-        let f = (counts[b] as f64 + EPS) / n;
-        // An integer sum (exact, as the sum of these counts in f64 is).
-        let later: u32 = counts[b..].iter().sum();
-        let s: f64 = (f64::from(later) + EPS * (BINS - b) as f64) / n;
-        (1.0 - LOST) * f / ((1.0 - LOST) * s + LOST)
+        let c = &self.bins[from][next];
+        let at = |i: usize| c.get(i).map_or(0.0, |&v| f64::from(v));
+        let below = if b > 0 { at(b - 1) } else { at(b) };
+        let mass = (0.25 * below + 0.5 * at(b) + 0.25 * at(b + 1) + FLOOR)
+            / (f64::from(self.count[from][next]) + FLOOR * BINS as f64);
+        (share * mass / BIN_WIDTHS[b]).ln()
     }
 
-    /// The delay below which `share` of the learned delays fall.
-    pub fn quantile(&self, class: usize, share: f64) -> Option<f64> {
-        if !self.trusted(class) {
-            return None;
+    /// ln of the chance that a request at step `from` for `seconds` has
+    /// printed nothing yet, where a share `lost` of next lines never come
+    /// (lost by the capture).
+    pub fn log_waiting(&mut self, from: usize, seconds: f64, lost: f64) -> f64 {
+        if self.tails_stale() {
+            self.refresh_tails();
         }
-        let want = (self.total[class] as f64 * share).ceil() as u32;
-        let mut acc = 0;
-        for (b, &c) in self.bins[class].iter().enumerate() {
-            acc += c;
-            if acc >= want {
-                return Some(10f64.powf(LOG_MIN + (b + 1) as f64 / 10.0));
+        let b = bin(seconds);
+        let t = &self.tails[from];
+        // Half of the delay's own bin is still to come.
+        let s = 0.5 * (t[b] + t[b + 1]);
+        ((1.0 - lost) * s + lost).ln()
+    }
+
+    fn tails_stale(&self) -> bool {
+        self.since_refresh > 0 && self.since_refresh >= self.at_refresh / 64
+    }
+
+    fn refresh_tails(&mut self) {
+        for from in 0..FROM {
+            let n = f64::from(self.total[from]).max(1.0);
+            let mut acc = 0u64;
+            self.tails[from][BINS] = 0.0;
+            for b in (0..BINS).rev() {
+                acc += self.bins[from].iter().map(|c| u64::from(c[b])).sum::<u64>();
+                self.tails[from][b] = acc as f64 / n;
+            }
+            if self.total[from] == 0 {
+                self.tails[from] = [1.0; BINS + 1];
             }
         }
-        None
+        let all: u64 = self.total.iter().map(|&t| u64::from(t)).sum();
+        let mut left = all / 1000;
+        self.usual_longest = 0.0;
+        for b in (0..BINS).rev() {
+            let here: u64 = self.bins.iter().flatten().map(|c| u64::from(c[b])).sum();
+            if here > left {
+                self.usual_longest = 10f64.powf(LOG_MIN + (b + 1) as f64 / 10.0);
+                break;
+            }
+            left -= here;
+        }
+        self.since_refresh = 0;
+        self.at_refresh = self.total.iter().sum();
+    }
+}
+
+/// The timing learned so far: per module build and for the whole capture.
+#[derive(Debug)]
+pub struct Learned {
+    /// `[0]`: instances whose build is unknown; then one per module build.
+    models: Vec<StepTiming>,
+    builds: FxHashMap<String, usize>,
+    /// The smallest positive delay seen: the capture clock's resolution.
+    resolution: f64,
+    /// Requests started (for the share of lost lines).
+    pub starts: u64,
+}
+
+impl Default for Learned {
+    fn default() -> Self {
+        Learned {
+            models: vec![StepTiming::default()],
+            builds: FxHashMap::default(),
+            resolution: 0.0,
+            starts: 0,
+        }
+    }
+}
+
+impl Learned {
+    /// The model of a module build (by its `Build` timestamp).
+    pub fn model_of(&mut self, build: &str) -> usize {
+        if let Some(&i) = self.builds.get(build) {
+            return i;
+        }
+        self.models.push(StepTiming::default());
+        let i = self.models.len() - 1;
+        self.builds.insert(build.to_owned(), i);
+        i
+    }
+
+    /// Records an unambiguous step's delay, for its build (or, build
+    /// unknown, for the capture).
+    pub fn learn(&mut self, model: usize, from: usize, next: usize, seconds: f64) {
+        if seconds > 0.0 && (self.resolution == 0.0 || seconds < self.resolution) {
+            self.resolution = seconds;
+        }
+        let seconds = seconds.max(self.resolution / 2.0);
+        if !(seconds.is_finite() && seconds >= 0.0) || from >= FROM || next >= NEXT {
+            return;
+        }
+        if let Some(m) = self.models.get_mut(model) {
+            m.learn_in(from, next, seconds, bin(seconds));
+        }
+    }
+
+    /// Share of lines the capture loses, from its unseen request counters.
+    pub fn lost_share(&self, summary: &Summary) -> f64 {
+        let missing = summary.missing_requests as f64;
+        ((missing + 1.0) / (self.starts as f64 + missing + 2.0)).clamp(1e-4, 0.5)
+    }
+
+    /// What a window of a process of build `model` scores with.
+    pub fn timing(&mut self, model: usize, lost: f64) -> Timing<'_> {
+        let resolution = self.resolution;
+        let (global, builds) = self
+            .models
+            .split_first_mut()
+            .expect("the capture's model is always there");
+        let build = model.checked_sub(1).and_then(|i| builds.get_mut(i));
+        Timing {
+            build,
+            global,
+            lost,
+            resolution,
+        }
     }
 }
 
@@ -192,34 +358,42 @@ mod tests {
 
     #[test]
     fn untrained_model_is_not_trusted() {
-        let m = DelayModel::default();
+        let m = StepTiming::default();
         assert!(!m.trusted(0));
     }
 
     #[test]
-    fn usual_delay_has_highest_hazard() {
-        let mut m = DelayModel::default();
+    fn usual_delay_is_likeliest() {
+        let mut m = StepTiming::default();
         for i in 0..200 {
-            m.learn(0, 100e-6 * (1.0 + (i % 10) as f64 / 20.0));
+            // Certificates after ~100 µs, failures after ~10 ms.
+            m.learn(1, 5, 100e-6 * (1.0 + (i % 10) as f64 / 20.0));
+            if i % 4 == 0 {
+                m.learn(1, 4, 10e-3 * (1.0 + (i % 10) as f64 / 20.0));
+            }
         }
-        assert!(m.trusted(0));
-        // A request that entered its step 100 µs ago is far likelier to
-        // print now than one that entered 2 µs ago.
-        assert!(m.likelihood(0, 100e-6) > 10.0 * m.likelihood(0, 2e-6));
-        // Long overdue: most likely its line was lost.
-        assert!(m.likelihood(0, 100e-6) > 100.0 * m.likelihood(0, 1.0));
-        let q = m.quantile(0, 0.99).unwrap();
-        assert!(q > 100e-6 && q < 300e-6, "{q}");
+        assert!(m.trusted(1));
+        assert!(m.log_step(1, 5, 100e-6) > m.log_step(1, 5, 10e-6) + 5.0);
+        assert!(m.log_step(1, 4, 10e-3) > m.log_step(1, 4, 100e-6) + 2.0);
+        // Far past anything seen: only the floor.
+        assert!(m.log_step(1, 4, 10e-3) > m.log_step(1, 4, 0.2) + 10.0);
+        // Waiting: nearly all are still to come at 1 µs, few after 20 ms
+        // (the lost share remains).
+        assert!(m.log_waiting(1, 1e-6, 0.01) > -0.01);
+        let late = m.log_waiting(1, 0.02, 0.01).exp();
+        assert!(late > 0.009 && late < 0.02, "{late}");
+        assert!((m.longest() - 0.0145).abs() < 1e-3);
     }
 
     #[test]
     fn odd_values_are_ignored() {
-        let mut m = DelayModel::default();
-        m.learn(0, f64::NAN);
-        m.learn(0, -1.0);
-        m.learn(7, 1.0);
-        assert_eq!(m.total, [0, 0, 0]);
-        m.learn(1, 1e9);
+        let mut m = StepTiming::default();
+        m.learn(0, 0, f64::NAN);
+        m.learn(0, 0, -1.0);
+        m.learn(7, 0, 1.0);
+        m.learn(0, 9, 1.0);
+        assert_eq!(m.total, [0, 0, 0, 0]);
+        m.learn(1, 1, 1e9);
         assert_eq!(m.total[1], 1);
     }
 }

@@ -51,6 +51,11 @@ pub fn request_fields(buf: &mut Vec<u8>, r: &RequestRecord) {
     opt_bool(buf, r.forced_negotiation);
     buf.extend_from_slice(b",\"assignment\":");
     string(buf, r.assignment.as_str());
+    buf.extend_from_slice(b",\"confidence\":");
+    match r.confidence {
+        Some(c) => confidence(buf, c),
+        None => buf.extend_from_slice(b"null"),
+    }
     buf.extend_from_slice(b",\"duplicate_cnt\":");
     opt_bool(buf, Some(r.duplicate_cnt));
     buf.extend_from_slice(b",\"source\":");
@@ -220,6 +225,19 @@ fn hresult(buf: &mut Vec<u8>, h: Option<HResult>) {
     }
 }
 
+/// A confidence (0-1, four decimals) as a JSON number: `1.0`, `0.5`,
+/// `0.9871`.
+fn confidence(buf: &mut Vec<u8>, c: f64) {
+    let tenths_of_mille = (c.clamp(0.0, 1.0) * 1e4).round() as u32;
+    if tenths_of_mille == 10_000 {
+        return buf.extend_from_slice(b"1.0");
+    }
+    let digits = [1000, 100, 10, 1].map(|d| b'0' + (tenths_of_mille / d % 10) as u8);
+    let len = digits.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
+    buf.extend_from_slice(b"0.");
+    buf.extend_from_slice(&digits[..len]);
+}
+
 /// The `cert` object of an identified request.
 fn cert(buf: &mut Vec<u8>, c: &CertRecord) {
     let info = &c.cert;
@@ -323,6 +341,27 @@ mod tests {
             assert_eq!(v["cert_warnings"].as_array().unwrap().len(), i % 3);
             assert_eq!(v["uri"], r.uri.as_str());
             assert_eq!(v["cnt"], r.cnt);
+        }
+    }
+
+    /// Confidence reads back as the value rounded to four decimals.
+    #[test]
+    fn confidence_is_a_number_of_four_decimals() {
+        let mut r = a_request();
+        for (c, text) in [
+            (None, "null"),
+            (Some(1.0), "1.0"),
+            (Some(0.99996), "1.0"),
+            (Some(0.5), "0.5"),
+            (Some(0.98714), "0.9871"),
+            (Some(0.0001), "0.0001"),
+            (Some(0.0), "0.0"),
+        ] {
+            r.confidence = c;
+            let mut buf = Vec::new();
+            request_fields(&mut buf, &r);
+            let line = String::from_utf8(buf).unwrap();
+            assert!(line.contains(&format!(",\"confidence\":{text},")), "{line}");
         }
     }
 
