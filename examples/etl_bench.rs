@@ -8,14 +8,14 @@
 
 use std::time::Instant;
 
-use certtrace::etl::{EtlEvents, EtlOptions, RecordReader};
+use certtrace::input::etl::{EtlEvents, EtlOptions, RecordReader};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: etl_bench FILE [MIN_SECONDS]");
     let min_secs: f64 = args.next().map_or(2.0, |s| s.parse().expect("seconds"));
     let bytes = std::fs::read(&path).expect("read file");
-    let name = certtrace::event::InputName::from(path.as_str());
+    let name = certtrace::input::event::InputName::from(path.as_str());
 
     // Pass 1: every record, the facts the oracle extracts.
     let start = Instant::now();

@@ -62,7 +62,7 @@ fn expand(template: &str, first: u32) -> String {
 /// The TraceLogging provider (MSVC builds) or a no-op stand-in.
 #[cfg(all(windows, target_env = "msvc"))]
 mod tlgpart {
-    use certtrace::provider::Guid;
+    use certtrace::input::provider::Guid;
     use tracelogging as tlg;
 
     tlg::define_provider!(TLG_PROVIDER, "CertTrace.SampleModule");
@@ -176,7 +176,7 @@ mod tlgpart {
 #[cfg(windows)]
 mod win {
     use super::tlgpart;
-    use certtrace::provider::Guid;
+    use certtrace::input::provider::Guid;
     use windows_sys::Win32::System::Diagnostics::Etw::{
         EventProviderEnabled, EventRegister, EventUnregister, EventWriteString, REGHANDLE,
     };

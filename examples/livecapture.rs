@@ -1,4 +1,4 @@
-//! Test driver for `certtrace::live::capture`: captures until N events were
+//! Test driver for `certtrace::input::live::capture`: captures until N events were
 //! seen or a time-out, prints every event as a JSON line on stdout and the
 //! summary as the last line (`{"summary": ...}`).
 //!
@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use certtrace::live::{LiveArgs, capture};
-use certtrace::sources::SourceItem;
+use certtrace::input::SourceItem;
+use certtrace::input::live::{LiveArgs, capture};
 use clap::Parser;
 
-/// Capture live, print JSON lines (test driver for certtrace::live).
+/// Capture live, print JSON lines (test driver for certtrace::input::live).
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]

@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use certtrace::correlate::{CorrelateOptions, Correlator};
-use certtrace::render::Renderer;
-use certtrace::sources::{self, ReadOptions, SourceItem};
+use certtrace::input::{self, ReadOptions, SourceItem};
+use certtrace::output::Renderer;
 
 // The same allocator as the binary.
 #[cfg(not(windows))]
@@ -25,12 +25,12 @@ fn main() {
     };
     println!(
         "bytes: TraceEvent {} SourceItem {} Record {} RequestRecord {} EventTime {} Origin {}",
-        std::mem::size_of::<certtrace::event::TraceEvent>(),
+        std::mem::size_of::<certtrace::input::event::TraceEvent>(),
         std::mem::size_of::<SourceItem>(),
         std::mem::size_of::<certtrace::record::Record>(),
         std::mem::size_of::<certtrace::record::RequestRecord>(),
-        std::mem::size_of::<certtrace::event::EventTime>(),
-        std::mem::size_of::<certtrace::event::Origin>()
+        std::mem::size_of::<certtrace::input::event::EventTime>(),
+        std::mem::size_of::<certtrace::input::event::Origin>()
     );
     sizes();
     let only = std::env::args().nth(2);
@@ -38,7 +38,7 @@ fn main() {
     if pass("read") {
         let t = Instant::now();
         let mut n = 0u64;
-        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        for item in input::open(&name, &ReadOptions::default()).expect("readable FILE") {
             if let SourceItem::Event(ev) = item {
                 n += ev.text.len() as u64;
             }
@@ -49,7 +49,7 @@ fn main() {
     if pass("parse") {
         let t = Instant::now();
         let mut k = 0u64;
-        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        for item in input::open(&name, &ReadOptions::default()).expect("readable FILE") {
             if let SourceItem::Event(ev) = item {
                 k += certtrace::parse::parse(&ev.text).message.kind_name().len() as u64;
             }
@@ -62,7 +62,7 @@ fn main() {
         let mut c = Correlator::new(CorrelateOptions::default());
         c.set_inputs(vec![name.clone()]);
         let mut records = 0u64;
-        for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+        for item in input::open(&name, &ReadOptions::default()).expect("readable FILE") {
             if let SourceItem::Event(ev) = item {
                 c.push_event(&ev);
                 records += c.drain().count() as u64;
@@ -82,8 +82,8 @@ fn main() {
     let t = Instant::now();
     let mut c = Correlator::new(CorrelateOptions::default());
     c.set_inputs(vec![name.clone()]);
-    let mut r = certtrace::render::ndjson::NdjsonRenderer::new(std::io::sink());
-    for item in sources::open(&name, &ReadOptions::default()).expect("readable FILE") {
+    let mut r = certtrace::output::ndjson::NdjsonRenderer::new(std::io::sink());
+    for item in input::open(&name, &ReadOptions::default()).expect("readable FILE") {
         if let SourceItem::Event(ev) = item {
             c.push_event(&ev);
             for rec in c.drain() {

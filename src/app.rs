@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 
 use crate::correlate::{CorrelateOptions, Correlator};
-use crate::hresult::HResult;
+use crate::input::{ItemStream, SourceItem, handoff, merge::Merge};
+use crate::output::Renderer;
+use crate::output::batches::{Batch, SharedFormatting};
+use crate::parse::hresult::HResult;
 use crate::record::{
     Assignment, Outcome, OutcomeCounts, Record, RequestRecord, Summary, release_certificates,
 };
-use crate::render::Renderer;
-use crate::render::batches::{Batch, SharedFormatting};
-use crate::sources::{ItemStream, SourceItem, handoff, merge::Merge};
 use crate::watch::{StopRules, TimeWindow};
 
 /// Which request records reach the output.
@@ -781,7 +781,7 @@ struct PidFilter {
     left_out: u64,
     /// Some of the pids left out, and where the first one was.
     pids: std::collections::BTreeSet<u32>,
-    first: Option<crate::event::Origin>,
+    first: Option<crate::input::event::Origin>,
 }
 
 impl PidFilter {
@@ -796,7 +796,7 @@ impl PidFilter {
     }
 
     #[inline]
-    fn keeps(&mut self, ev: &crate::event::TraceEvent) -> bool {
+    fn keeps(&mut self, ev: &crate::input::event::TraceEvent) -> bool {
         let Some(want) = self.pid else {
             return true;
         };
@@ -817,7 +817,7 @@ impl PidFilter {
     }
 
     /// The problem to report when `--pid` left out every event.
-    fn nothing_kept(&self) -> Option<crate::sources::InputProblem> {
+    fn nothing_kept(&self) -> Option<crate::input::InputProblem> {
         let (Some(want), Some(origin)) = (self.pid, self.first) else {
             return None;
         };
@@ -825,9 +825,9 @@ impl PidFilter {
             return None;
         }
         let pids: Vec<String> = self.pids.iter().map(u32::to_string).collect();
-        Some(crate::sources::InputProblem {
+        Some(crate::input::InputProblem {
             origin,
-            kind: crate::sources::ProblemKind::NoModuleMessages,
+            kind: crate::input::ProblemKind::NoModuleMessages,
             detail: format!(
                 "--pid {want}: all {} events are of other pids ({}{}); drop --pid or name one \
                  of those",

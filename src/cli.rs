@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::render::{ColorChoice, Format};
-use crate::sources::{EtlBackend, InputFormat};
+use crate::input::{EtlBackend, InputFormat};
+use crate::output::{ColorChoice, Format};
 
 /// Correlate the client-certificate trace of an IIS native module: which
 /// request got which client certificate, which failed and why, which
@@ -111,8 +111,8 @@ pub struct OutputArgs {
 
     /// Table on a terminal: show a long report through a pager ($PAGER,
     /// else `less -FRX`); never when output is piped.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::pager::Paging::Auto)]
-    pub paging: crate::pager::Paging,
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::output::pager::Paging::Auto)]
+    pub paging: crate::output::pager::Paging,
 
     /// Write the records to this file instead of standard output (NDJSON
     /// unless --format says otherwise); an existing file is appended to.
@@ -123,7 +123,7 @@ pub struct OutputArgs {
     /// (bytes, or with K, M, G): FILE becomes FILE.1, FILE.1 becomes
     /// FILE.2, ..., as log shippers expect.
     #[arg(long, value_name = "SIZE", requires = "output",
-          value_parser = crate::render::rotate::parse_size)]
+          value_parser = crate::output::rotate::parse_size)]
     pub rotate_size: Option<u64>,
 
     /// With --rotate-size: how many rotated files to keep (FILE.1 ...
@@ -135,7 +135,7 @@ pub struct OutputArgs {
     /// (`subject`) in the records by stable hashes (`redacted:<hex>`): the
     /// same value hashes the same on every host. Comma-separated.
     #[arg(long, value_name = "WHAT", value_enum, value_delimiter = ',')]
-    pub redact: Vec<crate::render::redact::Redact>,
+    pub redact: Vec<crate::output::redact::Redact>,
 
     /// Secret mixed into the --redact hashes, the same on every host (so a
     /// guessed value cannot be confirmed by hashing it).
@@ -223,7 +223,7 @@ pub struct ReadArgs {
     /// `.etl` files: only events of this ETW provider (GUID, or a
     /// TraceLogging provider name, hashed to its GUID as Windows does).
     #[arg(long, value_name = "GUID|NAME")]
-    pub provider: Option<crate::provider::ProviderSpec>,
+    pub provider: Option<crate::input::provider::ProviderSpec>,
 
     /// `.etl` files: which reader turns them into events.
     #[arg(long, value_enum, value_name = "BACKEND", default_value_t = EtlBackend::Portable)]
@@ -291,7 +291,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args, Clone)]
 pub struct LiveCommandArgs {
     #[command(flatten)]
-    pub capture: crate::live::LiveArgs,
+    pub capture: crate::input::live::LiveArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -12,8 +12,8 @@ use crate::cli::{
 };
 use crate::correlate::CorrelateOptions;
 use crate::exit::{self, Error, Exit};
-use crate::render::{self, ColorChoice, Format, table::TableOptions};
-use crate::sources::{self, ItemStream, ReadOptions, TextSource};
+use crate::input::{self, ItemStream, ReadOptions, TextSource};
+use crate::output::{self, ColorChoice, Format, table::TableOptions};
 
 /// Runs a parsed command line; returns how to exit.
 pub fn run(cli: Cli) -> Exit {
@@ -46,7 +46,7 @@ fn stop_flag() -> Arc<AtomicBool> {
     // A second Ctrl-C while finishing exits at once.
     let _ = ctrlc::set_handler(move || {
         // The report is whole once a pager shows it: Ctrl-C is the pager's.
-        if crate::pager::pager_running() {
+        if crate::output::pager::pager_running() {
             return;
         }
         if s.swap(true, Ordering::SeqCst) {
@@ -182,20 +182,23 @@ fn report_until(
     } else {
         match paging(format, out.paging, is_tty, follow) {
             Some(always) => Box::new(io::BufWriter::with_capacity(
-                render::output_buffer(format),
-                crate::pager::PagedStdout::new(crate::pager::PagedStdout::terminal_rows(), always),
+                output::output_buffer(format),
+                crate::output::pager::PagedStdout::new(
+                    crate::output::pager::PagedStdout::terminal_rows(),
+                    always,
+                ),
             )),
             None => Box::new(io::BufWriter::with_capacity(
-                render::output_buffer(format),
+                output::output_buffer(format),
                 stdout,
             )),
         }
     };
     let quit = Arc::new(AtomicBool::new(false));
-    let mut renderer: Box<dyn render::Renderer + Send> = if format == Format::Dashboard {
-        Box::new(render::dashboard::DashboardRenderer::new(
+    let mut renderer: Box<dyn output::Renderer + Send> = if format == Format::Dashboard {
+        Box::new(output::dashboard::DashboardRenderer::new(
             writer,
-            render::dashboard::DashOptions {
+            output::dashboard::DashOptions {
                 inputs: names.clone(),
                 color: topts.color,
                 terminal: true,
@@ -205,7 +208,7 @@ fn report_until(
             },
         ))
     } else {
-        render::renderer(format, writer, topts)
+        output::renderer(format, writer, topts)
     };
     if !out.redact.is_empty() {
         renderer = redacting(renderer, out);
@@ -259,11 +262,11 @@ fn output_file(
             "--rotate-size rotates NDJSON output (one record a line): use --format ndjson",
         ));
     }
-    let rotation = out.rotate_size.map(|size| render::rotate::Rotation {
+    let rotation = out.rotate_size.map(|size| output::rotate::Rotation {
         size,
         keep: out.rotate_keep,
     });
-    let file = render::rotate::OutputFile::open(path, rotation)?;
+    let file = output::rotate::OutputFile::open(path, rotation)?;
     if rotation.is_some() && !file.rotates() {
         eprintln!(
             "certtrace: warning: --output {}: not a regular file, so not rotated",
@@ -271,7 +274,7 @@ fn output_file(
         );
     }
     Ok(Box::new(io::BufWriter::with_capacity(
-        render::output_buffer(format),
+        output::output_buffer(format),
         file,
     )))
 }
@@ -279,11 +282,11 @@ fn output_file(
 /// `--redact`: records go one by one through the redaction (only then:
 /// the plain path keeps its batch formatting).
 fn redacting<'a>(
-    renderer: Box<dyn render::Renderer + Send + 'a>,
+    renderer: Box<dyn output::Renderer + Send + 'a>,
     out: &OutputArgs,
-) -> Box<dyn render::Renderer + Send + 'a> {
-    let hasher = render::redact::Hasher::new(out.redact_key.as_deref());
-    Box::new(render::redact::RedactingRenderer::new(
+) -> Box<dyn output::Renderer + Send + 'a> {
+    let hasher = output::redact::Hasher::new(out.redact_key.as_deref());
+    Box::new(output::redact::RedactingRenderer::new(
         renderer,
         &out.redact,
         hasher,
@@ -294,11 +297,11 @@ fn redacting<'a>(
 /// of a finished read on a terminal, unless `--paging never`.
 fn paging(
     format: Format,
-    paging: crate::pager::Paging,
+    paging: crate::output::pager::Paging,
     is_tty: bool,
     follow: bool,
 ) -> Option<bool> {
-    use crate::pager::Paging;
+    use crate::output::pager::Paging;
     match paging {
         _ if format != Format::Table || !is_tty || follow => None,
         Paging::Never => None,
@@ -348,13 +351,13 @@ fn read(
                  or pipe a capture into `certtrace tail -`",
             ));
         }
-        let fopts = sources::follow::FollowOptions {
+        let fopts = input::follow::FollowOptions {
             from_start: live_args.from_start,
             poll: live_args.poll,
             read: ropts,
             ..Default::default()
         };
-        let stream: ItemStream = Box::new(sources::follow::follow(&args.inputs, fopts));
+        let stream: ItemStream = Box::new(input::follow::follow(&args.inputs, fopts));
         let mut popts = PipelineOptions::new(CorrelateOptions::default(), RequestFilter::default());
         popts.only_pid = args.pid;
         popts.batch = 1;
@@ -383,10 +386,10 @@ fn read(
     let mut inputs = Vec::new();
     let mut live = false;
     for name in &args.inputs {
-        if name == "-" && !stdin_is_regular_file() {
+        if name == "-" && !input::stdin_is_regular_file() {
             live = true;
         }
-        match sources::open(name, &ropts) {
+        match input::open(name, &ropts) {
             Ok(s) => inputs.push(Input::Stream(s)),
             Err(e) => inputs.push(Input::Unreadable {
                 name: name.clone(),
@@ -419,7 +422,7 @@ fn etl(args: &EtlArgs) -> exit::Result {
     let name = args.file.display().to_string();
     let file = std::fs::File::open(&args.file)
         .map_err(|e| Error::Unreadable(format!("{name}: {}", describe_open_error(&e))))?;
-    let report = crate::etl::inspect(io::BufReader::new(file), &name, args.first)
+    let report = crate::input::etl::inspect(io::BufReader::new(file), &name, args.first)
         .map_err(|e| Error::Unreadable(format!("{name}: {e}")))?;
     let mut out = io::stdout().lock();
     match args.format {
@@ -438,16 +441,16 @@ fn etl(args: &EtlArgs) -> exit::Result {
 fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
     use std::sync::mpsc;
 
-    use crate::live::{LiveError, LiveSummary};
+    use crate::input::live::{LiveError, LiveSummary};
 
     let opts = args
         .capture
         .to_options()
         .map_err(|e| Error::usage("live", e))?;
     // Options, sources and the platform are usage errors.
-    crate::live::check_options(&opts).map_err(|e| Error::usage("live", e))?;
+    crate::input::live::check_options(&opts).map_err(|e| Error::usage("live", e))?;
     let capture_stop = stop_flag();
-    let (tx, rx) = mpsc::sync_channel::<sources::SourceItem>(4096);
+    let (tx, rx) = mpsc::sync_channel::<input::SourceItem>(4096);
     let name = match (&args.capture.etw, args.capture.debug_output) {
         (Some(p), true) => format!("etw:{},dbwin", p.guid),
         (Some(p), false) => format!("etw:{}", p.guid),
@@ -481,13 +484,13 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
             r
         })?;
     let sink_stop = capture_stop.clone();
-    let mut sink = |item: sources::SourceItem| {
+    let mut sink = |item: input::SourceItem| {
         if tx.send(item).is_err() {
             sink_stop.store(true, Ordering::SeqCst);
         }
     };
     let outcome: Result<LiveSummary, LiveError> =
-        crate::live::capture(&opts, capture_stop.clone(), &mut sink);
+        crate::input::live::capture(&opts, capture_stop.clone(), &mut sink);
     drop(tx);
     let code = pipeline
         .join()
@@ -505,14 +508,20 @@ fn live(args: &LiveCommandArgs, color: ColorChoice) -> exit::Result {
 /// `certtrace crc`: warnings on stderr; exit 1 when a file could not be
 /// read or no certificate was found.
 fn crc(args: &crate::cli::CrcArgs) -> exit::Result {
-    let report = crate::certs::report::crc_report(&args.files);
+    let report = crate::output::certs_report::crc_report(&args.files);
     for w in &report.warnings {
         eprintln!("certtrace: warning: {w}");
     }
     let mut out = io::stdout().lock();
     match args.format {
-        ReportFormat::Text => write!(out, "{}", crate::certs::report::render_table(&report))?,
-        ReportFormat::Json => writeln!(out, "{}", crate::certs::report::render_json(&report))?,
+        ReportFormat::Text => write!(
+            out,
+            "{}",
+            crate::output::certs_report::render_table(&report)
+        )?,
+        ReportFormat::Json => {
+            writeln!(out, "{}", crate::output::certs_report::render_json(&report))?
+        }
     }
     out.flush()?;
     if report.rows.is_empty() {
@@ -582,33 +591,4 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> exit::Result {
         false,
         "demo",
     )
-}
-
-/// Whether stdin is redirected from a regular file (read in big batches)
-/// rather than a pipe or terminal (handled line by line as it arrives).
-pub(crate) fn stdin_is_regular_file() -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        let stdin = io::stdin();
-        if let Ok(fd) = stdin.as_fd().try_clone_to_owned() {
-            let f = std::fs::File::from(fd);
-            return f.metadata().map(|m| m.is_file()).unwrap_or(false);
-        }
-        false
-    }
-    #[cfg(windows)]
-    {
-        use std::os::windows::io::AsHandle;
-        let stdin = io::stdin();
-        if let Ok(h) = stdin.as_handle().try_clone_to_owned() {
-            let f = std::fs::File::from(h);
-            return f.metadata().map(|m| m.is_file()).unwrap_or(false);
-        }
-        false
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        false
-    }
 }

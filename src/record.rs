@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use crate::certs::{CertMatch, CertRecord, CertSummary};
-use crate::event::{EventTime, Origin, TimeKind};
-use crate::hresult::HResult;
+use crate::input::event::{EventTime, Origin, TimeKind};
+use crate::parse::hresult::HResult;
 
 /// Version of the JSON records. Bumped only when a field changes meaning or
 /// disappears; new fields may appear in any version.
@@ -177,7 +177,7 @@ pub fn ser_origin<S: Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// One request through the module.
-/// Written to JSON by [`crate::render::request_json`] (one line per field).
+/// Written to JSON by [`crate::output::request_json`] (one line per field).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRecord {
     pub instance: InstanceId,
@@ -465,7 +465,7 @@ impl OutcomeCounts {
 }
 
 /// Everything a renderer is given, in stream order (written as JSON by
-/// [`crate::render::ndjson::write_record`]).
+/// [`crate::output::ndjson::write_record`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     // Every kind is boxed: records move through queues and threads by the

@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use crate::event::EventTime;
+use crate::input::event::EventTime;
 
 /// A small deterministic PRNG (SplitMix64): reproducible captures without a
 /// dependency.

@@ -2,13 +2,13 @@
 //! what raises an alert (`--fail-on`), periodic summaries
 //! (`--summary-every`) and the capture-time window (`--since`,
 //! `--until-time`). The pipeline driver ([`crate::app`]) applies them in
-//! every mode; following files is [`crate::sources::follow`].
+//! every mode; following files is [`crate::input::follow`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Timelike};
 
-use crate::event::EventTime;
+use crate::input::event::EventTime;
 use crate::record::{Outcome, Record};
 
 /// What `--fail-on` watches for.

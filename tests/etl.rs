@@ -8,8 +8,8 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use certtrace::etl::{self, EtlEvents, EtlOptions, HeaderKind, RecordReader};
-use certtrace::event::{EventTime, Position};
+use certtrace::input::etl::{self, EtlEvents, EtlOptions, HeaderKind, RecordReader};
+use certtrace::input::event::{EventTime, Position};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
@@ -118,11 +118,11 @@ fn fixtures_match_dissect_etl() {
     }
 }
 
-fn messages(path: &Path, opts: EtlOptions) -> Vec<certtrace::event::TraceEvent> {
+fn messages(path: &Path, opts: EtlOptions) -> Vec<certtrace::input::event::TraceEvent> {
     let f = fs::File::open(path).unwrap();
     EtlEvents::new(
         f,
-        certtrace::event::InputName::from(path.to_string_lossy().as_ref()),
+        certtrace::input::event::InputName::from(path.to_string_lossy().as_ref()),
         opts,
     )
     .map(|r| r.unwrap())
@@ -192,7 +192,7 @@ fn tracelogging_strings_decode() {
         assert_eq!(ev[2].text, "WAKE received");
         assert!(ev.iter().all(|e| e.provider() == Some("sonde-gateway")));
         // The provider GUID is the TraceLogging hash of its name.
-        let guid = certtrace::provider::Guid::from_provider_name("sonde-gateway");
+        let guid = certtrace::input::provider::Guid::from_provider_name("sonde-gateway");
         assert_eq!(guid.to_string(), "559e1292-fdb4-551e-6ee3-4e8c6d9da223");
         assert_eq!(texts(&p, opts(Some(&guid.to_string()), None)).len(), 9);
     }
@@ -287,7 +287,8 @@ fn module_file(n: usize, buffer_size: usize, ptr64: bool, compress: bool) -> Vec
     use etl_support::*;
     let mut w = EtlWriter::new(buffer_size, ptr64, compress);
     w.logfile_header("certtrace-test");
-    let guid: certtrace::provider::Guid = "3f0e1c2d-4b5a-4c6d-8e7f-901a2b3c4d5e".parse().unwrap();
+    let guid: certtrace::input::provider::Guid =
+        "3f0e1c2d-4b5a-4c6d-8e7f-901a2b3c4d5e".parse().unwrap();
     for i in 0..n {
         let text = MODULE_MESSAGES[i % MODULE_MESSAGES.len()];
         let ts = T0 + 10_000 * i as u64 + 3;
@@ -299,7 +300,7 @@ fn module_file(n: usize, buffer_size: usize, ptr64: bool, compress: bool) -> Vec
             let mut data = Vec::new();
             data.extend_from_slice(&(i as u32).to_le_bytes());
             data.extend_from_slice(&utf16z(text));
-            let activity = certtrace::provider::Guid::from_le_bytes([i as u8; 16]);
+            let activity = certtrace::input::provider::Guid::from_le_bytes([i as u8; 16]);
             tracelogging(
                 MODULE,
                 "Trace",
@@ -319,7 +320,7 @@ fn module_file(n: usize, buffer_size: usize, ptr64: bool, compress: bool) -> Vec
 fn read_all(
     bytes: &[u8],
     opts: EtlOptions,
-) -> (Vec<certtrace::event::TraceEvent>, Vec<etl::EtlIssue>) {
+) -> (Vec<certtrace::input::event::TraceEvent>, Vec<etl::EtlIssue>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
     for r in EtlEvents::new(bytes, "mem.etl".into(), opts) {
@@ -342,7 +343,7 @@ fn round_trip_string_only_and_tracelogging() {
         assert_eq!(events.len(), n, "ptr64 {ptr64} compress {compress}");
         let mut last_offset = 0;
         for (i, e) in events.iter().enumerate() {
-            let want = certtrace::event::trim_message_end(MODULE_MESSAGES[i % 4]);
+            let want = certtrace::input::event::trim_message_end(MODULE_MESSAGES[i % 4]);
             assert_eq!(e.text, want);
             assert_eq!(e.pid, Some(4000 + (i % 3) as u32));
             assert_eq!(e.tid, Some(100 + i as u32));
@@ -355,7 +356,7 @@ fn round_trip_string_only_and_tracelogging() {
                 assert_eq!(e.activity_id(), None);
             } else {
                 assert_eq!(e.provider(), Some(MODULE));
-                let activity = certtrace::provider::Guid::from_le_bytes([i as u8; 16]);
+                let activity = certtrace::input::provider::Guid::from_le_bytes([i as u8; 16]);
                 assert_eq!(e.activity_id(), Some(activity.to_string().as_str()));
             }
             let Position::Offset(o) = e.origin.position else {
@@ -411,7 +412,8 @@ fn compressed_buffers_are_not_aligned() {
 #[test]
 fn every_header_kind_is_walked() {
     use etl_support::*;
-    let g: certtrace::provider::Guid = "11111111-2222-3333-4444-555555555555".parse().unwrap();
+    let g: certtrace::input::provider::Guid =
+        "11111111-2222-3333-4444-555555555555".parse().unwrap();
     let mut w = EtlWriter::new(4096, true, false);
     w.logfile_header("kinds");
     let ts = |k: u64| T0 + 1000 * k;
@@ -459,7 +461,10 @@ fn every_header_kind_is_walked() {
                     (12, prov_traits("Kinds.Provider")),
                     (
                         11,
-                        certtrace::etl::tracelogging::encode_schema("E", &[("msg", 2, None)]),
+                        certtrace::input::etl::tracelogging::encode_schema(
+                            "E",
+                            &[("msg", 2, None)],
+                        ),
                     ),
                 ],
                 b"ansi text\0",
@@ -564,7 +569,7 @@ fn corrupt_and_truncated_buffers_are_reported_and_skipped() {
 
 #[test]
 fn tracelogging_strings_match_etl_parser() {
-    use certtrace::etl::tracelogging::{DEFAULT_ANSI, Schema, Value, find_field};
+    use certtrace::input::etl::tracelogging::{DEFAULT_ANSI, Schema, Value, find_field};
     let exp = expected("tracelogging_strings");
     for (file, events) in exp.as_object().unwrap() {
         let Some(path) = fixture(file) else {
@@ -626,7 +631,7 @@ fn counted_ansi_and_undecodable_fields_in_a_file() {
         d
     };
     let w16: Vec<u8> = line.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let nil = certtrace::provider::Guid::from_le_bytes([0; 16]);
+    let nil = certtrace::input::provider::Guid::from_le_bytes([0; 16]);
     let mut w = EtlWriter::new(4096, true, false);
     w.logfile_header("certtrace");
     let mut ansi = b"Line: 45 rMsg1638: caf\xe9 \x80\0".to_vec();

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use certtrace::etl::{self, EtlEvents, EtlOptions};
+use certtrace::input::etl::{self, EtlEvents, EtlOptions};
 use proptest::prelude::*;
 
 /// Tracks, per thread, the bytes currently allocated and their peak.

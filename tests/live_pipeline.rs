@@ -7,9 +7,9 @@ use std::sync::atomic::AtomicBool;
 
 use certtrace::app::{self, Input, PipelineOptions, RequestFilter, Status};
 use certtrace::correlate::CorrelateOptions;
+use certtrace::input::{ReadOptions, TextSource};
+use certtrace::output::ndjson::NdjsonRenderer;
 use certtrace::record::Outcome;
-use certtrace::render::ndjson::NdjsonRenderer;
-use certtrace::sources::{ReadOptions, TextSource};
 use certtrace::watch::{Alert, StopRules, TimeWindow};
 use serde_json::Value;
 
@@ -131,7 +131,7 @@ fn time_window_and_outcome_filter_apply_together() {
 #[test]
 fn live_gap_judging_reports_a_missing_counter_without_waiting_for_64_more() {
     use certtrace::correlate::{Correlator, line_origin};
-    use certtrace::event::TraceEvent;
+    use certtrace::input::event::TraceEvent;
     use certtrace::record::Record;
     let mut c = Correlator::new(CorrelateOptions::default());
     let mut line = 0;

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use certtrace::app::{self, Input, PipelineOptions, RequestFilter, Status};
 use certtrace::correlate::CorrelateOptions;
+use certtrace::input::{ReadOptions, TextSource};
+use certtrace::output::Renderer;
+use certtrace::output::batches::BatchFormat;
+use certtrace::output::ndjson::{self, NdjsonRenderer};
 use certtrace::record::Record;
-use certtrace::render::Renderer;
-use certtrace::render::batches::BatchFormat;
-use certtrace::render::ndjson::{self, NdjsonRenderer};
 use certtrace::simulate::{SimConfig, Simulation};
-use certtrace::sources::{ReadOptions, TextSource};
 
 /// A realistic multi-process DebugView capture of `n` requests.
 fn capture(n: usize) -> Vec<u8> {

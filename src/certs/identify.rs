@@ -71,7 +71,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 use super::catalog::{self, Catalog, CertInfo, FinalStates, SizeClass};
-use crate::event::EventTime;
+use crate::input::event::EventTime;
 use crate::record::{Outcome, OutcomeCounts};
 use rustc_hash::{FxHashMap, FxHashSet};
 

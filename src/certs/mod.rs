@@ -1,6 +1,7 @@
 //! Client certificates: the catalog (`--certs`), the module's CRC (plain and
 //! chained), identification of each request's certificate from the logged
-//! `cert size` / `cert crc` values, and the `certtrace crc` report.
+//! `cert size` / `cert crc` values. (What `certtrace crc` prints is output:
+//! [`crate::output::certs_report`].)
 //!
 //! - [`catalog`]: load DER/PEM files into a [`catalog::Catalog`] indexed by
 //!   (DER size, plain CRC-32).
@@ -8,7 +9,6 @@
 //!   chained check a table lookup.
 //! - [`identify`]: the per-process-instance [`identify::ChainDecoder`],
 //!   plain/chained auto-detection, the per-certificate summary and warnings.
-//! - [`report`]: what `certtrace crc FILE...` prints.
 //!
 //! # Use from the correlator
 //!
@@ -50,7 +50,6 @@
 pub mod catalog;
 pub mod crc;
 pub mod identify;
-pub mod report;
 
 pub use catalog::{Catalog, CatalogWarning, CertInfo};
 pub use identify::{

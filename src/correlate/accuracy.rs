@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
-use crate::event::Position;
+use crate::input::event::Position;
+use crate::input::{ReadOptions, SourceItem, TextSource};
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{Assignment, Record, RequestRecord};
 use crate::simulate::{Simulation, TruthRequest};
-use crate::sources::{ReadOptions, SourceItem, TextSource};
 
 use super::{CorrelateOptions, Correlator};
 

@@ -39,15 +39,15 @@ use crate::certs::{
     Catalog, CertMatch, CertObservation, CertSighting, CertSummaryBuilder, ChainDecoder, CrcMode,
     DecoderConfig, Identification, eku_warning, validity_warning,
 };
-use crate::event::{EventTime, Origin, TraceEvent};
-use crate::hresult::HResult;
+use crate::input::InputProblem;
+use crate::input::event::{EventTime, Origin, TraceEvent};
+use crate::parse::hresult::HResult;
 use crate::parse::{self, FatalKind, Message};
 use crate::record::{
     Assignment, GapRecord, HResultSummary, InstanceId, InstanceRecord, InstanceStart,
     ModuleErrorRecord, OrphanRecord, Outcome, OutcomeCounts, ProblemRecord, Record, RecycleRecord,
     RequestRecord, Summary, UnknownRecord,
 };
-use crate::sources::InputProblem;
 use counters::{Counters, Gap};
 use rustc_hash::FxHashMap;
 use timing::Learned;
@@ -1786,7 +1786,7 @@ pub fn correlate_all(events: &[TraceEvent], opts: CorrelateOptions) -> Vec<Recor
 pub fn line_origin(input: &str, line: u64) -> Origin {
     Origin {
         input: input.into(),
-        position: crate::event::Position::Line(line),
+        position: crate::input::event::Position::Line(line),
     }
 }
 

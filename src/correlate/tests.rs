@@ -1,7 +1,7 @@
 use super::*;
-use crate::event::Position;
+use crate::input::event::Position;
+use crate::input::{ReadOptions, SourceItem, TextSource};
 use crate::simulate::{SimConfig, Simulation};
-use crate::sources::{ReadOptions, SourceItem, TextSource};
 use std::collections::HashMap;
 
 fn ev(pid: u32, tid: Option<u32>, line: u64, text: &str) -> TraceEvent {
@@ -748,7 +748,7 @@ fn preparsed_events_correlate_as_parsed_ones() {
     let certs = crate::demo::demo_certificates();
     let sim = Simulation::run(&SimConfig::realistic(4, 600, certs));
     let log = sim.debugview_log();
-    let ahead = crate::sources::events_of(log.as_bytes(), "a.log");
+    let ahead = crate::input::events_of(log.as_bytes(), "a.log");
     assert!(ahead.iter().filter(|e| e.preparsed.is_some()).count() > 1000);
     let here: Vec<TraceEvent> = ahead
         .iter()
@@ -821,6 +821,6 @@ fn reused_records_leave_no_trace() {
 /// A record as its NDJSON line (what the output shows of it).
 fn json(r: &Record) -> String {
     let mut line = Vec::new();
-    crate::render::ndjson::write_record(&mut line, r).unwrap();
+    crate::output::ndjson::write_record(&mut line, r).unwrap();
     String::from_utf8(line).unwrap()
 }

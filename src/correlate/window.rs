@@ -20,7 +20,7 @@ use smallvec::SmallVec;
 
 use super::timing::StepTiming;
 use super::{Scheme, Want};
-use crate::event::TraceEvent;
+use crate::input::event::TraceEvent;
 
 /// Hypotheses kept.
 const BEAM: usize = 16;

@@ -8,8 +8,8 @@
 
 #![allow(dead_code)]
 
-use certtrace::etl::lz77;
-use certtrace::provider::Guid;
+use certtrace::input::etl::lz77;
+use certtrace::input::provider::Guid;
 
 pub const BUFFER_HEADER_LEN: usize = 0x48;
 
@@ -263,7 +263,7 @@ pub fn tracelogging(
     ts: u64,
     activity: Guid,
 ) -> Vec<u8> {
-    let schema = certtrace::etl::tracelogging::encode_schema(event_name, fields);
+    let schema = certtrace::input::etl::tracelogging::encode_schema(event_name, fields);
     event_header_record(
         0x13,
         0,
