@@ -412,19 +412,7 @@ fn debugview_records(log: &str) -> Vec<Record> {
 
 /// Runs a text capture (any format `read` detects) through the correlator.
 fn records_of(capture: &str, opts: CorrelateOptions) -> Vec<Record> {
-    let src = TextSource::new(capture.as_bytes(), "sim.log".into(), ReadOptions::default());
-    let mut c = Correlator::new(opts);
-    let mut out = Vec::new();
-    for item in src {
-        match item {
-            SourceItem::Event(e) => c.push_event(&e),
-            SourceItem::Problem(p) => c.push_problem(&p),
-        }
-        out.extend(c.take_records());
-    }
-    c.finish();
-    out.extend(c.take_records());
-    out
+    super::accuracy::correlate_text(capture, opts)
 }
 
 fn test_certs() -> Vec<Vec<u8>> {

@@ -1044,26 +1044,14 @@ mod tests {
 
     /// The demo capture (600 requests, the demo certificates) as records.
     fn demo_records(requests: usize) -> Vec<Record> {
-        use crate::correlate::{CorrelateOptions, Correlator};
-        use crate::input::{ReadOptions, SourceItem, TextSource};
+        use crate::correlate::CorrelateOptions;
         let (_, sim) = crate::demo::simulation(2026, requests);
         let log = sim.debugview_log();
         let opts = CorrelateOptions {
             certs: Some(std::sync::Arc::new(crate::certs::demo_catalog())),
             ..Default::default()
         };
-        let mut c = Correlator::new(opts);
-        let mut out = Vec::new();
-        for item in TextSource::new(log.as_bytes(), "demo.log".into(), ReadOptions::default()) {
-            match item {
-                SourceItem::Event(e) => c.push_event(&e),
-                SourceItem::Problem(p) => c.push_problem(&p),
-            }
-            out.extend(c.take_records());
-        }
-        c.finish();
-        out.extend(c.take_records());
-        out
+        crate::correlate::accuracy::correlate_text(&log, opts)
     }
 
     fn report_of(records: &[Record], opts: TableOptions) -> String {

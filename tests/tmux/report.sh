@@ -20,36 +20,13 @@ done
 
 SOCK="certtrace-report-$$"
 DIR=$(mktemp -d)
-T() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { T kill-server 2>/dev/null || true; rm -rf "$DIR"; }
-trap cleanup EXIT
-
-pass=0
-fail=0
-screen() { T capture-pane -p -t rep; }
+PANE=rep
+WAIT_SECONDS=15
+# shellcheck source=tests/tmux/lib.sh
+. "$(dirname "$0")/lib.sh"
 # Everything the pane printed (history too), wrapped lines joined: a line
 # wider than the pane shows as one long line.
 history() { T capture-pane -p -J -S - -t rep; }
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-  fail=$((fail + 1))
-  echo "FAIL $1"
-  echo "---- screen ----"
-  screen || true
-  echo "----------------"
-}
-# wait_for TEXT DESCRIPTION [SECONDS]: the screen shows TEXT within the time.
-wait_for() {
-  local deadline=$((SECONDS + ${3:-15}))
-  while [ $SECONDS -lt "$deadline" ]; do
-    if screen | grep -qF -- "$1"; then ok "$2"; return 0; fi
-    sleep 0.1
-  done
-  bad "$2 (expected to see: $1)"
-}
-absent() {
-  if screen | grep -qF -- "$1"; then bad "$2 (did not expect: $1)"; else ok "$2"; fi
-}
 # fits WIDTH DESCRIPTION TEXT...: no line of the text is wider than WIDTH.
 fits() {
   local width=$1 what=$2 widest
