@@ -333,293 +333,340 @@ const NOISE: &[&str] = &[
     "HttpSys: request queue length 3",
 ];
 
+/// Starts worker processes: pids (new, or reused after a recycle) and the
+/// module's start-up lines.
+struct Spawner<'a> {
+    cfg: &'a SimConfig,
+    next_pid: u32,
+    retired: Vec<u32>,
+    ordinals: std::collections::HashMap<u32, u32>,
+}
+
+impl Spawner<'_> {
+    fn start(
+        &mut self,
+        pool: usize,
+        at: f64,
+        rng: &mut Rng,
+        lines: &mut Vec<SimLine>,
+        same_pid: Option<u32>,
+    ) -> Proc {
+        let cfg = self.cfg;
+        let mut pid = if cfg.reuse_pids && !self.retired.is_empty() && rng.chance(0.5) {
+            self.retired.remove(0)
+        } else {
+            self.next_pid += 4 + 4 * rng.below(64) as u32;
+            self.next_pid
+        };
+        if let Some(same) = same_pid {
+            // (The draws above are made all the same, so that the rest
+            // of the simulation does not change.)
+            if pid != self.next_pid {
+                self.retired.insert(0, pid);
+            }
+            pid = same;
+        }
+        let ordinal = {
+            let o = self.ordinals.entry(pid).or_insert(0);
+            *o += 1;
+            *o
+        };
+        let tid = 1000 + rng.below(8000) as u32;
+        for (dt, text) in [
+            (0.0, "Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL".to_string()),
+            (0.000_01, format!("Line: 28 rMsg1638: Trace Window Reset FILE = {SOURCE} Build {BUILD}")),
+        ] {
+            lines.push(SimLine {
+                time: at + dt,
+                pid,
+                tid,
+                text,
+                request: None,
+                lost: false,
+            });
+        }
+        Proc {
+            pool,
+            pid,
+            ordinal,
+            next_arrival: at + 0.001 + rng.exp(cfg.mean_gap),
+            increments: Vec::new(),
+            served: 0,
+            // The module's register starts at 0xFFFFFFFF: a CRC value of 0.
+            crc_state: 0,
+            crc_events: Vec::new(),
+        }
+    }
+}
+
+/// Picks a process by its pool's weight: it gets the next request.
+fn pick_process(cfg: &SimConfig, procs: &[Proc], total_weight: f64, rng: &mut Rng) -> usize {
+    let mut pick = rng.f64() * total_weight;
+    let mut idx = 0;
+    for (i, p) in procs.iter().enumerate() {
+        pick -= cfg.pools[p.pool].weight;
+        if pick <= 0.0 {
+            idx = i;
+            break;
+        }
+        idx = i;
+    }
+    idx
+}
+
+/// A request's messages, each a drawn step after the one before.
+struct Steps<'a> {
+    cfg: &'a SimConfig,
+    t: f64,
+    msgs: Vec<(f64, String)>,
+}
+
+impl Steps<'_> {
+    /// The time of the next message (a slow step on failure paths).
+    fn next(&mut self, rng: &mut Rng, slow: bool) -> f64 {
+        let cfg = self.cfg;
+        let median = cfg.mean_step * if slow { cfg.failure_slowdown } else { 1.0 };
+        self.t += cfg.family.draw(rng, median, cfg.step_sigma);
+        self.t
+    }
+
+    fn push(&mut self, rng: &mut Rng, slow: bool, text: String) {
+        let at = self.next(rng, slow);
+        self.msgs.push((at, text));
+    }
+}
+
+/// The messages of an HTTPS request after its start: negotiation (snippet1
+/// builds), then the certificate's outcome. Returns when the `cert crc`
+/// line is written, for a request that presented a certificate.
+fn https_steps(
+    cfg: &SimConfig,
+    snippet: Snippet,
+    steps: &mut Steps,
+    truth: &mut TruthRequest,
+    rng: &mut Rng,
+) -> Option<f64> {
+    if snippet == Snippet::One {
+        steps.push(
+            rng,
+            false,
+            "Line: 90 rMsg1638: forcing load of client cert".into(),
+        );
+        if rng.chance(0.08) {
+            let hr = if rng.chance(0.7) {
+                0x8007_0032u32
+            } else {
+                0x8007_04d4
+            };
+            steps.push(rng, true, format!("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  {hr:x} function : CMyHttpModule::OnBeginRequest"));
+            truth.outcome = "negotiate_failed";
+            truth.hresult = Some(hr);
+            return None;
+        }
+    }
+    let r = rng.f64();
+    if r < 0.10 {
+        truth.outcome = "cert_not_found";
+        truth.hresult = Some(0x8007_0490);
+        let text = match snippet {
+            Snippet::Two => "Line: 40 rMsg1638: HR = 80070490  Cert not found",
+            Snippet::One => "Line: 108 rMsg1638: Cert not found",
+        };
+        steps.push(rng, true, text.into());
+    } else if r < 0.13 {
+        let hr = [0x8007_0032u32, 0x8000_4005, 0x8007_000e, 0x8007_03e3][rng.below(4) as usize];
+        truth.outcome = "get_cert_failed";
+        truth.hresult = Some(hr);
+        let func = match snippet {
+            Snippet::Two => "checkForClientCert",
+            Snippet::One => "CMyHttpModule::OnBeginRequest",
+        };
+        steps.push(
+            rng,
+            true,
+            format!(
+                "Line: 44 rMsg1638: FATAL Error HR = {hr:x} GetClientCertificate function : {func}"
+            ),
+        );
+    } else if r < 0.18 || cfg.certs.is_empty() {
+        truth.outcome = "no_cert";
+        let text = match snippet {
+            Snippet::Two => "Line: 55 rMsg1638: No client certificate. fccNeg = 0",
+            Snippet::One => "Line: 124 rMsg1638: No client certificate.",
+        };
+        steps.push(rng, true, text.into());
+    } else {
+        truth.outcome = "cert_ok";
+        // A few clients present most of the traffic.
+        let n = cfg.certs.len() as u64;
+        let ci = if rng.chance(0.6) {
+            rng.below(n.min(3))
+        } else {
+            rng.below(n)
+        } as usize;
+        let size = cfg.certs[ci].len() as u32;
+        truth.cert_index = Some(ci);
+        truth.cert_size = Some(size);
+        let prev = u8::from(rng.chance(0.9));
+        steps.push(
+            rng,
+            false,
+            format!("Line: 45 rMsg1638: cert size: {size} Previously negotiated {prev}"),
+        );
+        let at = steps.next(rng, false);
+        steps
+            .msgs
+            .push((at, "Line: 49 rMsg1638: cert crc: {CRC}".into()));
+        return Some(at);
+    }
+    None
+}
+
 impl Simulation {
     pub fn run(cfg: &SimConfig) -> Simulation {
         let mut rng = Rng::new(cfg.seed);
-        let mut next_pid = 4000 + (rng.below(500) as u32) * 4;
-        let mut procs: Vec<Proc> = Vec::new();
-        let mut retired_pids: Vec<u32> = Vec::new();
-        let mut pid_ordinals: std::collections::HashMap<u32, u32> = Default::default();
-        let mut lines: Vec<SimLine> = Vec::new();
-        let mut requests: Vec<TruthRequest> = Vec::new();
+        let next_pid = 4000 + (rng.below(500) as u32) * 4;
+        let mut sim = Simulation {
+            lines: Vec::new(),
+            requests: Vec::new(),
+        };
+        let mut spawner = Spawner {
+            cfg,
+            next_pid,
+            retired: Vec::new(),
+            ordinals: Default::default(),
+        };
         let total_weight: f64 = cfg
             .pools
             .iter()
             .map(|p| p.weight * p.processes as f64)
             .sum();
-
-        let mut new_proc = |pool: usize,
-                            at: f64,
-                            rng: &mut Rng,
-                            retired: &mut Vec<u32>,
-                            lines: &mut Vec<SimLine>,
-                            same_pid: Option<u32>|
-         -> Proc {
-            let mut pid = if cfg.reuse_pids && !retired.is_empty() && rng.chance(0.5) {
-                retired.remove(0)
-            } else {
-                next_pid += 4 + 4 * rng.below(64) as u32;
-                next_pid
-            };
-            if let Some(same) = same_pid {
-                // (The draws above are made all the same, so that the rest
-                // of the simulation does not change.)
-                if pid != next_pid {
-                    retired.insert(0, pid);
-                }
-                pid = same;
-            }
-            let ordinal = {
-                let o = pid_ordinals.entry(pid).or_insert(0);
-                *o += 1;
-                *o
-            };
-            let tid = 1000 + rng.below(8000) as u32;
-            lines.push(SimLine {
-                time: at,
-                pid,
-                tid,
-                text: "Line: 27 rMsg1638: DBGVIEWCLEAR DBG-VIEW-CLEAR RegisterModule one time call when loading DLL".into(),
-                request: None,
-                lost: false,
-            });
-            lines.push(SimLine {
-                time: at + 0.000_01,
-                pid,
-                tid,
-                text: format!(
-                    "Line: 28 rMsg1638: Trace Window Reset FILE = {SOURCE} Build {BUILD}"
-                ),
-                request: None,
-                lost: false,
-            });
-            Proc {
-                pool,
-                pid,
-                ordinal,
-                next_arrival: at + 0.001 + rng.exp(cfg.mean_gap),
-                increments: Vec::new(),
-                served: 0,
-                // The module's register starts at 0xFFFFFFFF: a CRC value of 0.
-                crc_state: 0,
-                crc_events: Vec::new(),
-            }
-        };
-
+        let mut procs: Vec<Proc> = Vec::new();
         for (i, pool) in cfg.pools.iter().enumerate() {
             for _ in 0..pool.processes {
                 let at = rng.f64() * 0.01;
-                let p = new_proc(i, at, &mut rng, &mut retired_pids, &mut lines, None);
-                procs.push(p);
+                procs.push(spawner.start(i, at, &mut rng, &mut sim.lines, None));
             }
         }
-
         let mut finished: Vec<Proc> = Vec::new();
         for _ in 0..cfg.requests {
-            // Pick a process by weight; it gets the next request.
-            let mut pick = rng.f64() * total_weight;
-            let mut idx = 0;
-            for (i, p) in procs.iter().enumerate() {
-                pick -= cfg.pools[p.pool].weight;
-                if pick <= 0.0 {
-                    idx = i;
-                    break;
-                }
-                idx = i;
-            }
+            let idx = pick_process(cfg, &procs, total_weight, &mut rng);
             let pool = &cfg.pools[procs[idx].pool];
             if let Some(every) = pool.recycle_every
                 && procs[idx].served >= every
             {
                 let at = procs[idx].next_arrival;
-                let poolno = procs[idx].pool;
                 let same_pid = cfg.recycle_on_same_pid.then_some(procs[idx].pid);
-                let fresh = new_proc(
-                    poolno,
-                    at,
-                    &mut rng,
-                    &mut retired_pids,
-                    &mut lines,
-                    same_pid,
-                );
+                let fresh = spawner.start(procs[idx].pool, at, &mut rng, &mut sim.lines, same_pid);
                 let old = std::mem::replace(&mut procs[idx], fresh);
                 if !cfg.recycle_on_same_pid {
-                    retired_pids.push(old.pid);
+                    spawner.retired.push(old.pid);
                 }
                 finished.push(old);
             }
-            let p = &mut procs[idx];
-            let pool = &cfg.pools[p.pool];
-            let t0 = p.next_arrival;
-            // Bursty arrivals: sometimes several requests at once.
-            p.next_arrival += if rng.chance(cfg.burst_share) {
-                rng.exp(cfg.mean_gap / cfg.burst_divisor)
-            } else {
-                rng.exp(cfg.mean_gap)
-            };
-            p.served += 1;
-            p.increments.push(t0);
-            let read_at = t0 + rng.exp(cfg.mean_read_delay);
-            let tid = 1000 + rng.below(8000) as u32;
-            let https = rng.chance(0.8);
-            let path = PATHS[rng.below(PATHS.len() as u64) as usize];
-            let uri = if https {
-                format!("https://{}:443{}", pool.host, path)
-            } else {
-                format!("http://{}:80{}", pool.host, path)
-            };
-            let req_index = requests.len();
-            let mut msgs: Vec<(f64, String)> = Vec::new();
-            let mut t = read_at;
-            msgs.push((
-                t,
-                // cnt is filled in below, once every increment is known.
+            sim.request(cfg, &mut procs[idx], &mut rng);
+        }
+        finished.extend(procs);
+        sim.fill_counters(&finished);
+        sim.fill_crcs(cfg, &mut finished);
+        sim.add_noise_and_sort(cfg, &mut rng);
+        sim
+    }
+
+    /// One request of process `p`: its messages and its truth.
+    fn request(&mut self, cfg: &SimConfig, p: &mut Proc, rng: &mut Rng) {
+        let pool = &cfg.pools[p.pool];
+        let t0 = p.next_arrival;
+        // Bursty arrivals: sometimes several requests at once.
+        p.next_arrival += if rng.chance(cfg.burst_share) {
+            rng.exp(cfg.mean_gap / cfg.burst_divisor)
+        } else {
+            rng.exp(cfg.mean_gap)
+        };
+        p.served += 1;
+        p.increments.push(t0);
+        let read_at = t0 + rng.exp(cfg.mean_read_delay);
+        let tid = 1000 + rng.below(8000) as u32;
+        let https = rng.chance(0.8);
+        let path = PATHS[rng.below(PATHS.len() as u64) as usize];
+        let uri = if https {
+            format!("https://{}:443{}", pool.host, path)
+        } else {
+            format!("http://{}:80{}", pool.host, path)
+        };
+        let req_index = self.requests.len();
+        let mut truth = TruthRequest {
+            pid: p.pid,
+            tid,
+            instance_ordinal: p.ordinal,
+            cnt: 0,
+            uri: uri.clone(),
+            outcome: "plain_http",
+            hresult: None,
+            cert_size: None,
+            cert_crc: None,
+            cert_index: None,
+            lines: Vec::new(),
+        };
+        let mut steps = Steps {
+            cfg,
+            t: read_at,
+            // cnt is filled in later, once every increment is known.
+            msgs: vec![(
+                read_at,
                 format!(
                     "Line: 28 rMsg1638: cnt = {{CNT}} URI: {uri} FILE = {SOURCE} Build {BUILD}"
                 ),
-            ));
-            let mut step = |rng: &mut Rng, slow: bool| {
-                let median = cfg.mean_step * if slow { cfg.failure_slowdown } else { 1.0 };
-                t += cfg.family.draw(rng, median, cfg.step_sigma);
-                t
-            };
-            let mut truth = TruthRequest {
+            )],
+        };
+        if !https {
+            steps.push(
+                rng,
+                false,
+                "Line: 32 rMsg1638: connection is not using SSL".into(),
+            );
+        } else if let Some(crc_at) = https_steps(cfg, pool.snippet, &mut steps, &mut truth, rng) {
+            p.crc_events.push((crc_at, req_index));
+        }
+        for (time, text) in steps.msgs {
+            truth.lines.push(self.lines.len());
+            self.lines.push(SimLine {
+                time,
                 pid: p.pid,
                 tid,
-                instance_ordinal: p.ordinal,
-                cnt: 0,
-                uri,
-                outcome: "plain_http",
-                hresult: None,
-                cert_size: None,
-                cert_crc: None,
-                cert_index: None,
-                lines: Vec::new(),
-            };
-            if !https {
-                msgs.push((
-                    step(&mut rng, false),
-                    "Line: 32 rMsg1638: connection is not using SSL".into(),
-                ));
-            } else {
-                let mut negotiated = true;
-                if pool.snippet == Snippet::One {
-                    msgs.push((
-                        step(&mut rng, false),
-                        "Line: 90 rMsg1638: forcing load of client cert".into(),
-                    ));
-                    if rng.chance(0.08) {
-                        let hr = if rng.chance(0.7) {
-                            0x8007_0032u32
-                        } else {
-                            0x8007_04d4
-                        };
-                        msgs.push((
-                            step(&mut rng, true),
-                            format!("Line: 93 rMsg1638: FATAL Error HR = NegotiateClientCertificate : HR =  {hr:x} function : CMyHttpModule::OnBeginRequest"),
-                        ));
-                        truth.outcome = "negotiate_failed";
-                        truth.hresult = Some(hr);
-                        negotiated = false;
-                    }
-                }
-                if negotiated {
-                    let r = rng.f64();
-                    if r < 0.10 {
-                        truth.outcome = "cert_not_found";
-                        truth.hresult = Some(0x8007_0490);
-                        let text = match pool.snippet {
-                            Snippet::Two => {
-                                "Line: 40 rMsg1638: HR = 80070490  Cert not found".to_string()
-                            }
-                            Snippet::One => "Line: 108 rMsg1638: Cert not found".to_string(),
-                        };
-                        msgs.push((step(&mut rng, true), text));
-                    } else if r < 0.13 {
-                        let hr = [0x8007_0032u32, 0x8000_4005, 0x8007_000e, 0x8007_03e3]
-                            [rng.below(4) as usize];
-                        truth.outcome = "get_cert_failed";
-                        truth.hresult = Some(hr);
-                        let func = match pool.snippet {
-                            Snippet::Two => "checkForClientCert",
-                            Snippet::One => "CMyHttpModule::OnBeginRequest",
-                        };
-                        msgs.push((
-                            step(&mut rng, true),
-                            format!("Line: 44 rMsg1638: FATAL Error HR = {hr:x} GetClientCertificate function : {func}"),
-                        ));
-                    } else if r < 0.18 || cfg.certs.is_empty() {
-                        truth.outcome = "no_cert";
-                        let text = match pool.snippet {
-                            Snippet::Two => {
-                                "Line: 55 rMsg1638: No client certificate. fccNeg = 0".to_string()
-                            }
-                            Snippet::One => {
-                                "Line: 124 rMsg1638: No client certificate.".to_string()
-                            }
-                        };
-                        msgs.push((step(&mut rng, true), text));
-                    } else {
-                        truth.outcome = "cert_ok";
-                        // A few clients present most of the traffic.
-                        let n = cfg.certs.len() as u64;
-                        let ci = if rng.chance(0.6) {
-                            rng.below(n.min(3))
-                        } else {
-                            rng.below(n)
-                        } as usize;
-                        let size = cfg.certs[ci].len() as u32;
-                        truth.cert_index = Some(ci);
-                        truth.cert_size = Some(size);
-                        let prev = u8::from(rng.chance(0.9));
-                        msgs.push((
-                            step(&mut rng, false),
-                            format!(
-                                "Line: 45 rMsg1638: cert size: {size} Previously negotiated {prev}"
-                            ),
-                        ));
-                        let at = step(&mut rng, false);
-                        msgs.push((at, "Line: 49 rMsg1638: cert crc: {CRC}".into()));
-                        p.crc_events.push((at, req_index));
-                    }
-                }
-            }
-            for (time, text) in msgs {
-                truth.lines.push(lines.len());
-                lines.push(SimLine {
-                    time,
-                    pid: p.pid,
-                    tid,
-                    text,
-                    request: Some(req_index),
-                    lost: false,
-                });
-            }
-            requests.push(truth);
+                text,
+                request: Some(req_index),
+                lost: false,
+            });
         }
-        finished.extend(procs);
+        self.requests.push(truth);
+    }
 
-        // Counter values: increments up to the read time of each request.
-        for p in &finished {
+    /// Counter values: increments up to the read time of each request.
+    fn fill_counters(&mut self, finished: &[Proc]) {
+        for p in finished {
             let mut incs = p.increments.clone();
             incs.sort_by(f64::total_cmp);
-            for r in requests
+            for r in self
+                .requests
                 .iter_mut()
                 .filter(|r| r.pid == p.pid && r.instance_ordinal == p.ordinal)
             {
-                let read_at = lines[r.lines[0]].time;
-                let cnt = incs.partition_point(|&t| t <= read_at) as u64;
+                let first = &mut self.lines[r.lines[0]];
+                let cnt = incs.partition_point(|&t| t <= first.time) as u64;
                 r.cnt = cnt.max(1);
-                lines[r.lines[0]].text =
-                    lines[r.lines[0]].text.replace("{CNT}", &r.cnt.to_string());
+                first.text = first.text.replace("{CNT}", &r.cnt.to_string());
             }
         }
-        // CRCs: in the order the process computed them.
-        for p in &mut finished {
+    }
+
+    /// CRCs: in the order each process computed them.
+    fn fill_crcs(&mut self, cfg: &SimConfig, finished: &mut [Proc]) {
+        for p in finished {
             let mut evs = p.crc_events.clone();
             evs.sort_by(|a, b| a.0.total_cmp(&b.0));
             for (_, ri) in evs {
-                let r = &mut requests[ri];
+                let r = &mut self.requests[ri];
                 let der = &cfg.certs[r.cert_index.unwrap_or(0)];
                 let crc = match cfg.pools[p.pool].crc {
                     CrcBuild::Chained => {
@@ -633,11 +680,15 @@ impl Simulation {
                 };
                 r.cert_crc = Some(crc);
                 let li = *r.lines.last().unwrap_or(&0);
-                lines[li].text = lines[li].text.replace("{CRC}", &crc.to_string());
+                self.lines[li].text = self.lines[li].text.replace("{CRC}", &crc.to_string());
             }
         }
+    }
 
-        // Noise from other software, then everything in time order.
+    /// Noise from other software, then everything in time order; the
+    /// capture starts late and loses lines.
+    fn add_noise_and_sort(&mut self, cfg: &SimConfig, rng: &mut Rng) {
+        let lines = &mut self.lines;
         let module_lines = lines.len();
         let t_end = lines.iter().map(|l| l.time).fold(0.0, f64::max);
         let noise_n = (module_lines as f64 * cfg.noise) as usize;
@@ -659,22 +710,18 @@ impl Simulation {
             remap[old] = new;
         }
         let mut sorted: Vec<SimLine> = order.iter().map(|&i| lines[i].clone()).collect();
-        for r in &mut requests {
+        for r in &mut self.requests {
             for l in &mut r.lines {
                 *l = remap[*l];
             }
         }
-        // Capture starts late and loses lines.
         for l in &mut sorted {
             l.time -= cfg.late_start;
             if l.time < 0.0 || rng.chance(cfg.loss) {
                 l.lost = true;
             }
         }
-        Simulation {
-            lines: sorted,
-            requests,
-        }
+        self.lines = sorted;
     }
 
     /// The capture as a DebugView log (elapsed time, pids on, CRLF).
