@@ -1481,23 +1481,102 @@ fn start_request(
     {
         finish(inst, i);
     }
-    // A recycled record's box and URI allocation are reused; its fields
-    // are all those of a new record (`reused_records_leave_no_trace`).
-    let mut record = match spare.pop() {
+    let duplicate_cnt = seen.duplicate;
+    let popped = spare.pop();
+    let mut record = match popped {
+        // A recycled record is rewritten in place (it keeps its URI's
+        // allocation, and no new record is built to be copied over it).
         Some(mut b) => {
-            let mut uri_buf = std::mem::take(&mut b.uri);
-            uri_buf.clear();
-            uri_buf.push_str(uri);
-            *b = new_request(inst.id.clone(), cnt, uri_buf, ev, seen.duplicate);
+            let RequestRecord {
+                instance,
+                host,
+                pid,
+                tid,
+                cnt: record_cnt,
+                uri: record_uri,
+                time,
+                time_kind,
+                end_time,
+                outcome,
+                hresult,
+                hresult_name,
+                hresult_hint,
+                cert_size,
+                cert_crc,
+                previously_negotiated,
+                fcc_neg,
+                forced_negotiation,
+                assignment,
+                confidence,
+                duplicate_cnt: duplicate,
+                source,
+                messages,
+                cert,
+                cert_status,
+                cert_warnings,
+                identification,
+            } = &mut *b;
+            instance.clone_from(&inst.id);
+            *host = ev.host().map(str::to_owned);
+            *pid = ev.pid;
+            *tid = ev.tid;
+            *record_cnt = cnt;
+            record_uri.clear();
+            record_uri.push_str(uri);
+            *time = ev.time;
+            *time_kind = ev.time.map(|t| t.kind());
+            *end_time = ev.time;
+            *outcome = Outcome::Incomplete;
+            *hresult = None;
+            *hresult_name = None;
+            *hresult_hint = None;
+            *cert_size = None;
+            *cert_crc = None;
+            *previously_negotiated = None;
+            *fcc_neg = None;
+            *forced_negotiation = None;
+            *assignment = Assignment::Exact;
+            *confidence = None;
+            *duplicate = duplicate_cnt;
+            *source = ev.origin;
+            *messages = 1;
+            *cert = None;
+            *cert_status = None;
+            cert_warnings.clear();
+            *identification = None;
             b
         }
-        None => Box::new(new_request(
-            inst.id.clone(),
+        // The same values as a fresh record (`reused_records_leave_no_trace`
+        // holds the two ways equal).
+        None => Box::new(RequestRecord {
+            instance: inst.id.clone(),
+            host: ev.host().map(str::to_owned),
+            pid: ev.pid,
+            tid: ev.tid,
             cnt,
-            uri.to_owned(),
-            ev,
-            seen.duplicate,
-        )),
+            uri: uri.to_owned(),
+            time: ev.time,
+            time_kind: ev.time.map(|t| t.kind()),
+            end_time: ev.time,
+            outcome: Outcome::Incomplete,
+            hresult: None,
+            hresult_name: None,
+            hresult_hint: None,
+            cert_size: None,
+            cert_crc: None,
+            previously_negotiated: None,
+            fcc_neg: None,
+            forced_negotiation: None,
+            assignment: Assignment::Exact,
+            confidence: None,
+            duplicate_cnt,
+            source: ev.origin,
+            messages: 1,
+            cert: None,
+            cert_status: None,
+            cert_warnings: Vec::new(),
+            identification: None,
+        }),
     };
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
@@ -1523,46 +1602,6 @@ fn start_request(
         overtaken: 0,
         start_seq: seq,
     });
-}
-
-/// The record of a request whose start line is `ev`: the one place a
-/// request record is built.
-fn new_request(
-    instance: InstanceId,
-    cnt: u64,
-    uri: String,
-    ev: &TraceEvent,
-    duplicate_cnt: bool,
-) -> RequestRecord {
-    RequestRecord {
-        instance,
-        host: ev.host().map(str::to_owned),
-        pid: ev.pid,
-        tid: ev.tid,
-        cnt,
-        uri,
-        time: ev.time,
-        time_kind: ev.time.map(|t| t.kind()),
-        end_time: ev.time,
-        outcome: Outcome::Incomplete,
-        hresult: None,
-        hresult_name: None,
-        hresult_hint: None,
-        cert_size: None,
-        cert_crc: None,
-        previously_negotiated: None,
-        fcc_neg: None,
-        forced_negotiation: None,
-        assignment: Assignment::Exact,
-        confidence: None,
-        duplicate_cnt,
-        source: ev.origin,
-        messages: 1,
-        cert: None,
-        cert_status: None,
-        cert_warnings: Vec::new(),
-        identification: None,
-    }
 }
 
 fn push_gaps(
