@@ -1481,102 +1481,12 @@ fn start_request(
     {
         finish(inst, i);
     }
-    let duplicate_cnt = seen.duplicate;
-    let popped = spare.pop();
-    let mut record = match popped {
-        // A recycled record is rewritten in place (it keeps its URI's
-        // allocation, and no new record is built to be copied over it).
+    let mut record = match spare.pop() {
         Some(mut b) => {
-            let RequestRecord {
-                instance,
-                host,
-                pid,
-                tid,
-                cnt: record_cnt,
-                uri: record_uri,
-                time,
-                time_kind,
-                end_time,
-                outcome,
-                hresult,
-                hresult_name,
-                hresult_hint,
-                cert_size,
-                cert_crc,
-                previously_negotiated,
-                fcc_neg,
-                forced_negotiation,
-                assignment,
-                confidence,
-                duplicate_cnt: duplicate,
-                source,
-                messages,
-                cert,
-                cert_status,
-                cert_warnings,
-                identification,
-            } = &mut *b;
-            instance.clone_from(&inst.id);
-            *host = ev.host().map(str::to_owned);
-            *pid = ev.pid;
-            *tid = ev.tid;
-            *record_cnt = cnt;
-            record_uri.clear();
-            record_uri.push_str(uri);
-            *time = ev.time;
-            *time_kind = ev.time.map(|t| t.kind());
-            *end_time = ev.time;
-            *outcome = Outcome::Incomplete;
-            *hresult = None;
-            *hresult_name = None;
-            *hresult_hint = None;
-            *cert_size = None;
-            *cert_crc = None;
-            *previously_negotiated = None;
-            *fcc_neg = None;
-            *forced_negotiation = None;
-            *assignment = Assignment::Exact;
-            *confidence = None;
-            *duplicate = duplicate_cnt;
-            *source = ev.origin;
-            *messages = 1;
-            *cert = None;
-            *cert_status = None;
-            cert_warnings.clear();
-            *identification = None;
+            rewrite_request(&mut b, &inst.id, cnt, uri, ev, seen.duplicate);
             b
         }
-        // The same values as a fresh record (`reused_records_leave_no_trace`
-        // holds the two ways equal).
-        None => Box::new(RequestRecord {
-            instance: inst.id.clone(),
-            host: ev.host().map(str::to_owned),
-            pid: ev.pid,
-            tid: ev.tid,
-            cnt,
-            uri: uri.to_owned(),
-            time: ev.time,
-            time_kind: ev.time.map(|t| t.kind()),
-            end_time: ev.time,
-            outcome: Outcome::Incomplete,
-            hresult: None,
-            hresult_name: None,
-            hresult_hint: None,
-            cert_size: None,
-            cert_crc: None,
-            previously_negotiated: None,
-            fcc_neg: None,
-            forced_negotiation: None,
-            assignment: Assignment::Exact,
-            confidence: None,
-            duplicate_cnt,
-            source: ev.origin,
-            messages: 1,
-            cert: None,
-            cert_status: None,
-            cert_warnings: Vec::new(),
-            identification: None,
-        }),
+        None => Box::new(new_request(inst.id.clone(), cnt, uri, ev, seen.duplicate)),
     };
     if ev.tid.is_none() && inst.counters.doubtful() {
         record.assignment = Assignment::Inferred;
@@ -1602,6 +1512,116 @@ fn start_request(
         overtaken: 0,
         start_seq: seq,
     });
+}
+
+/// The record of a request whose start line is `ev`.
+fn new_request(
+    instance: InstanceId,
+    cnt: u64,
+    uri: &str,
+    ev: &TraceEvent,
+    duplicate_cnt: bool,
+) -> RequestRecord {
+    RequestRecord {
+        instance,
+        host: ev.host().map(str::to_owned),
+        pid: ev.pid,
+        tid: ev.tid,
+        cnt,
+        uri: uri.to_owned(),
+        time: ev.time,
+        time_kind: ev.time.map(|t| t.kind()),
+        end_time: ev.time,
+        outcome: Outcome::Incomplete,
+        hresult: None,
+        hresult_name: None,
+        hresult_hint: None,
+        cert_size: None,
+        cert_crc: None,
+        previously_negotiated: None,
+        fcc_neg: None,
+        forced_negotiation: None,
+        assignment: Assignment::Exact,
+        confidence: None,
+        duplicate_cnt,
+        source: ev.origin,
+        messages: 1,
+        cert: None,
+        cert_status: None,
+        cert_warnings: Vec::new(),
+        identification: None,
+    }
+}
+
+/// A recycled record rewritten in place as [`new_request`] builds one: it
+/// keeps its URI's allocation, and no record is built to be copied over it
+/// (measured: 3-5 % of a plain read). Every field is named, so none can be
+/// forgotten; `reused_records_leave_no_trace` holds the two equal.
+fn rewrite_request(
+    b: &mut RequestRecord,
+    id: &InstanceId,
+    cnt: u64,
+    uri: &str,
+    ev: &TraceEvent,
+    duplicate_cnt: bool,
+) {
+    let RequestRecord {
+        instance,
+        host,
+        pid,
+        tid,
+        cnt: record_cnt,
+        uri: record_uri,
+        time,
+        time_kind,
+        end_time,
+        outcome,
+        hresult,
+        hresult_name,
+        hresult_hint,
+        cert_size,
+        cert_crc,
+        previously_negotiated,
+        fcc_neg,
+        forced_negotiation,
+        assignment,
+        confidence,
+        duplicate_cnt: duplicate,
+        source,
+        messages,
+        cert,
+        cert_status,
+        cert_warnings,
+        identification,
+    } = b;
+    instance.clone_from(id);
+    *host = ev.host().map(str::to_owned);
+    *pid = ev.pid;
+    *tid = ev.tid;
+    *record_cnt = cnt;
+    record_uri.clear();
+    record_uri.push_str(uri);
+    *time = ev.time;
+    *time_kind = ev.time.map(|t| t.kind());
+    *end_time = ev.time;
+    *outcome = Outcome::Incomplete;
+    *hresult = None;
+    *hresult_name = None;
+    *hresult_hint = None;
+    *cert_size = None;
+    *cert_crc = None;
+    *previously_negotiated = None;
+    *fcc_neg = None;
+    *forced_negotiation = None;
+    *assignment = Assignment::Exact;
+    *confidence = None;
+    *duplicate = duplicate_cnt;
+    *source = ev.origin;
+    *messages = 1;
+    *cert = None;
+    *cert_status = None;
+    cert_warnings.clear();
+    *identification = None;
 }
 
 fn push_gaps(
