@@ -20,6 +20,18 @@ fn demo_capture(dir: &Path) -> PathBuf {
     dir.join("demo/capture.log")
 }
 
+/// `read --format ndjson` of a capture, on stdout.
+fn ndjson_of(capture: &Path) -> Vec<u8> {
+    certtrace()
+        .args(["read", "--format", "ndjson"])
+        .arg(capture)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
 fn lines(text: &[u8]) -> Vec<&[u8]> {
     text.split_inclusive(|b| *b == b'\n').collect()
 }
@@ -28,14 +40,7 @@ fn lines(text: &[u8]) -> Vec<&[u8]> {
 fn rotation_keeps_whole_lines_numbered_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let capture = demo_capture(dir.path());
-    let stdout = certtrace()
-        .args(["read", "--format", "ndjson"])
-        .arg(&capture)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let stdout = ndjson_of(&capture);
     let all = lines(&stdout);
     assert!(all.len() > 100, "{} records", all.len());
 
@@ -94,14 +99,7 @@ fn rotation_keeps_whole_lines_numbered_newest_first() {
 fn output_without_rotation_writes_the_file_in_a_new_directory() {
     let dir = tempfile::tempdir().unwrap();
     let capture = demo_capture(dir.path());
-    let stdout = certtrace()
-        .args(["read", "--format", "ndjson"])
-        .arg(&capture)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let stdout = ndjson_of(&capture);
     // Its directory is made as needed.
     let out = dir.path().join("new/dir/out.ndjson");
     certtrace()

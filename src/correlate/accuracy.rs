@@ -76,8 +76,10 @@ pub const BANDS: [f64; 6] = [0.5, 0.7, 0.9, 0.99, 0.999, 1.0];
 /// right.
 pub fn calibration(sim: &Simulation, records: &[Record]) -> [(usize, usize); 6] {
     let mut bands = [(0, 0); 6];
-    for_each_request(sim, records, |t, r| {
-        if let Some(c) = r.confidence {
+    for_each_captured(sim, records, |t, r| {
+        if let Some(r) = r
+            && let Some(c) = r.confidence
+        {
             let b = BANDS.iter().rposition(|&lo| c >= lo).unwrap_or(0);
             bands[b].0 += 1;
             bands[b].1 += usize::from(is_right(sim, t, r));
@@ -93,14 +95,9 @@ fn is_right(sim: &Simulation, t: &TruthRequest, r: &RequestRecord) -> bool {
         && r.outcome.as_str() == expected_outcome(sim, t)
 }
 
-/// Calls `f` for each captured request that has a record.
-fn for_each_request(
-    sim: &Simulation,
-    records: &[Record],
-    mut f: impl FnMut(&TruthRequest, &RequestRecord),
-) {
-    let numbers = sim.log_line_numbers();
-    let by_line: HashMap<u64, _> = records
+/// Request records by the line number of their first message.
+pub fn by_start_line(records: &[Record]) -> HashMap<u64, &RequestRecord> {
+    records
         .iter()
         .filter_map(|r| match r {
             Record::Request(q) => match q.source.position {
@@ -109,10 +106,21 @@ fn for_each_request(
             },
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// Calls `f` for each request whose start line was captured, with its
+/// record when it has one.
+fn for_each_captured(
+    sim: &Simulation,
+    records: &[Record],
+    mut f: impl FnMut(&TruthRequest, Option<&RequestRecord>),
+) {
+    let numbers = sim.log_line_numbers();
+    let by_line = by_start_line(records);
     for t in &sim.requests {
-        if let Some(r) = numbers[t.lines[0]].and_then(|line| by_line.get(&line)) {
-            f(t, r);
+        if let Some(line) = numbers[t.lines[0]] {
+            f(t, by_line.get(&line).copied());
         }
     }
 }
@@ -120,30 +128,11 @@ fn for_each_request(
 /// Scores certtrace's records of `sim`'s DebugView log (records are matched
 /// to the truth by the line number of their first message).
 pub fn score(sim: &Simulation, records: &[Record]) -> Score {
-    let numbers = sim.log_line_numbers();
-    let by_line: HashMap<u64, _> = records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Request(q) => match q.source.position {
-                Position::Line(n) => Some((n, q.as_ref())),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
     let mut s = Score::default();
-    for t in &sim.requests {
-        let Some(line) = numbers[t.lines[0]] else {
-            continue;
-        };
+    for_each_captured(sim, records, |t, r| {
         s.captured += 1;
-        let Some(r) = by_line.get(&line) else {
-            continue;
-        };
-        let ok = r.pid == Some(t.pid)
-            && r.cnt == t.cnt
-            && r.uri == t.uri
-            && r.outcome.as_str() == expected_outcome(sim, t);
+        let Some(r) = r else { return };
+        let ok = is_right(sim, t, r);
         s.right += usize::from(ok);
         match r.assignment {
             Assignment::Exact => {
@@ -155,7 +144,7 @@ pub fn score(sim: &Simulation, records: &[Record]) -> Score {
                 s.inferred_right += usize::from(ok);
             }
         }
-    }
+    });
     s
 }
 

@@ -1,5 +1,5 @@
+use super::accuracy::{by_start_line, expected_outcome, score};
 use super::*;
-use crate::input::event::Position;
 use crate::input::{ReadOptions, SourceItem, TextSource};
 use crate::simulate::{SimConfig, Simulation};
 use std::collections::HashMap;
@@ -338,74 +338,6 @@ fn module_errors_and_unknown_lines() {
     assert_eq!(s.hresults[0].hresult, "80070057");
 }
 
-/// Accuracy on a realistic capture, measured against the simulation's truth.
-struct Score {
-    captured: usize,
-    right: usize,
-    exact: usize,
-    exact_right: usize,
-}
-
-/// Request records by the line number of their first message.
-fn by_start_line(records: &[Record]) -> HashMap<u64, &RequestRecord> {
-    requests(records)
-        .into_iter()
-        .filter_map(|r| match r.source.position {
-            Position::Line(n) => Some((n, r)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn score(sim: &Simulation, records: &[Record]) -> Score {
-    let numbers = sim.log_line_numbers();
-    let by_line = by_start_line(records);
-    let mut s = Score {
-        captured: 0,
-        right: 0,
-        exact: 0,
-        exact_right: 0,
-    };
-    for t in &sim.requests {
-        let Some(line) = numbers[t.lines[0]] else {
-            continue;
-        };
-        s.captured += 1;
-        let Some(r) = by_line.get(&line) else {
-            continue;
-        };
-        let ok = r.pid == Some(t.pid)
-            && r.cnt == t.cnt
-            && r.uri == t.uri
-            && r.outcome.as_str() == t.outcome_if_captured(sim);
-        if ok {
-            s.right += 1;
-        }
-        if r.assignment == Assignment::Exact {
-            s.exact += 1;
-            if ok {
-                s.exact_right += 1;
-            }
-        }
-    }
-    s
-}
-
-trait Expect {
-    fn outcome_if_captured(&self, sim: &Simulation) -> &'static str;
-}
-
-impl Expect for crate::simulate::TruthRequest {
-    /// The outcome a perfect reader would report: `incomplete` when the
-    /// request's last line was lost.
-    fn outcome_if_captured(&self, sim: &Simulation) -> &'static str {
-        match self.lines.last() {
-            Some(&l) if sim.lines[l].lost => "incomplete",
-            _ => self.outcome,
-        }
-    }
-}
-
 fn debugview_records(log: &str) -> Vec<Record> {
     records_of(log, CorrelateOptions::default())
 }
@@ -468,7 +400,7 @@ fn naive_accuracy(sim: &Simulation) -> f64 {
             continue;
         }
         captured += 1;
-        if got.get(&t.lines[0]) == Some(&(t.cnt, t.outcome_if_captured(sim))) {
+        if got.get(&t.lines[0]) == Some(&(t.cnt, expected_outcome(sim, t))) {
             right += 1;
         }
     }
@@ -531,7 +463,7 @@ fn print_mismatches(sim: &Simulation, records: &[Record]) {
             r.cnt == t.cnt
                 && r.uri == t.uri
                 && r.pid == Some(t.pid)
-                && r.outcome.as_str() == t.outcome_if_captured(sim)
+                && r.outcome.as_str() == expected_outcome(sim, t)
         });
         if !ok && shown < 15 {
             shown += 1;
@@ -541,7 +473,7 @@ fn print_mismatches(sim: &Simulation, records: &[Record]) {
                 t.tid,
                 t.cnt,
                 t.uri,
-                t.outcome_if_captured(sim),
+                expected_outcome(sim, t),
                 t.lines.iter().map(|&l| numbers[l]).collect::<Vec<_>>()
             );
             eprintln!(
@@ -570,7 +502,7 @@ fn show_mismatches() {
 /// records stay right, and `inferred` ones carry a confidence.
 #[test]
 fn inference_beats_newest_first_on_every_family() {
-    use super::accuracy::{Score, newest_first, score};
+    use super::accuracy::{Score, newest_first};
     let (mut all, mut all_rule) = (Score::default(), Score::default());
     for family in crate::simulate::FAMILIES {
         let cfg = SimConfig::family(family, 77, 3000, test_certs()).unwrap();
